@@ -1,0 +1,1 @@
+//! Data: IDX/MNIST reading, batching and sequence padding.

@@ -1,0 +1,1 @@
+//! The layers a `network!` is made of.

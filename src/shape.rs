@@ -1,0 +1,1 @@
+//! Layer-type shape arithmetic: the one place where it lives.

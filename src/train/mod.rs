@@ -1,0 +1,1 @@
+//! Training: the fit loop, losses, metrics, progress and checkpoints.
