@@ -19,7 +19,6 @@ pub use dfdx;
 
 pub mod prelude {
     pub use crate::chain::{Chain, End};
-    pub use crate::layers::*;
     pub use crate::network;
     pub use dfdx::prelude::*;
 }

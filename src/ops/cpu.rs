@@ -1,0 +1,135 @@
+//! What every fast `Cpu` kernel needs: the element types it runs on, a row-major GEMM on
+//! gemm 0.19, and zero-copy access to tensor data and gradients through dfdx's public API.
+
+use dfdx::prelude::{Cpu, Dtype, Gradients, HasShape, Shape, Tensor};
+
+/// The element types the fast `Cpu` kernels run on.
+pub trait CpuFloat: Dtype + num_traits::Float + Send + Sync + 'static {}
+impl CpuFloat for f32 {}
+impl CpuFloat for f64 {}
+
+/// A row-major matrix view: `rows x cols` at `ptr`, `row_stride` apart; `transposed`
+/// reads it as its transpose (`cols x rows`) without copying.
+#[derive(Clone, Copy)]
+pub struct Mat<'a, E> {
+    pub data: &'a [E],
+    pub rows: usize,
+    pub cols: usize,
+    pub transposed: bool,
+}
+
+impl<'a, E> Mat<'a, E> {
+    pub fn new(data: &'a [E], rows: usize, cols: usize) -> Self {
+        debug_assert!(data.len() >= rows * cols);
+        Self { data, rows, cols, transposed: false }
+    }
+    pub fn t(self) -> Self {
+        Self { transposed: !self.transposed, ..self }
+    }
+    /// (rows, cols, row stride, col stride) of the matrix as it is read.
+    fn geometry(&self) -> (usize, usize, isize, isize) {
+        if self.transposed {
+            (self.cols, self.rows, 1, self.cols as isize)
+        } else {
+            (self.rows, self.cols, self.cols as isize, 1)
+        }
+    }
+}
+
+/// `dst (m x n, row-major) = lhs x rhs`, or `dst += lhs x rhs` with `accumulate`.
+/// `threads` > 1 lets gemm split the product; 1 keeps it on the calling thread, which is
+/// faster for small products (see DESIGN.md: split the batch instead).
+pub fn matmul<E: CpuFloat>(dst: &mut [E], lhs: Mat<E>, rhs: Mat<E>, accumulate: bool, threads: usize) {
+    let (m, k, lhs_rs, lhs_cs) = lhs.geometry();
+    let (k2, n, rhs_rs, rhs_cs) = rhs.geometry();
+    assert_eq!(k, k2, "matmul: inner dimensions differ");
+    assert!(dst.len() >= m * n, "matmul: destination too small");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            dst[..m * n].fill(E::zero());
+        }
+        return;
+    }
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the views were checked to hold their matrices, dst holds m x n, and the
+    // strides describe row-major storage within those bounds.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            lhs.data.as_ptr(),
+            lhs_cs,
+            lhs_rs,
+            rhs.data.as_ptr(),
+            rhs_cs,
+            rhs_rs,
+            E::one(),
+            E::one(),
+            false,
+            false,
+            false,
+            parallelism,
+        )
+    }
+}
+
+/// The number of threads the fast kernels use: the machine's cores.
+pub fn num_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A tensor's elements in row-major order. dfdx 0.13 offers no borrowed view of a `Cpu`
+/// tensor's storage, so this is one copy; kernels make it once per forward.
+pub fn read<S: Shape, E: CpuFloat, T>(t: &Tensor<S, E, Cpu, T>) -> Vec<E> {
+    let mut buf = vec![E::zero(); t.shape().num_elements()];
+    t.copy_into(&mut buf);
+    buf
+}
+
+/// Runs `f` on the gradient of `out` (read-only) and the gradient of `target` (mutable),
+/// which dfdx keeps in one map. Both are keyed by tensor id: pass tape-less clones (they
+/// share storage, so the clone is free). The output gradient is moved out for the call and put back.
+pub fn with_grads<S1: Shape, S2: Shape, E: CpuFloat, R>(
+    grads: &mut Gradients<E, Cpu>,
+    out: &Tensor<S1, E, Cpu>,
+    target: &Tensor<S2, E, Cpu>,
+    f: impl FnOnce(&[E], &mut [E]) -> R,
+) -> Result<R, <Cpu as dfdx::tensor::HasErr>::Err> {
+    let g_out = std::mem::take(&mut **grads.get_or_alloc_mut(out)?);
+    let result = f(&g_out, grads.get_or_alloc_mut(target)?);
+    **grads.get_or_alloc_mut(out)? = g_out;
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matmul_handles_transposed_views_and_accumulation() {
+        // a = [[1, 2, 3], [4, 5, 6]], b = [[1, 0], [0, 1], [1, 1]]
+        let a = [1.0f64, 2., 3., 4., 5., 6.];
+        let b = [1.0f64, 0., 0., 1., 1., 1.];
+        let mut c = [0.0; 4];
+        matmul(&mut c, Mat::new(&a, 2, 3), Mat::new(&b, 3, 2), false, 1);
+        assert_eq!(c, [4., 5., 10., 11.]);
+        matmul(&mut c, Mat::new(&a, 2, 3), Mat::new(&b, 3, 2), true, 2);
+        assert_eq!(c, [8., 10., 20., 22.]);
+        // a^T a is 3x3: first row [17, 22, 27]
+        let mut d = [0.0; 9];
+        matmul(&mut d, Mat::new(&a, 2, 3).t(), Mat::new(&a, 2, 3), false, 1);
+        assert_eq!(&d[..3], &[17., 22., 27.]);
+    }
+}
