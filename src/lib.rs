@@ -17,8 +17,14 @@ pub use typenet_macros::network;
 /// Re-exported so that users and the macro's expansion name one dfdx.
 pub use dfdx;
 
+/// `use typenet::prelude::*;` brings dfdx's prelude, the `network!` macro and typenet's
+/// layer types (whose names take precedence over dfdx's modules of the same name).
 pub mod prelude {
     pub use crate::chain::{Chain, End};
+    pub use crate::layers::{
+        Activation, BatchNorm1D, BatchNorm2D, Dense, Dropout, Flatten, GlobalAvgPool,
+        GlobalMaxPool, LayerInfo, LeakyReLU, GELU,
+    };
     pub use crate::network;
     pub use dfdx::prelude::*;
 }

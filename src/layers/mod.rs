@@ -1,1 +1,25 @@
 //! The layers a `network!` is made of.
+//!
+//! Each layer is a zero-sized *builder* type that carries every dimension as a const
+//! generic (what the macro writes, what `dev.build_module::<..>()` takes) and builds into a
+//! module that is a plain struct of tensors (dfdx's own where one exists: `Dense` builds a
+//! dfdx `Linear`). Layers that keep their input's shape carry the number of elements per
+//! sample, `N`, so that the summary can count their cost from the type alone.
+
+mod activation;
+mod batchnorm;
+mod dense;
+mod dropout;
+mod flatten;
+mod global_pool;
+mod info;
+mod pool_mode;
+
+pub use activation::{Activation, LeakyReLU, GELU, ReLU, Sigmoid, Softmax, Tanh};
+pub use batchnorm::{BatchNorm1D, BatchNorm2D};
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use flatten::Flatten;
+pub use global_pool::{GlobalAvgPool, GlobalMaxPool, GlobalPool};
+pub use info::LayerInfo;
+pub use pool_mode::{Avg, Max, PoolMode};

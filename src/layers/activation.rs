@@ -1,0 +1,86 @@
+//! Activations: `ReLU`, `LeakyReLU`, `Sigmoid`, `Tanh`, `GELU`, `Softmax`.
+//!
+//! Input shape: any. Output shape: the same. The macro wraps each in
+//! [`Activation<A, N>`](Activation), which records the `N` elements of a sample for the
+//! summary and builds into the bare dfdx activation `A`.
+
+use super::LayerInfo;
+use dfdx::nn::{BuildOnDevice, Module, NonMutableModule, ZeroSizedModule};
+use dfdx::prelude::{Device, Dtype, Shape, Tape, Tensor};
+
+pub use dfdx::nn::modules::{ReLU, Sigmoid, Softmax, Tanh};
+
+/// Gaussian error linear unit, the exact erf form (`torch.nn.GELU()`, Keras `gelu`).
+pub type GELU = dfdx::nn::modules::AccurateGeLU;
+
+/// `max(x, 0) + slope * min(x, 0)`, with the slope in parts per million
+/// (`LeakyReLU<300_000>` is Keras's default `negative_slope=0.3`).
+///
+/// ```
+/// # use typenet::prelude::*;
+/// let dev: Cpu = Default::default();
+/// let y = LeakyReLU::<500_000>.forward(dev.tensor([-2.0f32, 3.0]));
+/// assert_eq!(y.array(), [-1.0, 3.0]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LeakyReLU<const SLOPE_PPM: u32>;
+
+impl<const SLOPE_PPM: u32> ZeroSizedModule for LeakyReLU<SLOPE_PPM> {}
+impl<const SLOPE_PPM: u32> NonMutableModule for LeakyReLU<SLOPE_PPM> {}
+
+impl<const SLOPE_PPM: u32, S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>>
+    Module<Tensor<S, E, D, T>> for LeakyReLU<SLOPE_PPM>
+{
+    type Output = Tensor<S, E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, x: Tensor<S, E, D, T>) -> Result<Self::Output, D::Err> {
+        let slope = E::from_f64(SLOPE_PPM as f64 * 1e-6).unwrap();
+        dfdx::tensor_ops::TryPReLU::try_prelu(x, slope)
+    }
+}
+
+/// An activation `A` applied to samples of `N` elements: a builder that builds into `A`.
+///
+/// ```
+/// # use typenet::prelude::*;
+/// let dev: Cpu = Default::default();
+/// let relu = dev.build_module::<Activation<ReLU, 3>, f32>();
+/// assert_eq!(relu.forward(dev.tensor([-1.0f32, 0.5, 2.0])).array(), [0.0, 0.5, 2.0]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Activation<A, const N: usize>(A);
+
+impl<A: BuildOnDevice<D, E>, const N: usize, D: Device<E>, E: Dtype> BuildOnDevice<D, E>
+    for Activation<A, N>
+{
+    type Built = A::Built;
+}
+
+macro_rules! activation_info {
+    ($($ty:ty => $name:literal, $flops_per_element:literal;)*) => {$(
+        impl<const N: usize> LayerInfo for Activation<$ty, N> {
+            const NAME: &'static str = $name;
+            const OUTPUT: Option<&'static [usize]> = None;
+            const PARAMS: usize = 0;
+            const FLOPS: usize = $flops_per_element * N;
+            const ACTIVATIONS: usize = N;
+        }
+    )*};
+}
+
+activation_info! {
+    ReLU => "ReLU", 1;
+    Sigmoid => "Sigmoid", 4;
+    Tanh => "Tanh", 4;
+    GELU => "GELU", 8;
+    Softmax => "Softmax", 4;
+}
+
+impl<const SLOPE_PPM: u32, const N: usize> LayerInfo for Activation<LeakyReLU<SLOPE_PPM>, N> {
+    const NAME: &'static str = "LeakyReLU";
+    const OUTPUT: Option<&'static [usize]> = None;
+    const PARAMS: usize = 0;
+    const FLOPS: usize = 2 * N;
+    const ACTIVATIONS: usize = N;
+}
