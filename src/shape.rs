@@ -35,7 +35,12 @@ pub const fn same_pad_total(input: usize, kernel: usize, stride: usize, dilation
 }
 
 /// Padding before and after one axis for `padding="same"`, as Keras computes it.
-pub const fn same_pad(input: usize, kernel: usize, stride: usize, dilation: usize) -> (usize, usize) {
+pub const fn same_pad(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+) -> (usize, usize) {
     let total = same_pad_total(input, kernel, stride, dilation);
     (total / 2, total - total / 2)
 }

@@ -88,7 +88,12 @@ mod tests {
         assert_eq!(layer.forward_mut(x.clone()).array(), [1.0; 1000]);
         let y = layer.forward_mut(x.traced(Gradients::leaky())).array();
         let zeros = y.iter().filter(|&&v| v == 0.0).count();
-        assert!((150..350).contains(&zeros), "{zeros} of 1000 dropped at rate 0.25");
-        assert!(y.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-12));
+        assert!(
+            (150..350).contains(&zeros),
+            "{zeros} of 1000 dropped at rate 0.25"
+        );
+        assert!(y
+            .iter()
+            .all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-12));
     }
 }

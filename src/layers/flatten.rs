@@ -34,7 +34,10 @@ impl<In, const N: usize> LayerInfo for Flatten<In, N> {
 
 impl<In, const N: usize> Flatten<In, N> {
     const fn check(numel: usize) {
-        assert!(numel == N, "Flatten<N>: N must be the number of elements of one sample");
+        assert!(
+            numel == N,
+            "Flatten<N>: N must be the number of elements of one sample"
+        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! `GlobalAvgPool` and `GlobalMaxPool`: one value per channel.
 
-use super::LayerInfo;
 use super::pool_mode::{Avg, Max, PoolMode};
+use super::LayerInfo;
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
 use dfdx::prelude::{Axes2, Const, Device, Dim, Dtype, MaxTo, MeanTo, Tape, Tensor};
 

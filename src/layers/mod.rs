@@ -15,7 +15,7 @@ mod global_pool;
 mod info;
 mod pool_mode;
 
-pub use activation::{Activation, LeakyReLU, GELU, ReLU, Sigmoid, Softmax, Tanh};
+pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use batchnorm::{BatchNorm1D, BatchNorm2D};
 pub use dense::Dense;
 pub use dropout::Dropout;

@@ -1,0 +1,149 @@
+//! Reading a layer's arguments: counts, kinds and option names, each wrong one a spanned error.
+
+use crate::parse::{LayerSpec, Value};
+use crate::suggest::did_you_mean;
+use syn::Ident;
+
+/// The arguments of one layer, checked against what the layer takes.
+pub struct LayerArgs<'a> {
+    spec: &'a LayerSpec,
+    /// How the layer is written, e.g. "Conv2D<filters, kernel>".
+    usage: &'static str,
+    pub positional: Vec<&'a Value>,
+    named: Vec<(&'a Ident, &'a Value)>,
+}
+
+impl<'a> LayerArgs<'a> {
+    /// Splits the arguments; an option not in `options` is an error naming the ones there are.
+    pub fn new(spec: &'a LayerSpec, usage: &'static str, options: &[&str]) -> syn::Result<Self> {
+        let mut positional = Vec::new();
+        let mut named = Vec::new();
+        for arg in &spec.args {
+            match &arg.key {
+                None => positional.push(&arg.value),
+                Some(key) => {
+                    let name = key.to_string();
+                    if !options.contains(&name.as_str()) {
+                        let mut message = if options.is_empty() {
+                            format!("`{}` takes no options, so `{name}` is not one", spec.name)
+                        } else {
+                            format!(
+                                "`{}` has no option `{name}`; its options are {}",
+                                spec.name,
+                                options.join(", ")
+                            )
+                        };
+                        if let Some(close) = did_you_mean(&name, options) {
+                            message += &format!("\n  = help: did you mean `{close}`?");
+                        }
+                        return Err(syn::Error::new(key.span(), message));
+                    }
+                    if named.iter().any(|(k, _): &(&Ident, &Value)| *k == key) {
+                        return Err(syn::Error::new(
+                            key.span(),
+                            format!("option `{name}` is given twice"),
+                        ));
+                    }
+                    named.push((key, &arg.value));
+                }
+            }
+        }
+        Ok(LayerArgs {
+            spec,
+            usage,
+            positional,
+            named,
+        })
+    }
+
+    /// Requires between `min` and `max` positional arguments.
+    pub fn count(&self, min: usize, max: usize) -> syn::Result<()> {
+        let n = self.positional.len();
+        if (min..=max).contains(&n) {
+            return Ok(());
+        }
+        let expected = match (min, max) {
+            (0, 0) => "no arguments".to_string(),
+            (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
+            (a, b) => format!("{a} to {b} arguments"),
+        };
+        Err(self.spec.error(format!(
+            "`{}` takes {expected}, written `{}`, but was given {n}",
+            self.spec.name, self.usage
+        )))
+    }
+
+    /// Positional argument `index`, a whole number of at least 1 naming `what`.
+    pub fn positive(&self, index: usize, what: &str) -> syn::Result<usize> {
+        positive(self.positional[index], &self.spec.name, what)
+    }
+
+    pub fn named(&self, name: &str) -> Option<&'a Value> {
+        self.named.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    }
+
+    /// Named option `name`, a whole number of at least 1, or `default`.
+    pub fn positive_option(&self, name: &str, default: usize) -> syn::Result<usize> {
+        match self.named(name) {
+            Some(value) => positive(value, &self.spec.name, name),
+            None => Ok(default),
+        }
+    }
+
+    /// A yes/no option written as a bare flag (`return_sequences`, `ReturnSequences`) or as
+    /// `name = true`.
+    pub fn flag(&self, name: &str, flag_words: &[&str]) -> syn::Result<bool> {
+        let bare = self
+            .positional
+            .iter()
+            .any(|v| v.word().is_some_and(|w| flag_words.contains(&w.as_str())));
+        match self.named(name) {
+            None => Ok(bare),
+            Some(Value::Bool(b)) => Ok(b.value),
+            Some(other) => Err(syn::Error::new(
+                other.span(),
+                format!("`{name}` is `true` or `false`"),
+            )),
+        }
+    }
+}
+
+/// A value that must be a whole number of at least 1.
+pub fn positive(value: &Value, layer: &Ident, what: &str) -> syn::Result<usize> {
+    match value {
+        Value::Int(lit) => match lit.base10_parse::<usize>() {
+            Ok(0) => Err(syn::Error::new(
+                lit.span(),
+                format!("`{layer}`: {what} must be at least 1, not 0"),
+            )),
+            Ok(n) => Ok(n),
+            Err(_) => Err(syn::Error::new(
+                lit.span(),
+                format!("`{layer}`: {what} must be a whole number"),
+            )),
+        },
+        other => Err(syn::Error::new(
+            other.span(),
+            format!(
+                "`{layer}`: {what} must be a whole number, not `{}`",
+                other.display()
+            ),
+        )),
+    }
+}
+
+/// A value that must be a number (`0.25`, or `0`) in `[0, 1)`, returned in parts per million.
+pub fn rate_ppm(value: &Value, layer: &Ident, what: &str) -> syn::Result<u32> {
+    let (rate, span) = match value {
+        Value::Float(lit) => (lit.base10_parse::<f64>().ok(), lit.span()),
+        Value::Int(lit) => (lit.base10_parse::<f64>().ok(), lit.span()),
+        other => (None, other.span()),
+    };
+    match rate {
+        Some(r) if (0.0..1.0).contains(&r) => Ok((r * 1e6).round() as u32),
+        _ => Err(syn::Error::new(
+            span,
+            format!("`{layer}`: {what} must be a number from 0 up to (not including) 1"),
+        )),
+    }
+}

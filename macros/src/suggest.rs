@@ -1,0 +1,66 @@
+//! "Did you mean": the closest known name by edit distance, ignoring case and underscores.
+
+/// What Keras and PyTorch call some of typenet's layers.
+const ALIASES: &[(&str, &str)] = &[
+    ("maxpooling2d", "MaxPool"),
+    ("maxpool2d", "MaxPool"),
+    ("averagepooling2d", "AvgPool"),
+    ("avgpool2d", "AvgPool"),
+    ("globalaveragepooling2d", "GlobalAvgPool"),
+    ("globalmaxpooling2d", "GlobalMaxPool"),
+    ("batchnormalization", "BatchNorm"),
+    ("batchnorm2d", "BatchNorm"),
+    ("batchnorm1d", "BatchNorm"),
+    ("linear", "Dense"),
+    ("rnn", "SimpleRNN"),
+];
+
+/// The candidate closest to `word`, if it is close enough to be a likely typo, or the one
+/// Keras or PyTorch spell `word`.
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let norm = |s: &str| s.to_lowercase().replace('_', "");
+    let word = norm(word);
+    if let Some((_, ours)) = ALIASES.iter().find(|(alias, _)| *alias == word) {
+        if let Some(c) = candidates.iter().find(|c| *c == ours) {
+            return Some(c);
+        }
+    }
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&word, &norm(c)), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_keras_and_case_typos() {
+        let known = ["Conv2D", "MaxPool", "Dense", "LSTM", "GlobalAvgPool"];
+        assert_eq!(did_you_mean("Conv2d", &known), Some("Conv2D"));
+        assert_eq!(did_you_mean("MaxPoo", &known), Some("MaxPool"));
+        assert_eq!(did_you_mean("MaxPooling2D", &known), Some("MaxPool"));
+        assert_eq!(did_you_mean("Lstm", &known), Some("LSTM"));
+        assert_eq!(did_you_mean("Transformer", &known), None);
+    }
+}
