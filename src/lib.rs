@@ -4,14 +4,19 @@
 //! type-level list of layers whose every tensor shape the macro has inferred and checked.
 //! The result builds into ordinary dfdx modules that train with dfdx's optimizers.
 
+// The macro's expansion names `::typenet`, in this crate's own tests too.
+extern crate self as typenet;
+
 pub mod chain;
 pub mod data;
 pub mod layers;
 pub mod ops;
 pub mod shape;
+pub mod summary;
 pub mod train;
 
 pub use chain::{Chain, End};
+pub use summary::{Network, Summary};
 pub use typenet_macros::network;
 
 /// Re-exported so that users and the macro's expansion name one dfdx.
@@ -26,5 +31,9 @@ pub mod prelude {
         GlobalMaxPool, LayerInfo, LeakyReLU, GELU,
     };
     pub use crate::network;
+    pub use crate::summary::Network;
+    pub use dfdx::optim::{
+        Adam, AdamConfig, Momentum, Optimizer, RMSprop, RMSpropConfig, Sgd, SgdConfig, WeightDecay,
+    };
     pub use dfdx::prelude::*;
 }

@@ -1,0 +1,129 @@
+//! What a network costs, known from its type alone: `model.summary()` without a model.
+
+use crate::chain::{Chain, End};
+use crate::layers::LayerInfo;
+use std::fmt;
+
+/// Facts about a whole network, summed over its layers at compile time.
+///
+/// ```
+/// use typenet::prelude::*;
+/// type Net = network![Input<1, 28, 28>, Conv2D<8, 3>, ReLU, Flatten, Dense<10>];
+/// const _: () = assert!(Net::PARAMS < 100_000); // an over-budget model fails the build
+/// assert_eq!(Net::PARAMS, (8 * 9 + 8) + (8 * 26 * 26 * 10 + 10));
+/// println!("{}", Net::summary());
+/// ```
+pub trait Network {
+    /// Parameters, as Keras counts them.
+    const PARAMS: usize;
+    /// Floating-point operations of one forward pass over one sample.
+    const FLOPS: usize;
+    /// Elements of all layer outputs for one sample (what training keeps for backward).
+    const ACTIVATIONS: usize;
+    /// Bytes of all layer outputs for one `f32` sample.
+    const ACTIVATION_BYTES: usize = Self::ACTIVATIONS * std::mem::size_of::<f32>();
+
+    /// Appends one row per layer.
+    fn rows(rows: &mut Vec<SummaryRow>);
+
+    /// The table a Keras user gets from `model.summary()`.
+    fn summary() -> Summary {
+        let mut rows = Vec::new();
+        Self::rows(&mut rows);
+        Summary { rows, params: Self::PARAMS, flops: Self::FLOPS, activation_bytes: Self::ACTIVATION_BYTES }
+    }
+}
+
+/// One layer of a [`Summary`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummaryRow {
+    pub name: &'static str,
+    /// Output shape of one sample; `None` where the layer keeps its input's shape.
+    pub output: Option<&'static [usize]>,
+    pub params: usize,
+}
+
+/// A network's layers, output shapes and parameter counts; `Display` prints the table.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub rows: Vec<SummaryRow>,
+    pub params: usize,
+    pub flops: usize,
+    pub activation_bytes: usize,
+}
+
+impl Summary {
+    /// Each layer's output shape, with shape-keeping layers given their input's.
+    pub fn output_shapes(&self) -> Vec<Vec<usize>> {
+        let mut last: &[usize] = &[];
+        self.rows
+            .iter()
+            .map(|row| {
+                if let Some(out) = row.output {
+                    last = out;
+                }
+                last.to_vec()
+            })
+            .collect()
+    }
+}
+
+impl Network for End {
+    const PARAMS: usize = 0;
+    const FLOPS: usize = 0;
+    const ACTIVATIONS: usize = 0;
+    fn rows(_: &mut Vec<SummaryRow>) {}
+}
+
+impl<Head: LayerInfo, Tail: Network> Network for Chain<Head, Tail> {
+    const PARAMS: usize = Head::PARAMS + Tail::PARAMS;
+    const FLOPS: usize = Head::FLOPS + Tail::FLOPS;
+    const ACTIVATIONS: usize = Head::ACTIVATIONS + Tail::ACTIVATIONS;
+
+    fn rows(rows: &mut Vec<SummaryRow>) {
+        rows.push(SummaryRow { name: Head::NAME, output: Head::OUTPUT, params: Head::PARAMS });
+        Tail::rows(rows);
+    }
+}
+
+/// `93322` as `93,322`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let rule = "─".repeat(62);
+        writeln!(f, "{:<22}{:<26}{:>14}", "Layer", "Output shape", "Param #")?;
+        writeln!(f, "{rule}")?;
+        for (row, shape) in self.rows.iter().zip(self.output_shapes()) {
+            let dims: Vec<String> = std::iter::once("B".to_string()).chain(shape.iter().map(usize::to_string)).collect();
+            let shape = format!("({})", dims.join(", "));
+            writeln!(f, "{:<22}{:<26}{:>14}", row.name, shape, thousands(row.params))?;
+        }
+        writeln!(f, "{rule}")?;
+        writeln!(f, "Total params: {}", thousands(self.params))?;
+        writeln!(f, "Forward FLOPs per sample: {}", thousands(self.flops))?;
+        write!(f, "Activations per sample: {} bytes (f32)", thousands(self.activation_bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(93322), "93,322");
+        assert_eq!(thousands(320), "320");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+}
