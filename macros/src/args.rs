@@ -7,6 +7,8 @@ use syn::Ident;
 /// The arguments of one layer, checked against what the layer takes.
 pub struct LayerArgs<'a> {
     spec: &'a LayerSpec,
+    /// How messages name the layer: "layer 4, `Conv2D<0, 3>`".
+    who: String,
     /// How the layer is written, e.g. "Conv2D<filters, kernel>".
     usage: &'static str,
     pub positional: Vec<&'a Value>,
@@ -15,7 +17,12 @@ pub struct LayerArgs<'a> {
 
 impl<'a> LayerArgs<'a> {
     /// Splits the arguments; an option not in `options` is an error naming the ones there are.
-    pub fn new(spec: &'a LayerSpec, usage: &'static str, options: &[&str]) -> syn::Result<Self> {
+    pub fn new(
+        spec: &'a LayerSpec,
+        who: String,
+        usage: &'static str,
+        options: &[&str],
+    ) -> syn::Result<Self> {
         let mut positional = Vec::new();
         let mut named = Vec::new();
         for arg in &spec.args {
@@ -25,10 +32,13 @@ impl<'a> LayerArgs<'a> {
                     let name = key.to_string();
                     if !options.contains(&name.as_str()) {
                         let mut message = if options.is_empty() {
-                            format!("`{}` takes no options, so `{name}` is not one", spec.name)
+                            format!(
+                                "{who}: `{}` takes no options, so `{name}` is not one",
+                                spec.name
+                            )
                         } else {
                             format!(
-                                "`{}` has no option `{name}`; its options are {}",
+                                "{who}: `{}` has no option `{name}`; its options are {}",
                                 spec.name,
                                 options.join(", ")
                             )
@@ -41,7 +51,7 @@ impl<'a> LayerArgs<'a> {
                     if named.iter().any(|(k, _): &(&Ident, &Value)| *k == key) {
                         return Err(syn::Error::new(
                             key.span(),
-                            format!("option `{name}` is given twice"),
+                            format!("{who}: option `{name}` is given twice"),
                         ));
                     }
                     named.push((key, &arg.value));
@@ -50,6 +60,7 @@ impl<'a> LayerArgs<'a> {
         }
         Ok(LayerArgs {
             spec,
+            who,
             usage,
             positional,
             named,
@@ -68,14 +79,14 @@ impl<'a> LayerArgs<'a> {
             (a, b) => format!("{a} to {b} arguments"),
         };
         Err(self.spec.error(format!(
-            "`{}` takes {expected}, written `{}`, but was given {n}",
-            self.spec.name, self.usage
+            "{}: `{}` takes {expected}, written `{}`, but was given {n}",
+            self.who, self.spec.name, self.usage
         )))
     }
 
     /// Positional argument `index`, a whole number of at least 1 naming `what`.
     pub fn positive(&self, index: usize, what: &str) -> syn::Result<usize> {
-        positive(self.positional[index], &self.spec.name, what)
+        positive(self.positional[index], &self.who, what)
     }
 
     pub fn named(&self, name: &str) -> Option<&'a Value> {
@@ -85,7 +96,7 @@ impl<'a> LayerArgs<'a> {
     /// Named option `name`, a whole number of at least 1, or `default`.
     pub fn positive_option(&self, name: &str, default: usize) -> syn::Result<usize> {
         match self.named(name) {
-            Some(value) => positive(value, &self.spec.name, name),
+            Some(value) => positive(value, &self.who, name),
             None => Ok(default),
         }
     }
@@ -102,30 +113,30 @@ impl<'a> LayerArgs<'a> {
             Some(Value::Bool(b)) => Ok(b.value),
             Some(other) => Err(syn::Error::new(
                 other.span(),
-                format!("`{name}` is `true` or `false`"),
+                format!("{}: `{name}` is `true` or `false`", self.who),
             )),
         }
     }
 }
 
 /// A value that must be a whole number of at least 1.
-pub fn positive(value: &Value, layer: &Ident, what: &str) -> syn::Result<usize> {
+pub fn positive(value: &Value, who: &str, what: &str) -> syn::Result<usize> {
     match value {
         Value::Int(lit) => match lit.base10_parse::<usize>() {
             Ok(0) => Err(syn::Error::new(
                 lit.span(),
-                format!("`{layer}`: {what} must be at least 1, not 0"),
+                format!("{who}: {what} must be at least 1, not 0"),
             )),
             Ok(n) => Ok(n),
             Err(_) => Err(syn::Error::new(
                 lit.span(),
-                format!("`{layer}`: {what} must be a whole number"),
+                format!("{who}: {what} must be a whole number"),
             )),
         },
         other => Err(syn::Error::new(
             other.span(),
             format!(
-                "`{layer}`: {what} must be a whole number, not `{}`",
+                "{who}: {what} must be a whole number, not `{}`",
                 other.display()
             ),
         )),
@@ -133,7 +144,7 @@ pub fn positive(value: &Value, layer: &Ident, what: &str) -> syn::Result<usize> 
 }
 
 /// A value that must be a number (`0.25`, or `0`) in `[0, 1)`, returned in parts per million.
-pub fn rate_ppm(value: &Value, layer: &Ident, what: &str) -> syn::Result<u32> {
+pub fn rate_ppm(value: &Value, who: &str, what: &str) -> syn::Result<u32> {
     let (rate, span) = match value {
         Value::Float(lit) => (lit.base10_parse::<f64>().ok(), lit.span()),
         Value::Int(lit) => (lit.base10_parse::<f64>().ok(), lit.span()),
@@ -143,7 +154,7 @@ pub fn rate_ppm(value: &Value, layer: &Ident, what: &str) -> syn::Result<u32> {
         Some(r) if (0.0..1.0).contains(&r) => Ok((r * 1e6).round() as u32),
         _ => Err(syn::Error::new(
             span,
-            format!("`{layer}`: {what} must be a number from 0 up to (not including) 1"),
+            format!("{who}: {what} must be a number from 0 up to (not including) 1"),
         )),
     }
 }

@@ -223,7 +223,7 @@ fn input_dims(spec: &LayerSpec) -> syn::Result<Dims> {
     } else {
         "Input<C, H, W>, Input<T, F> or Input<N>"
     };
-    let args = LayerArgs::new(spec, usage, &[])?;
+    let args = LayerArgs::new(spec, format!("the input, `{}`", spec.display()), usage, &[])?;
     args.count(1, if tokens { 1 } else { 3 })?;
     let d: Vec<usize> = (0..args.positional.len())
         .map(|i| args.positive(i, "every dimension"))
@@ -238,12 +238,21 @@ fn input_dims(spec: &LayerSpec) -> syn::Result<Dims> {
 }
 
 struct Context<'a> {
+    // 'a: the network spec and the source it was read from
     spec: &'a LayerSpec,
     position: usize,
     source: &'a Source,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    fn who(&self, spec: &LayerSpec) -> String {
+        format!("layer {}, `{}`", self.position, spec.display())
+    }
+
+    fn args(&self, usage: &'static str, options: &[&str]) -> syn::Result<LayerArgs<'a>> {
+        LayerArgs::new(self.spec, self.who(self.spec), usage, options)
+    }
+
     fn error(&self, problem: impl fmt::Display) -> syn::Error {
         self.spec.error(format!(
             "layer {}, `{}`: {problem}",
@@ -383,8 +392,7 @@ impl Context<'_> {
     }
 
     fn conv2d(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
-        let args = LayerArgs::new(
-            self.spec,
+        let args = self.args(
             "Conv2D<filters, kernel>",
             &["stride", "padding", "dilation", "activation"],
         )?;
@@ -419,7 +427,7 @@ impl Context<'_> {
         } else {
             "AvgPool<size>"
         };
-        let args = LayerArgs::new(self.spec, usage, &["stride", "padding"])?;
+        let args = self.args(usage, &["stride", "padding"])?;
         args.count(1, 1)?;
         let (c, h, w) = self.image(
             dims,
@@ -444,7 +452,7 @@ impl Context<'_> {
     }
 
     fn global_pool(&self, dims: Dims, max: bool) -> syn::Result<Vec<(Layer, Dims)>> {
-        LayerArgs::new(self.spec, "GlobalAvgPool", &[])?.count(0, 0)?;
+        self.args("GlobalAvgPool", &[])?.count(0, 0)?;
         let (c, h, w) = self.image(
             dims,
             &format!("`{}` takes an image (C, H, W)", self.spec.name),
@@ -453,7 +461,7 @@ impl Context<'_> {
     }
 
     fn flatten(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
-        LayerArgs::new(self.spec, "Flatten", &[])?.count(0, 0)?;
+        self.args("Flatten", &[])?.count(0, 0)?;
         match dims {
             Dims::Image(..) | Dims::Sequence(..) => Ok(vec![(
                 Layer::Flatten {
@@ -471,7 +479,7 @@ impl Context<'_> {
     }
 
     fn dense(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
-        let args = LayerArgs::new(self.spec, "Dense<units>", &["activation"])?;
+        let args = self.args("Dense<units>", &["activation"])?;
         args.count(1, 1)?;
         let o = args.positive(0, "the number of units")?;
         let (layer, out) = match dims {
@@ -529,8 +537,7 @@ impl Context<'_> {
 
     fn activation(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
         let leaky = self.spec.name == "LeakyReLU";
-        let args = LayerArgs::new(
-            self.spec,
+        let args = self.args(
             if leaky {
                 "LeakyReLU or LeakyReLU<negative_slope>"
             } else {
@@ -544,7 +551,7 @@ impl Context<'_> {
             "LeakyReLU" => Activation::LeakyRelu {
                 // Keras's default negative slope.
                 slope_ppm: match args.positional.first() {
-                    Some(v) => rate_ppm(v, &self.spec.name, "the negative slope")?,
+                    Some(v) => rate_ppm(v, &self.who(self.spec), "the negative slope")?,
                     None => 300_000,
                 },
             },
@@ -563,9 +570,9 @@ impl Context<'_> {
     }
 
     fn dropout(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
-        let args = LayerArgs::new(self.spec, "Dropout<rate>", &[])?;
+        let args = self.args("Dropout<rate>", &[])?;
         args.count(1, 1)?;
-        let rate_ppm = rate_ppm(args.positional[0], &self.spec.name, "the rate")?;
+        let rate_ppm = rate_ppm(args.positional[0], &self.who(self.spec), "the rate")?;
         Ok(vec![(
             Layer::Dropout {
                 rate_ppm,
@@ -576,7 +583,7 @@ impl Context<'_> {
     }
 
     fn batch_norm(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
-        LayerArgs::new(self.spec, "BatchNorm", &[])?.count(0, 0)?;
+        self.args("BatchNorm", &[])?.count(0, 0)?;
         match dims {
             Dims::Image(c, h, w) => Ok(vec![(Layer::BatchNorm2D { c, h, w }, dims)]),
             Dims::Vector(c) => Ok(vec![(Layer::BatchNorm1D { c }, dims)]),
@@ -615,14 +622,14 @@ impl Context<'_> {
             "GRU" => "GRU<units> or GRU<units, return_sequences>",
             _ => "SimpleRNN<units> or SimpleRNN<units, return_sequences>",
         };
-        let args = LayerArgs::new(spec, usage, &["return_sequences"])?;
+        let args = LayerArgs::new(spec, self.who(spec), usage, &["return_sequences"])?;
         let return_sequences =
             args.flag("return_sequences", &["return_sequences", "ReturnSequences"])?;
         args.count(
             1,
             1 + usize::from(return_sequences && args.named("return_sequences").is_none()),
         )?;
-        let u = positive(args.positional[0], &spec.name, "the number of units")?;
+        let u = positive(args.positional[0], &self.who(spec), "the number of units")?;
         let cell = match spec.name.to_string().as_str() {
             "LSTM" => Cell::Lstm,
             "GRU" => Cell::Gru,
@@ -651,7 +658,7 @@ impl Context<'_> {
     }
 
     fn bidirectional(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
-        let args = LayerArgs::new(self.spec, "Bidirectional<LSTM<units>>", &[])?;
+        let args = self.args("Bidirectional<LSTM<units>>", &[])?;
         args.count(1, 1)?;
         match args.positional[0] {
             Value::Layer(inner) if ["LSTM", "GRU", "SimpleRNN"].contains(&inner.name.to_string().as_str()) => {
@@ -665,7 +672,7 @@ impl Context<'_> {
     }
 
     fn to_sequence(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
-        let args = LayerArgs::new(self.spec, "ToSequence", &["time"])?;
+        let args = self.args("ToSequence", &["time"])?;
         args.count(0, 0)?;
         let height_as_time = match args.named("time").map(|v| (v.word(), v.span())) {
             None => false,
@@ -691,7 +698,7 @@ impl Context<'_> {
     }
 
     fn embedding(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
-        let args = LayerArgs::new(self.spec, "Embedding<vocabulary, dim>", &[])?;
+        let args = self.args("Embedding<vocabulary, dim>", &[])?;
         args.count(2, 2)?;
         let vocab = args.positive(0, "the vocabulary size")?;
         let dim = args.positive(1, "the embedding size")?;

@@ -1,0 +1,5 @@
+use typenet::prelude::*;
+
+type Net = network![];
+
+fn main() {}
