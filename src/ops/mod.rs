@@ -2,6 +2,7 @@
 //! device-generic implementation composed of dfdx ops; the latter is what `Cuda` runs and
 //! the oracle the fast kernel is tested against.
 
+pub mod conv2d;
 pub mod cpu;
 
 /// Where a 2-D sliding window (convolution or pooling) reads its input.
