@@ -127,6 +127,34 @@ pub fn with_grads<S1: Shape, S2: Shape, E: CpuFloat, R>(
     Ok(result)
 }
 
+/// Below this many elements per task, the kernels' copy loops stay on one thread: waking the
+/// other core costs more than it saves.
+const PAR_ELEMS: usize = 1 << 15;
+
+/// The `with_min_len` for a rayon loop over items of `elems_per_item` elements each, so
+/// that small loops run on the calling thread and large ones split across the cores.
+pub fn par_min_len(elems_per_item: usize) -> usize {
+    (PAR_ELEMS / elems_per_item.max(1)).max(1)
+}
+
+/// Sliding-window geometry along one axis, seen from one kernel tap: the outputs `o` for
+/// which tap offset `offset` (= tap index x dilation) reads inside an input of length `input`,
+/// i.e. `0 <= o * stride + offset - pad < input`. Every other output reads padding there.
+pub fn tap_range(input: usize, out: usize, stride: usize, offset: usize, pad: usize) -> std::ops::Range<usize> {
+    let lo = pad.saturating_sub(offset).div_ceil(stride);
+    let hi = (input + pad).saturating_sub(offset).div_ceil(stride).min(out);
+    lo.min(hi)..hi
+}
+
+/// The same geometry seen from one output: the taps `k < kernel` of window `o` that read
+/// inside the input, i.e. `0 <= o * stride + k * dilation - pad < input`.
+pub fn taps_inside(o: usize, input: usize, kernel: usize, stride: usize, dilation: usize, pad: usize) -> std::ops::Range<usize> {
+    let start = o * stride;
+    let lo = pad.saturating_sub(start).div_ceil(dilation);
+    let hi = (input + pad).saturating_sub(start).div_ceil(dilation).min(kernel);
+    lo.min(hi)..hi
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +173,32 @@ mod tests {
         let mut d = [0.0; 9];
         matmul(&mut d, Mat::new(&a, 2, 3).t(), Mat::new(&a, 2, 3), false, 1);
         assert_eq!(&d[..3], &[17., 22., 27.]);
+    }
+
+    #[test]
+    fn window_ranges_agree_with_the_definition() {
+        // Brute force over small geometries: both views must select exactly the
+        // (output, tap) pairs with 0 <= o*s + k*d - p < input.
+        for input in 1..7 {
+            for kernel in 1..4 {
+                for stride in 1..4 {
+                    for dilation in 1..3 {
+                        for pad in 0..4 {
+                            let out = 6;
+                            for k in 0..kernel {
+                                let r = tap_range(input, out, stride, k * dilation, pad);
+                                for o in 0..out {
+                                    let pos = (o * stride + k * dilation) as isize - pad as isize;
+                                    let inside = pos >= 0 && pos < input as isize;
+                                    assert_eq!(r.contains(&o), inside, "tap_range {input} {kernel} {stride} {dilation} {pad} k={k} o={o}");
+                                    let t = taps_inside(o, input, kernel, stride, dilation, pad);
+                                    assert_eq!(t.contains(&k), inside, "taps_inside {input} {kernel} {stride} {dilation} {pad} k={k} o={o}");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -2,7 +2,9 @@
 //! device-generic implementation composed of dfdx ops; the latter is what `Cuda` runs and
 //! the oracle the fast kernel is tested against.
 
+pub mod conv2d;
 pub mod cpu;
+pub mod pool2d;
 
 /// Where a 2-D sliding window (convolution or pooling) reads its input.
 ///

@@ -1,0 +1,112 @@
+//! 2-D convolution (cross-correlation, as PyTorch's `F.conv2d`), forward and backward.
+//!
+//! Two implementations of one contract:
+//! - [`cpu`]: the fast `Cpu` kernel, im2col + one gemm forward, two gemms + col2im backward;
+//! - [`generic`]: dfdx ops only (gather, matmul, reshape, permute), for every dfdx device.
+//!   `Cuda` runs it, and the tests hold the fast kernel to it.
+
+mod cpu;
+mod generic;
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use generic::try_conv2d_generic;
+pub(crate) use generic::unfold;
+
+use super::Window2D;
+use crate::shape::window_fits;
+use dfdx::prelude::*;
+
+/// Devices that run a 2-D convolution.
+pub trait Conv2DKernel<E: Dtype>: Device<E> {
+    /// x: (B, C, H, W), weight: (F, C, K, K) as PyTorch lays it out, bias: (F) -> (B, F, OH, OW).
+    /// window.kernel == K. OH/OW are given by the caller (already checked with shape::window_fits).
+    ///
+    /// Padding reads as zero; the padding after each axis is whatever `OH`/`OW` imply. The
+    /// gradients of `weight` and `bias` are accumulated under their own ids, so a layer gets
+    /// them in the `Gradients` the tape of `x` produces.
+    #[allow(clippy::type_complexity)]
+    fn try_conv2d<
+        B: Dim,
+        T: Tape<E, Self>,
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const F: usize,
+        const K: usize,
+        const OH: usize,
+        const OW: usize,
+    >(
+        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Self, T>,
+        weight: &Tensor<Rank4<F, C, K, K>, E, Self>,
+        bias: &Tensor<Rank1<F>, E, Self>,
+        window: Window2D,
+    ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err>;
+}
+
+impl<E: crate::ops::cpu::CpuFloat> Conv2DKernel<E> for Cpu
+where
+    Cpu: Device<E>,
+{
+    fn try_conv2d<
+        B: Dim,
+        T: Tape<E, Self>,
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const F: usize,
+        const K: usize,
+        const OH: usize,
+        const OW: usize,
+    >(
+        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Self, T>,
+        weight: &Tensor<Rank4<F, C, K, K>, E, Self>,
+        bias: &Tensor<Rank1<F>, E, Self>,
+        window: Window2D,
+    ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
+        check_geometry(window, K, (H, W), (OH, OW));
+        cpu::try_conv2d(x, weight, bias, window)
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl<E: Dtype> Conv2DKernel<E> for Cuda
+where
+    Cuda: Device<E>,
+{
+    fn try_conv2d<
+        B: Dim,
+        T: Tape<E, Self>,
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const F: usize,
+        const K: usize,
+        const OH: usize,
+        const OW: usize,
+    >(
+        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Self, T>,
+        weight: &Tensor<Rank4<F, C, K, K>, E, Self>,
+        bias: &Tensor<Rank1<F>, E, Self>,
+        window: Window2D,
+    ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
+        try_conv2d_generic(x, weight, bias, window)
+    }
+}
+
+/// Panics unless `window` with a `kernel`-sized kernel maps an `input` image to `out`:
+/// the one check both implementations make before they index anything.
+pub(crate) fn check_geometry(window: Window2D, kernel: usize, input: (usize, usize), out: (usize, usize)) {
+    let Window2D { stride, dilation, pad_top, pad_left, .. } = window;
+    assert_eq!(window.kernel, kernel, "Window2D::kernel differs from the kernel's size");
+    assert!(stride >= 1 && dilation >= 1, "stride and dilation must be at least 1: {window:?}");
+    assert!(
+        window_fits(input.0, kernel, stride, dilation, pad_top, out.0)
+            && window_fits(input.1, kernel, stride, dilation, pad_left, out.1),
+        "{window:?} does not map a {}x{} input to a {}x{} output",
+        input.0,
+        input.1,
+        out.0,
+        out.1
+    );
+}
