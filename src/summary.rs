@@ -30,7 +30,12 @@ pub trait Network {
     fn summary() -> Summary {
         let mut rows = Vec::new();
         Self::rows(&mut rows);
-        Summary { rows, params: Self::PARAMS, flops: Self::FLOPS, activation_bytes: Self::ACTIVATION_BYTES }
+        Summary {
+            rows,
+            params: Self::PARAMS,
+            flops: Self::FLOPS,
+            activation_bytes: Self::ACTIVATION_BYTES,
+        }
     }
 }
 
@@ -81,7 +86,11 @@ impl<Head: LayerInfo, Tail: Network> Network for Chain<Head, Tail> {
     const ACTIVATIONS: usize = Head::ACTIVATIONS + Tail::ACTIVATIONS;
 
     fn rows(rows: &mut Vec<SummaryRow>) {
-        rows.push(SummaryRow { name: Head::NAME, output: Head::OUTPUT, params: Head::PARAMS });
+        rows.push(SummaryRow {
+            name: Head::NAME,
+            output: Head::OUTPUT,
+            params: Head::PARAMS,
+        });
         Tail::rows(rows);
     }
 }
@@ -105,14 +114,26 @@ impl fmt::Display for Summary {
         writeln!(f, "{:<22}{:<26}{:>14}", "Layer", "Output shape", "Param #")?;
         writeln!(f, "{rule}")?;
         for (row, shape) in self.rows.iter().zip(self.output_shapes()) {
-            let dims: Vec<String> = std::iter::once("B".to_string()).chain(shape.iter().map(usize::to_string)).collect();
+            let dims: Vec<String> = std::iter::once("B".to_string())
+                .chain(shape.iter().map(usize::to_string))
+                .collect();
             let shape = format!("({})", dims.join(", "));
-            writeln!(f, "{:<22}{:<26}{:>14}", row.name, shape, thousands(row.params))?;
+            writeln!(
+                f,
+                "{:<22}{:<26}{:>14}",
+                row.name,
+                shape,
+                thousands(row.params)
+            )?;
         }
         writeln!(f, "{rule}")?;
         writeln!(f, "Total params: {}", thousands(self.params))?;
         writeln!(f, "Forward FLOPs per sample: {}", thousands(self.flops))?;
-        write!(f, "Activations per sample: {} bytes (f32)", thousands(self.activation_bytes))
+        write!(
+            f,
+            "Activations per sample: {} bytes (f32)",
+            thousands(self.activation_bytes)
+        )
     }
 }
 

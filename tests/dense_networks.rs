@@ -30,7 +30,8 @@ fn dense_on_a_sequence_applies_per_step_then_flattens() {
     let y: Tensor<Rank2<2, 2>, f64, _> = net.forward(x.clone());
     // the first Dense is the same at every step: compare with dfdx's Linear on one step
     let first = &net.head;
-    let step0: Tensor<Rank1<3>, f64, _> = first.forward(x.clone().select(dev.tensor(0)).select(dev.tensor(1)));
+    let step0: Tensor<Rank1<3>, f64, _> =
+        first.forward(x.clone().select(dev.tensor(0)).select(dev.tensor(1)));
     let all = first.forward(x.clone());
     let from_all = all.select(dev.tensor(0)).select(dev.tensor(1));
     assert_eq!(step0.array(), from_all.array());
@@ -40,8 +41,15 @@ fn dense_on_a_sequence_applies_per_step_then_flattens() {
 #[test]
 fn a_network_trains_with_dfdx_adam() {
     let dev: Cpu = Cpu::seed_from_u64(0);
-    let mut net = dev.build_module::<network![Input<2>, Dense<16, activation = tanh>, Dense<1>], f64>();
-    let mut opt = Adam::new(&net, AdamConfig { lr: 1e-2, ..Default::default() });
+    let mut net =
+        dev.build_module::<network![Input<2>, Dense<16, activation = tanh>, Dense<1>], f64>();
+    let mut opt = Adam::new(
+        &net,
+        AdamConfig {
+            lr: 1e-2,
+            ..Default::default()
+        },
+    );
     // y = x0 - 2 x1
     let x: Tensor<Rank2<32, 2>, f64, _> = dev.sample_normal();
     let xs = x.array();
@@ -56,7 +64,12 @@ fn a_network_trains_with_dfdx_adam() {
         opt.update(&mut net, &grads).unwrap();
         net.zero_grads(&mut grads);
     }
-    assert!(losses[199] < losses[0] / 50.0, "{} -> {}", losses[0], losses[199]);
+    assert!(
+        losses[199] < losses[0] / 50.0,
+        "{} -> {}",
+        losses[0],
+        losses[199]
+    );
 }
 
 #[test]
@@ -65,7 +78,10 @@ fn the_summary_comes_from_the_type() {
     let summary = Mlp::summary();
     let names: Vec<&str> = summary.rows.iter().map(|r| r.name).collect();
     assert_eq!(names, ["Dense", "ReLU", "Dropout", "Dense", "Softmax"]);
-    assert_eq!(summary.output_shapes(), vec![vec![8], vec![8], vec![8], vec![3], vec![3]]);
+    assert_eq!(
+        summary.output_shapes(),
+        vec![vec![8], vec![8], vec![8], vec![3], vec![3]]
+    );
     assert_eq!(Mlp::FLOPS, 2 * 6 * 8 + 8 + 2 * 8 * 3 + 4 * 3);
     let shown = summary.to_string();
     assert!(shown.contains("Total params: 83"), "{shown}");

@@ -8,22 +8,22 @@
 
 mod activation;
 mod batchnorm;
-//TMP mod conv2d;
+mod conv2d;
 mod dense;
 mod dropout;
 mod flatten;
 mod global_pool;
 mod info;
-//TMP mod pool2d;
+mod pool2d;
 mod pool_mode;
 
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use batchnorm::{BatchNorm1D, BatchNorm2D};
-//TMP pub use conv2d::{Conv2D, Conv2DModule};
+pub use conv2d::{Conv2D, Conv2DModule};
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool, GlobalPool};
 pub use info::LayerInfo;
-//TMP pub use pool2d::{AvgPool2D, MaxPool2D, Pool2D};
+pub use pool2d::{AvgPool2D, MaxPool2D, Pool2D};
 pub use pool_mode::{Avg, Max, PoolMode};

@@ -15,9 +15,9 @@ fn main() {
     let _: Tensor<Rank3<4, 7, 6>, f32, _> = valid.forward(dev.zeros::<Rank3<3, 9, 8>>());
 
     let net = dev.build_module::<Options, f64>();
-    let _: Tensor<Rank3<2, 4, 2>, f64, _> = net.forward(dev.zeros::<Rank3<3, 9, 8>>());
-    let _: Tensor<Rank4<6, 2, 4, 2>, f64, _> = net.forward(dev.zeros::<Rank4<6, 3, 9, 8>>());
+    let _: Tensor<Rank3<2, 5, 4>, f64, _> = net.forward(dev.zeros::<Rank3<3, 9, 8>>());
+    let _: Tensor<Rank4<6, 2, 5, 4>, f64, _> = net.forward(dev.zeros::<Rank4<6, 3, 9, 8>>());
     let x: Tensor<(usize, Const<3>, Const<9>, Const<8>), f64, _> = dev.zeros_like(&(3, Const, Const, Const));
-    let y: Tensor<(usize, Const<2>, Const<4>, Const<2>), f64, _> = net.forward(x);
+    let y: Tensor<(usize, Const<2>, Const<5>, Const<4>), f64, _> = net.forward(x);
     assert_eq!(y.shape().0, 3);
 }

@@ -1,0 +1,170 @@
+//! `Conv2D`: a 2-D convolution over images.
+
+use super::LayerInfo;
+use crate::ops::conv2d::Conv2DKernel;
+use crate::ops::Window2D;
+use crate::shape::window_fits;
+use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
+use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
+use dfdx::prelude::{Const, Device, Dim, Dtype, Rank1, Rank4, ReshapeTo, Storage, Tape, Tensor};
+use num_traits::Float;
+use rand_distr::uniform::SampleUniform;
+use rand_distr::Uniform;
+
+/// A 2-D convolution (cross-correlation, as PyTorch and Keras compute it) with `F` filters
+/// of `K x K` over `C` input channels.
+///
+/// - Input shape: `(C, H, W)`, or `(B, C, H, W)` with any batch dimension `B`.
+/// - Output shape: `(F, OH, OW)` with `OH = (H + pad_top + pad_bottom - D(K-1) - 1) / S + 1`
+///   (`shape::window_out`), or `(B, F, OH, OW)`.
+/// - Arguments in `network!`: `Conv2D<filters, kernel>` with options `stride = S`
+///   (default 1), `padding = valid | same | P` (default `valid`; `same` pads as Keras does,
+///   one more row/column after than before when the total is odd), `dilation = D`
+///   (default 1) and `activation = relu` (any activation, appended as its own layer).
+/// - Type parameters: `Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>` where `PH`, `PW` are the
+///   padding before (top, left); the padding after is implied by `OH`, `OW`. A
+///   `const` assertion checks the relation at compile time.
+/// - Parameters: `F * C * K * K + F`, weights `(F, C, K, K)` as PyTorch lays them out,
+///   initialised uniform in `±1/sqrt(C * K * K)` (PyTorch's default).
+///
+/// ```
+/// use typenet::prelude::*;
+/// type Net = network![Input<1, 28, 28>, Conv2D<32, 3, stride = 2, padding = same>];
+/// let dev: Cpu = Default::default();
+/// let net = dev.build_module::<Net, f32>();
+/// let y: Tensor<Rank3<32, 14, 14>, f32, _> = net.forward(dev.zeros::<Rank3<1, 28, 28>>());
+/// assert_eq!(net.num_trainable_params(), 32 * 9 + 32);
+/// # let _ = y;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+#[allow(clippy::type_complexity)]
+pub struct Conv2D<
+    const C: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize,
+    const D: usize,
+    const PH: usize,
+    const PW: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+>;
+
+/// The built [`Conv2D`]: its weight `(F, C, K, K)` and bias `(F)`.
+#[derive(Debug, Clone)]
+pub struct Conv2DModule<
+    const C: usize,
+    const F: usize,
+    const K: usize,
+    const S: usize,
+    const D: usize,
+    const PH: usize,
+    const PW: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+    E: Dtype,
+    Dev: Storage<E>,
+> {
+    pub weight: Tensor<Rank4<F, C, K, K>, E, Dev>,
+    pub bias: Tensor<Rank1<F>, E, Dev>,
+}
+
+impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
+    Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
+{
+    /// The geometry, checked once per instantiation at compile time.
+    pub const WINDOW: Window2D = {
+        assert!(C > 0 && F > 0 && K > 0 && S > 0 && D > 0, "Conv2D: sizes, stride and dilation must be at least 1");
+        assert!(window_fits(H, K, S, D, PH, OH), "Conv2D: OH does not follow from H, K, S, D and the padding");
+        assert!(window_fits(W, K, S, D, PW, OW), "Conv2D: OW does not follow from W, K, S, D and the padding");
+        Window2D { kernel: K, stride: S, dilation: D, pad_top: PH, pad_left: PW }
+    };
+}
+
+impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
+    LayerInfo for Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
+{
+    const NAME: &'static str = "Conv2D";
+    const OUTPUT: Option<&'static [usize]> = Some(&[F, OH, OW]);
+    const PARAMS: usize = F * C * K * K + F;
+    const FLOPS: usize = 2 * F * C * K * K * OH * OW;
+    const ACTIVATIONS: usize = F * OH * OW;
+}
+
+impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E, Dev>
+    BuildOnDevice<Dev, E> for Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
+where
+    E: Dtype + Float + SampleUniform,
+    Dev: Device<E>,
+{
+    type Built = Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>;
+}
+
+impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E, Dev>
+    TensorCollection<E, Dev> for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+where
+    E: Dtype + Float + SampleUniform,
+    Dev: Device<E>,
+{
+    type To<E2: Dtype, D2: Device<E2>> = Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E2, D2>;
+
+    fn iter_tensors<V: ModuleVisitor<Self, E, Dev>>(
+        visitor: &mut V,
+    ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+        visitor.visit_fields(
+            (
+                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, TensorOptions::reset_with(|t| t.try_fill_with_distr(Self::init()))),
+                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, TensorOptions::reset_with(|t| t.try_fill_with_distr(Self::init()))),
+            ),
+            |(weight, bias)| Conv2DModule { weight, bias },
+        )
+    }
+}
+
+impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E, Dev>
+    Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+where
+    E: Dtype + Float + SampleUniform,
+    Dev: Storage<E>,
+{
+    /// PyTorch's default initialisation: uniform in `±1/sqrt(fan_in)`, weight and bias.
+    fn init() -> Uniform<E> {
+        let bound = E::one() / E::from(C * K * K).unwrap().sqrt();
+        Uniform::new(-bound, bound)
+    }
+}
+
+impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E: Dtype, Dev: Storage<E>>
+    NonMutableModule for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+{
+}
+
+impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, B: Dim, E: Dtype, Dev: Conv2DKernel<E>, T: Tape<E, Dev>>
+    Module<Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>>
+    for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+{
+    type Output = Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Dev, T>;
+    type Error = Dev::Err;
+
+    fn try_forward(&self, x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>) -> Result<Self::Output, Dev::Err> {
+        let window = Conv2D::<C, F, K, S, D, PH, PW, H, W, OH, OW>::WINDOW;
+        Dev::try_conv2d(x, &self.weight, &self.bias, window)
+    }
+}
+
+impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E: Dtype, Dev: Conv2DKernel<E>, T: Tape<E, Dev>>
+    Module<Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>>
+    for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+{
+    type Output = Tensor<(Const<F>, Const<OH>, Const<OW>), E, Dev, T>;
+    type Error = Dev::Err;
+
+    fn try_forward(&self, x: Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>) -> Result<Self::Output, Dev::Err> {
+        let batch_of_one = x.try_reshape::<(Const<1>, Const<C>, Const<H>, Const<W>)>()?;
+        self.try_forward(batch_of_one)?.try_reshape()
+    }
+}

@@ -1,0 +1,107 @@
+//! `MaxPool` and `AvgPool`: windowed pooling over images.
+
+use super::pool_mode::{Avg, Max, PoolMode};
+use super::LayerInfo;
+use crate::ops::pool2d::{Pool2DKernel, PoolKind};
+use crate::ops::Window2D;
+use crate::shape::window_fits;
+use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
+use dfdx::prelude::{Const, Dim, Dtype, ReshapeTo, Tape, Tensor};
+
+/// Max or average pooling of `K x K` windows, `S` apart, over each of `C` channels.
+///
+/// - Input shape: `(C, H, W)`, or `(B, C, H, W)`.
+/// - Output shape: `(C, OH, OW)` with `OH = (H + padding - K) / S + 1`, or `(B, C, OH, OW)`.
+/// - Arguments in `network!`: `MaxPool<size>` / `AvgPool<size>` with options `stride = S`
+///   (default: the pool size, as in Keras) and `padding = valid | same | P`.
+/// - Padding never wins a max and is not counted in an average (Keras's `same`; PyTorch's
+///   `count_include_pad=False`). A max sends its gradient to the first maximal element of
+///   its window, as PyTorch does.
+/// - Type parameters: `Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>`, `Mode` one of [`Max`],
+///   [`Avg`]; `PH`, `PW` are the padding before, checked at compile time like [`Conv2D`](super::Conv2D)'s.
+///
+/// ```
+/// use typenet::prelude::*;
+/// type Net = network![Input<1, 4, 4>, MaxPool<2>];
+/// let dev: Cpu = Default::default();
+/// let x = dev.tensor([[[1.0f32, 2., 0., 0.], [3., 4., 0., 5.], [0., 0., 0., 0.], [6., 0., 0., 7.]]]);
+/// let y = dev.build_module::<Net, f32>().forward(x);
+/// assert_eq!(y.array(), [[[4.0, 5.0], [6.0, 7.0]]]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pool2D<
+    Mode,
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const PH: usize,
+    const PW: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+>(Mode);
+
+/// Max pooling; see [`Pool2D`].
+pub type MaxPool2D<const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize> =
+    Pool2D<Max, C, K, S, PH, PW, H, W, OH, OW>;
+/// Average pooling; see [`Pool2D`].
+pub type AvgPool2D<const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize> =
+    Pool2D<Avg, C, K, S, PH, PW, H, W, OH, OW>;
+
+impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
+    Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+{
+    /// The geometry, checked once per instantiation at compile time.
+    pub const WINDOW: Window2D = {
+        assert!(C > 0 && K > 0 && S > 0, "Pool2D: sizes and stride must be at least 1");
+        assert!(2 * PH <= K && 2 * PW <= K, "Pool2D: padding may be at most half the window");
+        assert!(window_fits(H, K, S, 1, PH, OH), "Pool2D: OH does not follow from H, K, S and the padding");
+        assert!(window_fits(W, K, S, 1, PW, OW), "Pool2D: OW does not follow from W, K, S and the padding");
+        Window2D { kernel: K, stride: S, dilation: 1, pad_top: PH, pad_left: PW }
+    };
+    const KIND: PoolKind = if Mode::IS_MAX { PoolKind::Max } else { PoolKind::Avg };
+}
+
+impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
+    ZeroSizedModule for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+{
+}
+
+impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
+    NonMutableModule for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+{
+}
+
+impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
+    LayerInfo for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+{
+    const NAME: &'static str = Mode::NAME;
+    const OUTPUT: Option<&'static [usize]> = Some(&[C, OH, OW]);
+    const PARAMS: usize = 0;
+    const FLOPS: usize = C * OH * OW * K * K;
+    const ACTIVATIONS: usize = C * OH * OW;
+}
+
+impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, B: Dim, E: Dtype, Dev: Pool2DKernel<E>, T: Tape<E, Dev>>
+    Module<Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>> for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+{
+    type Output = Tensor<(B, Const<C>, Const<OH>, Const<OW>), E, Dev, T>;
+    type Error = Dev::Err;
+
+    fn try_forward(&self, x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>) -> Result<Self::Output, Dev::Err> {
+        Dev::try_pool2d(x, Self::KIND, Self::WINDOW)
+    }
+}
+
+impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E: Dtype, Dev: Pool2DKernel<E>, T: Tape<E, Dev>>
+    Module<Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>> for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+{
+    type Output = Tensor<(Const<C>, Const<OH>, Const<OW>), E, Dev, T>;
+    type Error = Dev::Err;
+
+    fn try_forward(&self, x: Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>) -> Result<Self::Output, Dev::Err> {
+        let batch_of_one = x.try_reshape::<(Const<1>, Const<C>, Const<H>, Const<W>)>()?;
+        self.try_forward(batch_of_one)?.try_reshape()
+    }
+}
