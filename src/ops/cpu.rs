@@ -21,10 +21,18 @@ pub struct Mat<'a, E> {
 impl<'a, E> Mat<'a, E> {
     pub fn new(data: &'a [E], rows: usize, cols: usize) -> Self {
         debug_assert!(data.len() >= rows * cols);
-        Self { data, rows, cols, transposed: false }
+        Self {
+            data,
+            rows,
+            cols,
+            transposed: false,
+        }
     }
     pub fn t(self) -> Self {
-        Self { transposed: !self.transposed, ..self }
+        Self {
+            transposed: !self.transposed,
+            ..self
+        }
     }
     /// (rows, cols, row stride, col stride) of the matrix as it is read.
     fn geometry(&self) -> (usize, usize, isize, isize) {
@@ -39,7 +47,13 @@ impl<'a, E> Mat<'a, E> {
 /// `dst (m x n, row-major) = lhs x rhs`, or `dst += lhs x rhs` with `accumulate`.
 /// `threads` > 1 lets gemm split the product; 1 keeps it on the calling thread, which is
 /// faster for small products (see DESIGN.md: split the batch instead).
-pub fn matmul<E: CpuFloat>(dst: &mut [E], lhs: Mat<E>, rhs: Mat<E>, accumulate: bool, threads: usize) {
+pub fn matmul<E: CpuFloat>(
+    dst: &mut [E],
+    lhs: Mat<E>,
+    rhs: Mat<E>,
+    accumulate: bool,
+    threads: usize,
+) {
     let (m, k, lhs_rs, lhs_cs) = lhs.geometry();
     let (k2, n, rhs_rs, rhs_cs) = rhs.geometry();
     assert_eq!(k, k2, "matmul: inner dimensions differ");

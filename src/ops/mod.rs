@@ -3,6 +3,7 @@
 //! the oracle the fast kernel is tested against.
 
 pub mod cpu;
+pub mod recurrent;
 
 /// Where a 2-D sliding window (convolution or pooling) reads its input.
 ///
