@@ -15,6 +15,8 @@ enum Padding {
     None,
     Post,
     Pre,
+    /// Padding in the middle of sequences (Keras allows any mask).
+    Holes,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -51,6 +53,7 @@ fn mask_for(padding: Padding, batch: usize, steps: usize) -> Option<Vec<f64>> {
         Padding::None => true,
         Padding::Post => t < length(b, steps),
         Padding::Pre => t >= steps - length(b, steps),
+        Padding::Holes => (b + 2 * t) % 3 != 0,
     };
     (padding != Padding::None).then(|| {
         (0..batch * steps)
@@ -258,6 +261,8 @@ fn agreement_cases(cell: Cell) -> Vec<Case> {
             (false, Padding::Pre),
             (true, Padding::Post),
             (true, Padding::Pre),
+            (false, Padding::Holes),
+            (true, Padding::Holes),
         ] {
             let recurrent_bias = cell == Cell::Gru;
             cases.push(Case {
@@ -352,24 +357,23 @@ fn finite_differences(case: Case) {
 #[test]
 fn finite_differences_match_fast_gradients() {
     for cell in [Cell::Lstm, Cell::Gru, Cell::SimpleRnn] {
-        let base = Case {
-            cell,
-            batch: 3,
-            steps: 4,
-            reverse: false,
-            padding: Padding::None,
-            recurrent_bias: cell == Cell::Gru,
-        };
-        finite_differences(base);
-        finite_differences(Case {
-            padding: Padding::Post,
-            ..base
-        });
-        finite_differences(Case {
-            padding: Padding::Pre,
-            reverse: true,
-            ..base
-        });
+        for (reverse, padding) in [
+            (false, Padding::None),
+            (false, Padding::Post),
+            (true, Padding::Pre),
+            (false, Padding::Holes),
+            (true, Padding::Holes),
+        ] {
+            let recurrent_bias = cell == Cell::Gru;
+            finite_differences(Case {
+                cell,
+                batch: 3,
+                steps: 4,
+                reverse,
+                padding,
+                recurrent_bias,
+            });
+        }
     }
 }
 
@@ -498,28 +502,28 @@ fn gru_known_values() {
     assert_close(&h, &expected, 1e-12, "GRU h_1..h_3");
 }
 
-/// The output of a problem's sequence `b` alone: its real steps only, unpadded.
+/// The output of a problem's sequence `b` alone: its real steps only, in order.
 fn alone<const G: usize>(p: &Problem, b: usize, fast: bool) -> Vec<f64> {
-    let (s, len) = (p.case.steps, length(b, p.case.steps));
-    if len == 0 {
+    let s = p.case.steps;
+    let real: Vec<usize> = (0..s)
+        .filter(|&t| p.mask.as_ref().unwrap()[b * s + t] == 1.0)
+        .collect();
+    if real.is_empty() {
         return Vec::new(); // (dfdx's as_vec cannot read an empty tensor)
     }
-    let first = if p.case.padding == Padding::Pre {
-        s - len
-    } else {
-        0
-    };
-    let rows = first + b * s..first + b * s + len;
     let q = Problem {
         case: Case {
             batch: 1,
-            steps: len,
+            steps: real.len(),
             padding: Padding::None,
             ..p.case
         },
-        x: p.x[rows.start * F..rows.end * F].to_vec(),
+        x: real
+            .iter()
+            .flat_map(|&t| p.x[(b * s + t) * F..(b * s + t + 1) * F].to_vec())
+            .collect(),
         mask: None,
-        r: vec![0.0; len * U],
+        r: vec![0.0; real.len() * U],
         ..p.clone()
     };
     let t = Tensors::<f64, G>::new(&q);
@@ -528,9 +532,9 @@ fn alone<const G: usize>(p: &Problem, b: usize, fast: bool) -> Vec<f64> {
 
 /// Padded steps leave the state and the output unchanged (Keras): a padded step repeats the
 /// previous output, padding before the first real step outputs zeros, and the real steps give
-/// what the unpadded sequence gives on its own.
+/// what the sequence of the real steps alone gives.
 fn check_mask_semantics<const G: usize>(cell: Cell) {
-    for padding in [Padding::Post, Padding::Pre] {
+    for padding in [Padding::Post, Padding::Pre, Padding::Holes] {
         for reverse in [false, true] {
             for fast in [true, false] {
                 let case = Case {
