@@ -28,6 +28,9 @@
 //! - [`try_recurrent_generic`]: composed of dfdx ops, one small graph per step. It runs on any
 //!   device (it is what `Cuda` runs) and is the oracle the fast kernel is tested against.
 
+// Tensor types carry their whole shape, so signatures are long by nature.
+#![allow(clippy::type_complexity)]
+
 mod cpu;
 mod generic;
 #[cfg(test)]

@@ -53,7 +53,7 @@ fn mask_for(padding: Padding, batch: usize, steps: usize) -> Option<Vec<f64>> {
         Padding::None => true,
         Padding::Post => t < length(b, steps),
         Padding::Pre => t >= steps - length(b, steps),
-        Padding::Holes => (b + 2 * t) % 3 != 0,
+        Padding::Holes => !(b + 2 * t).is_multiple_of(3),
     };
     (padding != Padding::None).then(|| {
         (0..batch * steps)
