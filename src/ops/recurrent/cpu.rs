@@ -15,15 +15,16 @@
 
 use dfdx::prelude::*;
 
+use super::activation::RecurrentFloat;
 use super::{check_call, step_time, Cell, RecurrentWeights};
-use crate::ops::cpu::{matmul, num_threads, read, with_grads, CpuFloat, Mat};
+use crate::ops::cpu::{matmul, num_threads, read, with_grads, Mat};
 
 /// The smallest batch that is split across threads, and the fewest rows per part.
 const MIN_SPLIT_BATCH: usize = 8;
 const MIN_ROWS_PER_PART: usize = 4;
 
 pub(super) fn try_recurrent_cpu<
-    E: CpuFloat,
+    E: RecurrentFloat,
     B: Dim,
     S: Dim,
     T: Tape<E, Cpu>,
@@ -168,7 +169,7 @@ struct Saved<E> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn forward<E: CpuFloat>(
+fn forward<E: RecurrentFloat>(
     d: &Dims,
     x: &[E],
     w_ih: &[E],
@@ -267,13 +268,18 @@ struct ForwardPart<'a, E> {
     mask: Option<&'a [E]>,
 }
 
-fn forward_part<E: CpuFloat>(d: &Dims, w_hh: &[E], rbias: Option<&[E]>, p: ForwardPart<E>) {
+fn forward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], rbias: Option<&[E]>, p: ForwardPart<E>) {
     let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
     let train = !p.act.is_empty();
     let one = E::one();
     let mut h = vec![E::zero(); nb * u];
     let mut c = vec![E::zero(); if d.cell == Cell::Lstm { nb * u } else { 0 }];
     let mut q = vec![E::zero(); nb * gu];
+    // Where a row's activations go when they are not kept.
+    let (mut scratch_act, mut scratch_aux) = match train {
+        true => (Vec::new(), Vec::new()),
+        false => (vec![E::zero(); gu], vec![E::zero(); u]),
+    };
     for k in 0..s {
         let t = step_time(k, s, d.reverse);
         matmul(
@@ -283,81 +289,107 @@ fn forward_part<E: CpuFloat>(d: &Dims, w_hh: &[E], rbias: Option<&[E]>, p: Forwa
             false,
             1,
         );
-        if let Some(rb) = rbias {
-            for row in q.chunks_exact_mut(gu) {
-                row.iter_mut().zip(rb).for_each(|(q, b)| *q += *b);
-            }
-        }
         for bb in 0..nb {
             let r = bb * s + t; // this step's row in the part's buffers
             let m = p.mask.map_or(one, |m| m[r]);
-            let pr = &p.proj[r * gu..(r + 1) * gu];
-            let qr = &q[bb * gu..(bb + 1) * gu];
-            let hs = &mut h[bb * u..(bb + 1) * u];
-            if train {
-                p.h_prev[r * u..(r + 1) * u].copy_from_slice(hs);
+            let px = &p.proj[r * gu..(r + 1) * gu]; // W x + b
+            let rh = &mut q[bb * gu..(bb + 1) * gu]; // R h (+ rb)
+            if let Some(rb) = rbias {
+                rh.iter_mut().zip(rb).for_each(|(q, b)| *q += *b);
             }
-            let yr = &mut p.y[r * u..(r + 1) * u];
+            let hs = &mut h[bb * u..(bb + 1) * u];
+            let (act, aux) = if train {
+                p.h_prev[r * u..(r + 1) * u].copy_from_slice(hs);
+                (&mut p.act[r * gu..(r + 1) * gu], row_mut(p.aux, r, u))
+            } else {
+                (&mut scratch_act[..], &mut scratch_aux[..])
+            };
             match d.cell {
                 Cell::Lstm => {
                     let cs = &mut c[bb * u..(bb + 1) * u];
-                    for j in 0..u {
-                        let i = sigmoid(pr[j] + qr[j]);
-                        let f = sigmoid(pr[u + j] + qr[u + j]);
-                        let g = (pr[2 * u + j] + qr[2 * u + j]).tanh();
-                        let o = sigmoid(pr[3 * u + j] + qr[3 * u + j]);
-                        let c_old = cs[j];
-                        let c_new = f * c_old + i * g;
-                        let tc = c_new.tanh();
-                        let h_new = o * tc;
-                        if train {
-                            let a = &mut p.act[r * gu..(r + 1) * gu];
-                            a[j] = i;
-                            a[u + j] = f;
-                            a[2 * u + j] = g;
-                            a[3 * u + j] = o;
-                            p.aux[r * u + j] = tc;
-                            p.c_prev[r * u + j] = c_old;
-                        }
-                        cs[j] = m * c_new + (one - m) * c_old;
-                        hs[j] = m * h_new + (one - m) * hs[j];
+                    if train {
+                        p.c_prev[r * u..(r + 1) * u].copy_from_slice(cs);
                     }
+                    lstm_step(m, px, rh, act, aux, cs, hs);
                 }
-                Cell::Gru => {
-                    for j in 0..u {
-                        let r_ = sigmoid(pr[j] + qr[j]);
-                        let z = sigmoid(pr[u + j] + qr[u + j]);
-                        let qn = qr[2 * u + j];
-                        let n = (pr[2 * u + j] + r_ * qn).tanh();
-                        let h_old = hs[j];
-                        let h_new = (one - z) * n + z * h_old;
-                        if train {
-                            let a = &mut p.act[r * gu..(r + 1) * gu];
-                            a[j] = r_;
-                            a[u + j] = z;
-                            a[2 * u + j] = n;
-                            p.aux[r * u + j] = qn;
-                        }
-                        hs[j] = m * h_new + (one - m) * h_old;
-                    }
-                }
-                Cell::SimpleRnn => {
-                    for j in 0..u {
-                        let h_new = (pr[j] + qr[j]).tanh();
-                        if train {
-                            p.act[r * gu + j] = h_new;
-                        }
-                        hs[j] = m * h_new + (one - m) * hs[j];
-                    }
-                }
+                Cell::Gru => gru_step(m, px, rh, act, aux, hs),
+                Cell::SimpleRnn => rnn_step(m, px, rh, act, hs),
             }
-            yr.copy_from_slice(hs);
+            p.y[r * u..(r + 1) * u].copy_from_slice(hs);
         }
     }
 }
 
+/// `out = f(x + y)`, elementwise.
+#[inline(always)]
+fn activate<E: RecurrentFloat>(out: &mut [E], x: &[E], y: &[E], f: impl Fn(E) -> E) {
+    for ((o, x), y) in out.iter_mut().zip(x).zip(y) {
+        *o = f(*x + *y);
+    }
+}
+
+/// One LSTM step of one sequence: gates `act` = (i, f, g, o) from `px + rh`, `tc = tanh(c')`,
+/// and the state `(c, h)` moved on where `m` is 1.
+fn lstm_step<E: RecurrentFloat>(
+    m: E,
+    px: &[E],
+    rh: &[E],
+    act: &mut [E],
+    tc: &mut [E],
+    c: &mut [E],
+    h: &mut [E],
+) {
+    let u = h.len();
+    activate(&mut act[..2 * u], &px[..2 * u], &rh[..2 * u], E::sigmoid);
+    activate(
+        &mut act[2 * u..3 * u],
+        &px[2 * u..3 * u],
+        &rh[2 * u..3 * u],
+        E::tanh_gate,
+    );
+    activate(&mut act[3 * u..], &px[3 * u..], &rh[3 * u..], E::sigmoid);
+    let (i, rest) = act.split_at(u);
+    let (f, rest) = rest.split_at(u);
+    let (g, o) = rest.split_at(u);
+    let (tc, c) = (&mut tc[..u], &mut c[..u]);
+    let keep = E::one() - m;
+    for j in 0..u {
+        let c_new = f[j] * c[j] + i[j] * g[j];
+        tc[j] = E::tanh_gate(c_new);
+        let h_new = o[j] * tc[j];
+        c[j] = m * c_new + keep * c[j];
+        h[j] = m * h_new + keep * h[j];
+    }
+}
+
+/// One GRU step of one sequence: gates `act` = (r, z, n), `qn = R_n h + rb_n` kept.
+fn gru_step<E: RecurrentFloat>(m: E, px: &[E], rh: &[E], act: &mut [E], qn: &mut [E], h: &mut [E]) {
+    let u = h.len();
+    activate(&mut act[..2 * u], &px[..2 * u], &rh[..2 * u], E::sigmoid);
+    let (rz, n) = act.split_at_mut(2 * u);
+    let (r, z) = rz.split_at(u);
+    let (n, qn) = (&mut n[..u], &mut qn[..u]);
+    let (px_n, rh_n) = (&px[2 * u..3 * u], &rh[2 * u..3 * u]);
+    qn.copy_from_slice(rh_n);
+    let keep = E::one() - m;
+    for j in 0..u {
+        n[j] = E::tanh_gate(px_n[j] + r[j] * rh_n[j]);
+        let h_new = (E::one() - z[j]) * n[j] + z[j] * h[j];
+        h[j] = m * h_new + keep * h[j];
+    }
+}
+
+/// One simple-RNN step of one sequence: `act = tanh(px + rh)`.
+fn rnn_step<E: RecurrentFloat>(m: E, px: &[E], rh: &[E], act: &mut [E], h: &mut [E]) {
+    activate(act, px, rh, E::tanh_gate);
+    let keep = E::one() - m;
+    for (h, a) in h.iter_mut().zip(act.iter()) {
+        *h = m * *a + keep * *h;
+    }
+}
+
 /// BPTT. Returns `dP` `(B*S, G*U)` and, for the GRU only, `dQ` (otherwise `dQ == dP`).
-fn backward<E: CpuFloat>(
+fn backward<E: RecurrentFloat>(
     d: &Dims,
     g_out: &[E],
     w_hh: &[E],
@@ -416,7 +448,7 @@ struct BackwardPart<'a, E> {
     dq: Option<&'a mut [E]>,
 }
 
-fn backward_part<E: CpuFloat>(d: &Dims, w_hh: &[E], mut p: BackwardPart<E>) {
+fn backward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], mut p: BackwardPart<E>) {
     let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
     let one = E::one();
     // The gradient w.r.t. the state carried to the step processed before (h and LSTM's c).
@@ -429,63 +461,35 @@ fn backward_part<E: CpuFloat>(d: &Dims, w_hh: &[E], mut p: BackwardPart<E>) {
         for bb in 0..nb {
             let r = bb * s + t;
             let m = p.mask.map_or(one, |m| m[r]);
-            let a = &p.act[r * gu..(r + 1) * gu];
+            let act = &p.act[r * gu..(r + 1) * gu];
             let gy = &p.g_out[r * u..(r + 1) * u];
             let dhs = &mut dh[bb * u..(bb + 1) * u];
-            let dpr = &mut p.dp[r * gu..(r + 1) * gu];
-            let dqr = &mut dq_step[bb * gu..(bb + 1) * gu];
+            let dp = &mut p.dp[r * gu..(r + 1) * gu];
+            let dq = &mut dq_step[bb * gu..(bb + 1) * gu];
             match d.cell {
                 Cell::Lstm => {
-                    let dcs = &mut dc[bb * u..(bb + 1) * u];
-                    for j in 0..u {
-                        let (i, f, g, o) = (a[j], a[u + j], a[2 * u + j], a[3 * u + j]);
-                        let tc = p.aux[r * u + j];
-                        let c_old = p.c_prev[r * u + j];
-                        let dh_total = gy[j] + dhs[j];
-                        let dh_new = m * dh_total;
-                        let dc_new = m * dcs[j] + dh_new * o * (one - tc * tc);
-                        let da_i = dc_new * g * i * (one - i);
-                        let da_f = dc_new * c_old * f * (one - f);
-                        let da_g = dc_new * i * (one - g * g);
-                        let da_o = dh_new * tc * o * (one - o);
-                        dcs[j] = dc_new * f + (one - m) * dcs[j];
-                        dhs[j] = (one - m) * dh_total;
-                        for (gate, v) in [da_i, da_f, da_g, da_o].into_iter().enumerate() {
-                            dpr[gate * u + j] = v;
-                            dqr[gate * u + j] = v;
-                        }
-                    }
+                    let (tc, c_prev) = (&p.aux[r * u..(r + 1) * u], &p.c_prev[r * u..(r + 1) * u]);
+                    lstm_step_back(
+                        m,
+                        gy,
+                        act,
+                        tc,
+                        c_prev,
+                        dhs,
+                        &mut dc[bb * u..(bb + 1) * u],
+                        dp,
+                    );
+                    dq.copy_from_slice(dp);
                 }
                 Cell::Gru => {
-                    let dq_row = &mut p.dq.as_mut().expect("GRU keeps dQ")[r * gu..(r + 1) * gu];
-                    for j in 0..u {
-                        let (r_, z, n) = (a[j], a[u + j], a[2 * u + j]);
-                        let qn = p.aux[r * u + j];
-                        let h_old = p.h_prev[r * u + j];
-                        let dh_total = gy[j] + dhs[j];
-                        let dh_new = m * dh_total;
-                        let da_n = dh_new * (one - z) * (one - n * n);
-                        let da_z = dh_new * (h_old - n) * z * (one - z);
-                        let da_r = da_n * qn * r_ * (one - r_);
-                        dhs[j] = (one - m) * dh_total + dh_new * z;
-                        dpr[j] = da_r;
-                        dpr[u + j] = da_z;
-                        dpr[2 * u + j] = da_n;
-                        dqr[j] = da_r;
-                        dqr[u + j] = da_z;
-                        dqr[2 * u + j] = da_n * r_;
-                    }
-                    dq_row.copy_from_slice(dqr);
+                    let (qn, h_prev) = (&p.aux[r * u..(r + 1) * u], &p.h_prev[r * u..(r + 1) * u]);
+                    gru_step_back(m, gy, act, qn, h_prev, dhs, dp, dq);
+                    let dq_all = p.dq.as_mut().expect("the GRU keeps dQ");
+                    dq_all[r * gu..(r + 1) * gu].copy_from_slice(dq);
                 }
                 Cell::SimpleRnn => {
-                    for j in 0..u {
-                        let h_new = a[j];
-                        let dh_total = gy[j] + dhs[j];
-                        let da = m * dh_total * (one - h_new * h_new);
-                        dhs[j] = (one - m) * dh_total;
-                        dpr[j] = da;
-                        dqr[j] = da;
-                    }
+                    rnn_step_back(m, gy, act, dhs, dp);
+                    dq.copy_from_slice(dp);
                 }
             }
         }
@@ -499,6 +503,105 @@ fn backward_part<E: CpuFloat>(d: &Dims, w_hh: &[E], mut p: BackwardPart<E>) {
                 1,
             );
         }
+    }
+}
+
+/// The LSTM step backwards: from `dh` (carried, plus the output's `gy`) and `dc` (carried),
+/// the pre-activation gradients `dp` and the part of `dh`, `dc` that goes to the previous
+/// state (all but `dQ R`, which the caller adds).
+#[allow(clippy::too_many_arguments)]
+fn lstm_step_back<E: RecurrentFloat>(
+    m: E,
+    gy: &[E],
+    act: &[E],
+    tc: &[E],
+    c_prev: &[E],
+    dh: &mut [E],
+    dc: &mut [E],
+    dp: &mut [E],
+) {
+    let u = dh.len();
+    let one = E::one();
+    let keep = one - m;
+    let (i, rest) = act.split_at(u);
+    let (f, rest) = rest.split_at(u);
+    let (g, o) = rest.split_at(u);
+    let (dp_i, rest) = dp.split_at_mut(u);
+    let (dp_f, rest) = rest.split_at_mut(u);
+    let (dp_g, dp_o) = rest.split_at_mut(u);
+    let (gy, tc, c_prev, dc, o) = (&gy[..u], &tc[..u], &c_prev[..u], &mut dc[..u], &o[..u]);
+    for j in 0..u {
+        let dh_total = gy[j] + dh[j];
+        let dh_new = m * dh_total;
+        let dc_new = m * dc[j] + dh_new * o[j] * (one - tc[j] * tc[j]);
+        dp_i[j] = dc_new * g[j] * i[j] * (one - i[j]);
+        dp_f[j] = dc_new * c_prev[j] * f[j] * (one - f[j]);
+        dp_g[j] = dc_new * i[j] * (one - g[j] * g[j]);
+        dp_o[j] = dh_new * tc[j] * o[j] * (one - o[j]);
+        dc[j] = dc_new * f[j] + keep * dc[j];
+        dh[j] = keep * dh_total;
+    }
+}
+
+/// The GRU step backwards: `dp` w.r.t. `W x + b` and `dq` w.r.t. `R h + rb` (they differ in
+/// the `n` gate, which `r` multiplies), and `dh`'s part for the previous state but `dQ R`.
+#[allow(clippy::too_many_arguments)]
+fn gru_step_back<E: RecurrentFloat>(
+    m: E,
+    gy: &[E],
+    act: &[E],
+    qn: &[E],
+    h_prev: &[E],
+    dh: &mut [E],
+    dp: &mut [E],
+    dq: &mut [E],
+) {
+    let u = dh.len();
+    let one = E::one();
+    let keep = one - m;
+    let (r, rest) = act.split_at(u);
+    let (z, n) = rest.split_at(u);
+    let (dp_r, rest) = dp.split_at_mut(u);
+    let (dp_z, dp_n) = rest.split_at_mut(u);
+    let (dq_rz, dq_n) = dq.split_at_mut(2 * u);
+    let (gy, qn, h_prev, n, dp_n, dq_n) = (
+        &gy[..u],
+        &qn[..u],
+        &h_prev[..u],
+        &n[..u],
+        &mut dp_n[..u],
+        &mut dq_n[..u],
+    );
+    for j in 0..u {
+        let dh_total = gy[j] + dh[j];
+        let dh_new = m * dh_total;
+        let da_n = dh_new * (one - z[j]) * (one - n[j] * n[j]);
+        dp_n[j] = da_n;
+        dq_n[j] = da_n * r[j];
+        dp_z[j] = dh_new * (h_prev[j] - n[j]) * z[j] * (one - z[j]);
+        dp_r[j] = da_n * qn[j] * r[j] * (one - r[j]);
+        dh[j] = keep * dh_total + dh_new * z[j];
+    }
+    dq_rz.copy_from_slice(&dp[..2 * u]);
+}
+
+/// The simple-RNN step backwards.
+fn rnn_step_back<E: RecurrentFloat>(m: E, gy: &[E], act: &[E], dh: &mut [E], dp: &mut [E]) {
+    let one = E::one();
+    let keep = one - m;
+    for (((dh, dp), gy), a) in dh.iter_mut().zip(dp.iter_mut()).zip(gy).zip(act) {
+        let dh_total = *gy + *dh;
+        *dp = m * dh_total * (one - *a * *a);
+        *dh = keep * dh_total;
+    }
+}
+
+/// Row `r` of a buffer of rows of `width`, or an empty slice for a buffer the cell does not keep.
+fn row_mut<E>(v: &mut [E], r: usize, width: usize) -> &mut [E] {
+    if v.is_empty() {
+        v
+    } else {
+        &mut v[r * width..(r + 1) * width]
     }
 }
 
@@ -527,7 +630,7 @@ fn split<E>(v: &mut [E], len: usize) -> Vec<&mut [E]> {
 }
 
 /// The gradient of `t`, allocated (zeros) if it has none yet.
-fn grad_mut<'a, S: Shape, E: CpuFloat>(
+fn grad_mut<'a, S: Shape, E: RecurrentFloat>(
     grads: &'a mut Gradients<E, Cpu>,
     t: &Tensor<S, E, Cpu>,
 ) -> Result<&'a mut [E], CpuError> {
@@ -544,12 +647,8 @@ fn rows_of<E>(v: &[E], lo: usize, hi: usize, width: usize) -> &[E] {
 }
 
 /// `g[j] += sum over rows of m[row, j]` for a row-major `m` with `cols` columns.
-fn add_column_sums<E: CpuFloat>(g: &mut [E], m: &[E], cols: usize) {
+fn add_column_sums<E: RecurrentFloat>(g: &mut [E], m: &[E], cols: usize) {
     for row in m.chunks_exact(cols) {
         g.iter_mut().zip(row).for_each(|(g, v)| *g += *v);
     }
-}
-
-fn sigmoid<E: CpuFloat>(x: E) -> E {
-    E::one() / (E::one() + (-x).exp())
 }

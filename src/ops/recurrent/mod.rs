@@ -31,11 +31,13 @@
 // Tensor types carry their whole shape, so signatures are long by nature.
 #![allow(clippy::type_complexity)]
 
+mod activation;
 mod cpu;
 mod generic;
 #[cfg(test)]
 mod tests;
 
+pub use activation::RecurrentFloat;
 pub use generic::try_recurrent_generic;
 
 use dfdx::prelude::{Const, Device, Dim, Dtype, Rank2, Rank3, Storage, Tape, Tensor};
@@ -112,7 +114,7 @@ pub trait RecurrentKernel<E: Dtype>: Device<E> {
     ) -> Result<Tensor<(B, S, Const<U>), E, Self, T>, Self::Err>;
 }
 
-impl<E: crate::ops::cpu::CpuFloat> RecurrentKernel<E> for dfdx::prelude::Cpu
+impl<E: RecurrentFloat> RecurrentKernel<E> for dfdx::prelude::Cpu
 where
     dfdx::prelude::Cpu: Device<E>,
 {

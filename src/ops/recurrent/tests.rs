@@ -4,8 +4,8 @@
 use dfdx::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
+use super::RecurrentFloat;
 use super::{try_recurrent_generic, Cell, RecurrentKernel, RecurrentWeights};
-use crate::ops::cpu::CpuFloat;
 
 const F: usize = 3;
 const U: usize = 5;
@@ -94,11 +94,11 @@ struct Tensors<E: Dtype, const G: usize> {
     r: Tensor<(usize, usize, Const<U>), E, Cpu>,
 }
 
-fn conv<E: CpuFloat>(v: &[f64]) -> Vec<E> {
+fn conv<E: RecurrentFloat>(v: &[f64]) -> Vec<E> {
     v.iter().map(|&a| E::from_f64(a).unwrap()).collect()
 }
 
-impl<E: CpuFloat, const G: usize> Tensors<E, G>
+impl<E: RecurrentFloat, const G: usize> Tensors<E, G>
 where
     Cpu: Device<E>,
 {
@@ -217,11 +217,11 @@ fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {
     }
 }
 
-fn fast_matches_generic<E: CpuFloat>(case: Case)
+fn fast_matches_generic<E: RecurrentFloat>(case: Case)
 where
     Cpu: Device<E>,
 {
-    fn run<E: CpuFloat, const G: usize>(case: Case)
+    fn run<E: RecurrentFloat, const G: usize>(case: Case)
     where
         Cpu: Device<E>,
     {
