@@ -59,15 +59,23 @@ where
     };
     let train = T::OWNS_TAPE;
 
-    // Weights must be contiguous (as built by `build_module` or loaded); see `read`.
+    // `read` copies storage as it lies, so the weights must be contiguous: parameters built
+    // by `build_module` or loaded always are, and dfdx 0.13 does not expose strides to check.
     let xv = read(&x);
     let w_ih = read(weights.w_ih);
     let w_hh = read(weights.w_hh);
     let bias = read(weights.bias);
     let rbias = weights.recurrent_bias.map(read);
-    let maskv = mask.map(|m| m.as_vec());
+    // (`as_vec` reads in logical order, whatever the mask's strides; it cannot read an empty one.)
+    let maskv = mask.map(|m| {
+        if dims.batch * dims.steps == 0 {
+            Vec::new()
+        } else {
+            m.as_vec()
+        }
+    });
 
-    let saved = forward(
+    let (y, saved) = forward(
         &dims,
         &xv,
         &w_ih,
@@ -77,7 +85,6 @@ where
         maskv.as_deref(),
         train,
     );
-    let (y, saved) = saved;
     let out = dev.try_tensor_from_vec(y, (b, s, Const::<U>))?;
 
     if train {
