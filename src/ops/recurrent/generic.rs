@@ -33,7 +33,8 @@ pub fn try_recurrent_generic<
     let steps = s.size();
     let (x, mut pending) = x.split_tape();
     let state_shape = (b, Const::<U>);
-    if steps == 0 {
+    if steps == 0 || b.size() == 0 {
+        // (dfdx's select and stack do not take empty tensors.)
         return Ok(dev.try_zeros_like(&(b, s, Const::<U>))?.put_tape(pending));
     }
 

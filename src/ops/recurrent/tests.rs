@@ -668,3 +668,26 @@ fn permuted_input_is_read_logically() {
     };
     assert_eq!(grad_x(&t.x), grad_x(&x_perm));
 }
+
+/// No steps or no sequences: an empty output, on both paths, with or without a mask.
+#[test]
+fn empty_batches_and_sequences() {
+    for (batch, steps) in [(3, 0), (0, 4)] {
+        for padding in [Padding::None, Padding::Post] {
+            let case = Case {
+                cell: Cell::Gru,
+                batch,
+                steps,
+                reverse: false,
+                padding,
+                recurrent_bias: true,
+            };
+            let t = Tensors::<f32, 3>::new(&Problem::random(case, 1));
+            for fast in [true, false] {
+                // (dfdx's own sum divides by zero on an empty tensor, so no backward here.)
+                let y = t.forward(t.x.leaky_trace(), fast, &case);
+                assert_eq!(*y.shape(), (batch, steps, Const::<U>));
+            }
+        }
+    }
+}
