@@ -11,10 +11,10 @@ use dfdx::prelude::{Dtype, Tensor, TensorFromVec};
 ///
 /// ```rust
 /// # use typenet::prelude::*;
-/// # use typenet::layers::{lengths_mask, Masked, Padding, LSTM};
+/// # use typenet::layers::{lengths_mask, Masked, SequencePadding, LSTM};
 /// let dev: Cpu = Default::default();
 /// // Two sequences of 3 and 1 steps, padded after (post) to 4 steps of 2 features.
-/// let mask = lengths_mask::<f32, _>(&dev, &[3, 1], 4, Padding::Post);
+/// let mask = lengths_mask::<f32, _>(&dev, &[3, 1], 4, SequencePadding::Post);
 /// assert_eq!(mask.as_vec(), [1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
 /// let x: Tensor<Rank3<2, 4, 2>, f32, _> = dev.sample_normal();
 /// let x = x.reshape_like(&(2usize, 4usize, Const::<2>));
@@ -29,7 +29,7 @@ pub struct Masked<X, M> {
 
 /// Where the padding of a shorter sequence goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Padding {
+pub enum SequencePadding {
     /// Real steps first, padding after (Keras `pad_sequences(padding="post")`).
     Post,
     /// Padding first, real steps last (Keras's default, `padding="pre"`).
@@ -49,7 +49,7 @@ pub fn lengths_mask<E: Dtype, D: TensorFromVec<E>>(
     dev: &D,
     lengths: &[usize],
     steps: usize,
-    padding: Padding,
+    padding: SequencePadding,
 ) -> Tensor<(usize, usize), E, D> {
     let mut mask = Vec::with_capacity(lengths.len() * steps);
     for &len in lengths {
@@ -58,8 +58,8 @@ pub fn lengths_mask<E: Dtype, D: TensorFromVec<E>>(
             "a sequence of {len} steps does not fit in {steps}"
         );
         let real = |t: usize| match padding {
-            Padding::Post => t < len,
-            Padding::Pre => t >= steps - len,
+            SequencePadding::Post => t < len,
+            SequencePadding::Pre => t >= steps - len,
         };
         mask.extend((0..steps).map(|t| if real(t) { E::ONE } else { E::default() }));
     }

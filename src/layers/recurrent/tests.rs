@@ -5,7 +5,7 @@ use dfdx::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 use super::*;
-use crate::layers::masked::{lengths_mask, Masked, Padding};
+use crate::layers::masked::{lengths_mask, Masked, SequencePadding};
 
 fn random(n: usize, seed: u64) -> Vec<f64> {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -306,7 +306,7 @@ fn masked_stack_equals_each_sequence_alone() {
     let l1 = dev.build_module::<LSTM<3, 4, true>, f64>();
     let l2 = dev.build_module::<Bidirectional<GRU<4, 5, false>, 10>, f64>();
     let lengths = [5, 2, 0, 4, 1, 3, 5, 2, 4, 1];
-    for padding in [Padding::Post, Padding::Pre] {
+    for padding in [SequencePadding::Post, SequencePadding::Pre] {
         let x: Tensor<(usize, usize, Const<3>), f64, _> = dev.sample_normal_like(&(10, 5, Const));
         let mask = lengths_mask(&dev, &lengths, 5, padding);
         let h: Masked<Tensor<(usize, usize, Const<4>), f64, _>, _> =
@@ -324,7 +324,11 @@ fn masked_stack_equals_each_sequence_alone() {
                 );
                 continue;
             }
-            let first = if padding == Padding::Pre { 5 - len } else { 0 };
+            let first = if padding == SequencePadding::Pre {
+                5 - len
+            } else {
+                0
+            };
             let alone: Tensor<(usize, Const<3>), f64, _> = dev.tensor_from_vec(
                 xs[(b * 5 + first) * 3..(b * 5 + first + len) * 3].to_vec(),
                 (len, Const),
