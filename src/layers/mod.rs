@@ -13,9 +13,12 @@ mod dense;
 mod dropout;
 mod flatten;
 mod global_pool;
+pub mod image_to_sequence;
 mod info;
+pub mod masked;
 mod pool2d;
 mod pool_mode;
+pub mod recurrent;
 
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use batchnorm::{BatchNorm1D, BatchNorm2D};
@@ -27,3 +30,9 @@ pub use global_pool::{GlobalAvgPool, GlobalMaxPool, GlobalPool};
 pub use info::LayerInfo;
 pub use pool2d::{AvgPool2D, MaxPool2D, Pool2D};
 pub use pool_mode::{Avg, Max, PoolMode};
+pub use image_to_sequence::ImageToSequence;
+pub use masked::{lengths_mask, Masked, SequencePadding};
+pub use recurrent::{
+    Bidirectional, BidirectionalModule, GruModule, LstmModule, ShapeError, SimpleRNN,
+    SimpleRnnModule, GRU, LSTM,
+};

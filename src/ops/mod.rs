@@ -5,6 +5,7 @@
 pub mod conv2d;
 pub mod cpu;
 pub mod pool2d;
+pub mod recurrent;
 
 /// Where a 2-D sliding window (convolution or pooling) reads its input.
 ///

@@ -1,0 +1,661 @@
+//! The fast `Cpu` recurrent kernel: a whole sequence is one op.
+//!
+//! Forward: `P = X W^T + b` for every step at once (one GEMM over `B*S` rows), then per step
+//! `Q = h R^T (+ rb)` (one small single-threaded GEMM) followed by the fused gate arithmetic.
+//! It keeps what the backward needs: the gate activations, the state before each step, and per
+//! cell `tanh(c')` and `c` (LSTM) or `R_n h + rb_n` (GRU).
+//!
+//! Backward (BPTT): from the last step processed to the first, the gate gradients `dP`
+//! (w.r.t. `W x + b`) and `dQ` (w.r.t. `R h + rb`; equal to `dP` except for the GRU's `n`
+//! gate, `dQ_n = r * dP_n`), and the state gradient `dh_prev = dQ R`. The weight gradients are
+//! then single big GEMMs over all steps: `dW += dP^T X`, `dR += dQ^T H_prev`, `dX += dP W`.
+//!
+//! Rows are batch-major (`b * S + t`), so a run of whole sequences is one contiguous block of
+//! every buffer: the batch splits into parts that run in parallel, each with its own GEMMs.
+
+use dfdx::prelude::*;
+
+use super::activation::RecurrentFloat;
+use super::{check_call, step_time, Cell, RecurrentWeights};
+use crate::ops::cpu::{matmul, num_threads, read, with_grads, Mat};
+
+/// The smallest batch that is split across threads, and the fewest rows per part.
+const MIN_SPLIT_BATCH: usize = 8;
+const MIN_ROWS_PER_PART: usize = 4;
+
+pub(super) fn try_recurrent_cpu<
+    E: RecurrentFloat,
+    B: Dim,
+    S: Dim,
+    T: Tape<E, Cpu>,
+    const F: usize,
+    const G: usize,
+    const U: usize,
+>(
+    cell: Cell,
+    x: Tensor<(B, S, Const<F>), E, Cpu, T>,
+    weights: RecurrentWeights<F, G, U, E, Cpu>,
+    reverse: bool,
+    mask: Option<&Tensor<(B, S), E, Cpu>>,
+) -> Result<Tensor<(B, S, Const<U>), E, Cpu, T>, CpuError>
+where
+    Cpu: Device<E>,
+{
+    let (b, s, _) = *x.shape();
+    check_call(cell, G, &(b, s), mask.map(|m| m.shape()));
+    // The kernel reads storage in row-major order: make a permuted or broadcast input
+    // contiguous (free when it already is; differentiable when it is not).
+    let x = x.try_contiguous()?;
+    let (x, mut tape) = x.split_tape();
+    let dev = x.device().clone();
+    let dims = Dims {
+        batch: b.size(),
+        steps: s.size(),
+        features: F,
+        gates: G,
+        units: U,
+        cell,
+        reverse,
+    };
+    let train = T::OWNS_TAPE;
+
+    // `read` copies storage as it lies, so the weights must be contiguous: parameters built
+    // by `build_module` or loaded always are, and dfdx 0.13 does not expose strides to check.
+    let xv = read(&x);
+    let w_ih = read(weights.w_ih);
+    let w_hh = read(weights.w_hh);
+    let bias = read(weights.bias);
+    let rbias = weights.recurrent_bias.map(read);
+    // (`as_vec` reads in logical order, whatever the mask's strides; it cannot read an empty one.)
+    let maskv = mask.map(|m| {
+        if dims.batch * dims.steps == 0 {
+            Vec::new()
+        } else {
+            m.as_vec()
+        }
+    });
+
+    let (y, saved) = forward(
+        &dims,
+        &xv,
+        &w_ih,
+        &w_hh,
+        &bias,
+        rbias.as_deref(),
+        maskv.as_deref(),
+        train,
+    );
+    let out = dev.try_tensor_from_vec(y, (b, s, Const::<U>))?;
+
+    if train {
+        let out_key = out.clone();
+        let x_key = x.clone();
+        let w_ih_key = weights.w_ih.clone();
+        let w_hh_key = weights.w_hh.clone();
+        let bias_key = weights.bias.clone();
+        let rbias_key = weights.recurrent_bias.cloned();
+        tape.add_backward_op(move |grads| {
+            let threads = num_threads();
+            let rows = dims.batch * dims.steps;
+            let gu = dims.gates * dims.units;
+            // BPTT, then dX += dP W, with dY and dX borrowed together.
+            let (dp, dq) = with_grads(grads, &out_key, &x_key, |g_out, g_x| {
+                let (dp, dq) = backward(&dims, g_out, &w_hh, maskv.as_deref(), &saved);
+                matmul(
+                    g_x,
+                    Mat::new(&dp, rows, gu),
+                    Mat::new(&w_ih, gu, dims.features),
+                    true,
+                    threads,
+                );
+                (dp, dq)
+            })?;
+            let dq = dq.as_deref().unwrap_or(&dp);
+            let g = grad_mut(grads, &w_ih_key)?;
+            matmul(
+                g,
+                Mat::new(&dp, rows, gu).t(),
+                Mat::new(&xv, rows, dims.features),
+                true,
+                threads,
+            );
+            let g = grad_mut(grads, &bias_key)?;
+            add_column_sums(g, &dp, gu);
+            let g = grad_mut(grads, &w_hh_key)?;
+            matmul(
+                g,
+                Mat::new(dq, rows, gu).t(),
+                Mat::new(&saved.h_prev, rows, dims.units),
+                true,
+                threads,
+            );
+            if let Some(key) = &rbias_key {
+                let g = grad_mut(grads, key)?;
+                add_column_sums(g, dq, gu);
+            }
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+/// The sizes and options of one call.
+#[derive(Clone, Copy)]
+struct Dims {
+    batch: usize,
+    steps: usize,
+    features: usize,
+    gates: usize,
+    units: usize,
+    cell: Cell,
+    reverse: bool,
+}
+
+impl Dims {
+    /// How many batch rows each part takes (parts run in parallel).
+    fn rows_per_part(&self) -> usize {
+        let parts = if self.batch >= MIN_SPLIT_BATCH {
+            num_threads().min(self.batch / MIN_ROWS_PER_PART).max(1)
+        } else {
+            1
+        };
+        self.batch.div_ceil(parts).max(1)
+    }
+}
+
+/// What the forward keeps for the backward, all batch-major `(B, S, ..)`.
+struct Saved<E> {
+    /// The gate activations: LSTM i, f, g, o; GRU r, z, n; RNN h'. `(B, S, G*U)`.
+    act: Vec<E>,
+    /// The state before each step. `(B, S, U)`.
+    h_prev: Vec<E>,
+    /// LSTM: `tanh(c')`; GRU: `R_n h + rb_n`; RNN: empty. `(B, S, U)`.
+    aux: Vec<E>,
+    /// LSTM: the cell state before each step; otherwise empty. `(B, S, U)`.
+    c_prev: Vec<E>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn forward<E: RecurrentFloat>(
+    d: &Dims,
+    x: &[E],
+    w_ih: &[E],
+    w_hh: &[E],
+    bias: &[E],
+    rbias: Option<&[E]>,
+    mask: Option<&[E]>,
+    train: bool,
+) -> (Vec<E>, Saved<E>) {
+    let (rows, gu, u) = (d.batch * d.steps, d.gates * d.units, d.units);
+    // The input projection of every step: one GEMM, threaded.
+    let mut proj = vec![E::zero(); rows * gu];
+    matmul(
+        &mut proj,
+        Mat::new(x, rows, d.features),
+        Mat::new(w_ih, gu, d.features).t(),
+        false,
+        num_threads(),
+    );
+    for row in proj.chunks_exact_mut(gu) {
+        row.iter_mut().zip(bias).for_each(|(p, b)| *p += *b);
+    }
+
+    let kept = |n: usize| {
+        if train {
+            vec![E::zero(); rows * n]
+        } else {
+            Vec::new()
+        }
+    };
+    let mut y = vec![E::zero(); rows * u];
+    let mut saved = Saved {
+        act: kept(gu),
+        h_prev: kept(u),
+        aux: if d.cell == Cell::SimpleRnn {
+            Vec::new()
+        } else {
+            kept(u)
+        },
+        c_prev: if d.cell == Cell::Lstm {
+            kept(u)
+        } else {
+            Vec::new()
+        },
+    };
+
+    let per = d.rows_per_part();
+    let parts = {
+        let steps = d.steps;
+        let proj = split(&mut proj, per * steps * gu);
+        let y = split(&mut y, per * steps * u);
+        let act = split(&mut saved.act, per * steps * gu);
+        let h_prev = split(&mut saved.h_prev, per * steps * u);
+        let aux = split(&mut saved.aux, per * steps * u);
+        let c_prev = split(&mut saved.c_prev, per * steps * u);
+        let n = y.len();
+        let mut parts = Vec::with_capacity(n);
+        let mut iters = (
+            proj.into_iter(),
+            y.into_iter(),
+            act.into_iter(),
+            h_prev.into_iter(),
+            aux.into_iter(),
+            c_prev.into_iter(),
+        );
+        for p in 0..n {
+            let b0 = p * per;
+            let nb = per.min(d.batch - b0);
+            parts.push(ForwardPart {
+                nb,
+                proj: iters.0.next().unwrap(),
+                y: iters.1.next().unwrap(),
+                act: iters.2.next().unwrap_or_default(),
+                h_prev: iters.3.next().unwrap_or_default(),
+                aux: iters.4.next().unwrap_or_default(),
+                c_prev: iters.5.next().unwrap_or_default(),
+                mask: mask.map(|m| &m[b0 * steps..(b0 + nb) * steps]),
+            });
+        }
+        parts
+    };
+    run_parts(parts, |part| forward_part(d, w_hh, rbias, part));
+    drop(proj);
+    (y, saved)
+}
+
+/// One part of the batch in the forward: `nb` whole sequences.
+struct ForwardPart<'a, E> {
+    nb: usize,
+    proj: &'a [E],
+    y: &'a mut [E],
+    act: &'a mut [E],
+    h_prev: &'a mut [E],
+    aux: &'a mut [E],
+    c_prev: &'a mut [E],
+    mask: Option<&'a [E]>,
+}
+
+fn forward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], rbias: Option<&[E]>, p: ForwardPart<E>) {
+    let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
+    let train = !p.act.is_empty();
+    let one = E::one();
+    let mut h = vec![E::zero(); nb * u];
+    let mut c = vec![E::zero(); if d.cell == Cell::Lstm { nb * u } else { 0 }];
+    let mut q = vec![E::zero(); nb * gu];
+    // Where a row's activations go when they are not kept.
+    let (mut scratch_act, mut scratch_aux) = match train {
+        true => (Vec::new(), Vec::new()),
+        false => (vec![E::zero(); gu], vec![E::zero(); u]),
+    };
+    for k in 0..s {
+        let t = step_time(k, s, d.reverse);
+        matmul(
+            &mut q,
+            Mat::new(&h, nb, u),
+            Mat::new(w_hh, gu, u).t(),
+            false,
+            1,
+        );
+        for bb in 0..nb {
+            let r = bb * s + t; // this step's row in the part's buffers
+            let m = p.mask.map_or(one, |m| m[r]);
+            let px = &p.proj[r * gu..(r + 1) * gu]; // W x + b
+            let rh = &mut q[bb * gu..(bb + 1) * gu]; // R h (+ rb)
+            if let Some(rb) = rbias {
+                rh.iter_mut().zip(rb).for_each(|(q, b)| *q += *b);
+            }
+            let hs = &mut h[bb * u..(bb + 1) * u];
+            let (act, aux) = if train {
+                p.h_prev[r * u..(r + 1) * u].copy_from_slice(hs);
+                (&mut p.act[r * gu..(r + 1) * gu], row_mut(p.aux, r, u))
+            } else {
+                (&mut scratch_act[..], &mut scratch_aux[..])
+            };
+            match d.cell {
+                Cell::Lstm => {
+                    let cs = &mut c[bb * u..(bb + 1) * u];
+                    if train {
+                        p.c_prev[r * u..(r + 1) * u].copy_from_slice(cs);
+                    }
+                    lstm_step(m, px, rh, act, aux, cs, hs);
+                }
+                Cell::Gru => gru_step(m, px, rh, act, aux, hs),
+                Cell::SimpleRnn => rnn_step(m, px, rh, act, hs),
+            }
+            p.y[r * u..(r + 1) * u].copy_from_slice(hs);
+        }
+    }
+}
+
+/// `out = f(x + y)`, elementwise.
+#[inline(always)]
+fn activate<E: RecurrentFloat>(out: &mut [E], x: &[E], y: &[E], f: impl Fn(E) -> E) {
+    for ((o, x), y) in out.iter_mut().zip(x).zip(y) {
+        *o = f(*x + *y);
+    }
+}
+
+/// One LSTM step of one sequence: gates `act` = (i, f, g, o) from `px + rh`, `tc = tanh(c')`,
+/// and the state `(c, h)` moved on where `m` is 1.
+fn lstm_step<E: RecurrentFloat>(
+    m: E,
+    px: &[E],
+    rh: &[E],
+    act: &mut [E],
+    tc: &mut [E],
+    c: &mut [E],
+    h: &mut [E],
+) {
+    let u = h.len();
+    activate(&mut act[..2 * u], &px[..2 * u], &rh[..2 * u], E::sigmoid);
+    activate(
+        &mut act[2 * u..3 * u],
+        &px[2 * u..3 * u],
+        &rh[2 * u..3 * u],
+        E::tanh_gate,
+    );
+    activate(&mut act[3 * u..], &px[3 * u..], &rh[3 * u..], E::sigmoid);
+    let (i, rest) = act.split_at(u);
+    let (f, rest) = rest.split_at(u);
+    let (g, o) = rest.split_at(u);
+    let (tc, c) = (&mut tc[..u], &mut c[..u]);
+    let keep = E::one() - m;
+    for j in 0..u {
+        let c_new = f[j] * c[j] + i[j] * g[j];
+        tc[j] = E::tanh_gate(c_new);
+        let h_new = o[j] * tc[j];
+        c[j] = m * c_new + keep * c[j];
+        h[j] = m * h_new + keep * h[j];
+    }
+}
+
+/// One GRU step of one sequence: gates `act` = (r, z, n), `qn = R_n h + rb_n` kept.
+fn gru_step<E: RecurrentFloat>(m: E, px: &[E], rh: &[E], act: &mut [E], qn: &mut [E], h: &mut [E]) {
+    let u = h.len();
+    activate(&mut act[..2 * u], &px[..2 * u], &rh[..2 * u], E::sigmoid);
+    let (rz, n) = act.split_at_mut(2 * u);
+    let (r, z) = rz.split_at(u);
+    let (n, qn) = (&mut n[..u], &mut qn[..u]);
+    let (px_n, rh_n) = (&px[2 * u..3 * u], &rh[2 * u..3 * u]);
+    qn.copy_from_slice(rh_n);
+    let keep = E::one() - m;
+    for j in 0..u {
+        n[j] = E::tanh_gate(px_n[j] + r[j] * rh_n[j]);
+        let h_new = (E::one() - z[j]) * n[j] + z[j] * h[j];
+        h[j] = m * h_new + keep * h[j];
+    }
+}
+
+/// One simple-RNN step of one sequence: `act = tanh(px + rh)`.
+fn rnn_step<E: RecurrentFloat>(m: E, px: &[E], rh: &[E], act: &mut [E], h: &mut [E]) {
+    activate(act, px, rh, E::tanh_gate);
+    let keep = E::one() - m;
+    for (h, a) in h.iter_mut().zip(act.iter()) {
+        *h = m * *a + keep * *h;
+    }
+}
+
+/// BPTT. Returns `dP` `(B*S, G*U)` and, for the GRU only, `dQ` (otherwise `dQ == dP`).
+fn backward<E: RecurrentFloat>(
+    d: &Dims,
+    g_out: &[E],
+    w_hh: &[E],
+    mask: Option<&[E]>,
+    saved: &Saved<E>,
+) -> (Vec<E>, Option<Vec<E>>) {
+    let (s, u, gu) = (d.steps, d.units, d.gates * d.units);
+    let rows = d.batch * s;
+    let mut dp = vec![E::zero(); rows * gu];
+    let mut dq = if d.cell == Cell::Gru {
+        Some(vec![E::zero(); rows * gu])
+    } else {
+        None
+    };
+    let per = d.rows_per_part();
+    let dps = split(&mut dp, per * s * gu);
+    let mut dqs = dq
+        .as_mut()
+        .map(|dq| split(dq, per * s * gu))
+        .unwrap_or_default()
+        .into_iter();
+    let parts: Vec<_> = dps
+        .into_iter()
+        .enumerate()
+        .map(|(i, dp)| {
+            let b0 = i * per;
+            let nb = per.min(d.batch - b0);
+            let (lo, hi) = (b0 * s, (b0 + nb) * s);
+            BackwardPart {
+                nb,
+                g_out: &g_out[lo * u..hi * u],
+                act: rows_of(&saved.act, lo, hi, gu),
+                h_prev: rows_of(&saved.h_prev, lo, hi, u),
+                aux: rows_of(&saved.aux, lo, hi, u),
+                c_prev: rows_of(&saved.c_prev, lo, hi, u),
+                mask: mask.map(|m| &m[lo..hi]),
+                dp,
+                dq: dqs.next(),
+            }
+        })
+        .collect();
+    run_parts(parts, |part| backward_part(d, w_hh, part));
+    (dp, dq)
+}
+
+/// One part of the batch in the backward: `nb` whole sequences.
+struct BackwardPart<'a, E> {
+    nb: usize,
+    g_out: &'a [E],
+    act: &'a [E],
+    h_prev: &'a [E],
+    aux: &'a [E],
+    c_prev: &'a [E],
+    mask: Option<&'a [E]>,
+    dp: &'a mut [E],
+    dq: Option<&'a mut [E]>,
+}
+
+fn backward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], mut p: BackwardPart<E>) {
+    let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
+    let one = E::one();
+    // The gradient w.r.t. the state carried to the step processed before (h and LSTM's c).
+    let mut dh = vec![E::zero(); nb * u];
+    let mut dc = vec![E::zero(); if d.cell == Cell::Lstm { nb * u } else { 0 }];
+    // This step's dQ, contiguous for the GEMM dh_prev += dQ R.
+    let mut dq_step = vec![E::zero(); nb * gu];
+    for k in (0..s).rev() {
+        let t = step_time(k, s, d.reverse);
+        for bb in 0..nb {
+            let r = bb * s + t;
+            let m = p.mask.map_or(one, |m| m[r]);
+            let act = &p.act[r * gu..(r + 1) * gu];
+            let gy = &p.g_out[r * u..(r + 1) * u];
+            let dhs = &mut dh[bb * u..(bb + 1) * u];
+            let dp = &mut p.dp[r * gu..(r + 1) * gu];
+            let dq = &mut dq_step[bb * gu..(bb + 1) * gu];
+            match d.cell {
+                Cell::Lstm => {
+                    let (tc, c_prev) = (&p.aux[r * u..(r + 1) * u], &p.c_prev[r * u..(r + 1) * u]);
+                    lstm_step_back(
+                        m,
+                        gy,
+                        act,
+                        tc,
+                        c_prev,
+                        dhs,
+                        &mut dc[bb * u..(bb + 1) * u],
+                        dp,
+                    );
+                    dq.copy_from_slice(dp);
+                }
+                Cell::Gru => {
+                    let (qn, h_prev) = (&p.aux[r * u..(r + 1) * u], &p.h_prev[r * u..(r + 1) * u]);
+                    gru_step_back(m, gy, act, qn, h_prev, dhs, dp, dq);
+                    let dq_all = p.dq.as_mut().expect("the GRU keeps dQ");
+                    dq_all[r * gu..(r + 1) * gu].copy_from_slice(dq);
+                }
+                Cell::SimpleRnn => {
+                    rnn_step_back(m, gy, act, dhs, dp);
+                    dq.copy_from_slice(dp);
+                }
+            }
+        }
+        // The first step processed has no previous state to send a gradient to.
+        if k > 0 {
+            matmul(
+                &mut dh,
+                Mat::new(&dq_step, nb, gu),
+                Mat::new(w_hh, gu, u),
+                true,
+                1,
+            );
+        }
+    }
+}
+
+/// The LSTM step backwards: from `dh` (carried, plus the output's `gy`) and `dc` (carried),
+/// the pre-activation gradients `dp` and the part of `dh`, `dc` that goes to the previous
+/// state (all but `dQ R`, which the caller adds).
+#[allow(clippy::too_many_arguments)]
+fn lstm_step_back<E: RecurrentFloat>(
+    m: E,
+    gy: &[E],
+    act: &[E],
+    tc: &[E],
+    c_prev: &[E],
+    dh: &mut [E],
+    dc: &mut [E],
+    dp: &mut [E],
+) {
+    let u = dh.len();
+    let one = E::one();
+    let keep = one - m;
+    let (i, rest) = act.split_at(u);
+    let (f, rest) = rest.split_at(u);
+    let (g, o) = rest.split_at(u);
+    let (dp_i, rest) = dp.split_at_mut(u);
+    let (dp_f, rest) = rest.split_at_mut(u);
+    let (dp_g, dp_o) = rest.split_at_mut(u);
+    let (gy, tc, c_prev, dc, o) = (&gy[..u], &tc[..u], &c_prev[..u], &mut dc[..u], &o[..u]);
+    for j in 0..u {
+        let dh_total = gy[j] + dh[j];
+        let dh_new = m * dh_total;
+        let dc_new = m * dc[j] + dh_new * o[j] * (one - tc[j] * tc[j]);
+        dp_i[j] = dc_new * g[j] * i[j] * (one - i[j]);
+        dp_f[j] = dc_new * c_prev[j] * f[j] * (one - f[j]);
+        dp_g[j] = dc_new * i[j] * (one - g[j] * g[j]);
+        dp_o[j] = dh_new * tc[j] * o[j] * (one - o[j]);
+        dc[j] = dc_new * f[j] + keep * dc[j];
+        dh[j] = keep * dh_total;
+    }
+}
+
+/// The GRU step backwards: `dp` w.r.t. `W x + b` and `dq` w.r.t. `R h + rb` (they differ in
+/// the `n` gate, which `r` multiplies), and `dh`'s part for the previous state but `dQ R`.
+#[allow(clippy::too_many_arguments)]
+fn gru_step_back<E: RecurrentFloat>(
+    m: E,
+    gy: &[E],
+    act: &[E],
+    qn: &[E],
+    h_prev: &[E],
+    dh: &mut [E],
+    dp: &mut [E],
+    dq: &mut [E],
+) {
+    let u = dh.len();
+    let one = E::one();
+    let keep = one - m;
+    let (r, rest) = act.split_at(u);
+    let (z, n) = rest.split_at(u);
+    let (dp_r, rest) = dp.split_at_mut(u);
+    let (dp_z, dp_n) = rest.split_at_mut(u);
+    let (dq_rz, dq_n) = dq.split_at_mut(2 * u);
+    let (gy, qn, h_prev, n, dp_n, dq_n) = (
+        &gy[..u],
+        &qn[..u],
+        &h_prev[..u],
+        &n[..u],
+        &mut dp_n[..u],
+        &mut dq_n[..u],
+    );
+    for j in 0..u {
+        let dh_total = gy[j] + dh[j];
+        let dh_new = m * dh_total;
+        let da_n = dh_new * (one - z[j]) * (one - n[j] * n[j]);
+        dp_n[j] = da_n;
+        dq_n[j] = da_n * r[j];
+        dp_z[j] = dh_new * (h_prev[j] - n[j]) * z[j] * (one - z[j]);
+        dp_r[j] = da_n * qn[j] * r[j] * (one - r[j]);
+        dh[j] = keep * dh_total + dh_new * z[j];
+    }
+    dq_rz.copy_from_slice(&dp[..2 * u]);
+}
+
+/// The simple-RNN step backwards.
+fn rnn_step_back<E: RecurrentFloat>(m: E, gy: &[E], act: &[E], dh: &mut [E], dp: &mut [E]) {
+    let one = E::one();
+    let keep = one - m;
+    for (((dh, dp), gy), a) in dh.iter_mut().zip(dp.iter_mut()).zip(gy).zip(act) {
+        let dh_total = *gy + *dh;
+        *dp = m * dh_total * (one - *a * *a);
+        *dh = keep * dh_total;
+    }
+}
+
+/// Row `r` of a buffer of rows of `width`, or an empty slice for a buffer the cell does not keep.
+fn row_mut<E>(v: &mut [E], r: usize, width: usize) -> &mut [E] {
+    if v.is_empty() {
+        v
+    } else {
+        &mut v[r * width..(r + 1) * width]
+    }
+}
+
+/// Runs `f` on every part: on this thread when there is one, else one scoped thread each.
+fn run_parts<P: Send, F: Fn(P) + Sync>(parts: Vec<P>, f: F) {
+    if parts.len() <= 1 {
+        parts.into_iter().for_each(f);
+    } else {
+        let f = &f;
+        std::thread::scope(|scope| {
+            for part in parts {
+                scope.spawn(move || f(part));
+            }
+        });
+    }
+}
+
+/// Splits `v` into chunks of `len` elements (the last may be shorter); an empty `v` gives
+/// no chunks.
+fn split<E>(v: &mut [E], len: usize) -> Vec<&mut [E]> {
+    if v.is_empty() || len == 0 {
+        Vec::new()
+    } else {
+        v.chunks_mut(len).collect()
+    }
+}
+
+/// The gradient of `t`, allocated (zeros) if it has none yet.
+fn grad_mut<'a, S: Shape, E: RecurrentFloat>(
+    grads: &'a mut Gradients<E, Cpu>,
+    t: &Tensor<S, E, Cpu>,
+) -> Result<&'a mut [E], CpuError> {
+    Ok(grads.get_or_alloc_mut(t)?)
+}
+
+/// Rows `lo..hi` of a row-major `v` with `width` columns; empty when `v` is (unused buffer).
+fn rows_of<E>(v: &[E], lo: usize, hi: usize, width: usize) -> &[E] {
+    if v.is_empty() {
+        v
+    } else {
+        &v[lo * width..hi * width]
+    }
+}
+
+/// `g[j] += sum over rows of m[row, j]` for a row-major `m` with `cols` columns.
+fn add_column_sums<E: RecurrentFloat>(g: &mut [E], m: &[E], cols: usize) {
+    for row in m.chunks_exact(cols) {
+        g.iter_mut().zip(row).for_each(|(g, v)| *g += *v);
+    }
+}
