@@ -21,12 +21,16 @@ fn main() {
 
     let dev: Cpu = Cpu::seed_from_u64(0);
     let mut model = dev.build_module::<MnistCnn, f32>();
-    println!("built on the CPU: {} trainable parameters", model.num_trainable_params());
+    println!(
+        "built on the CPU: {} trainable parameters",
+        model.num_trainable_params()
+    );
 
     let mut opt = Adam::new(&model, AdamConfig::default());
     let images: Tensor<Rank4<64, 1, 28, 28>, f32, _> = dev.sample_uniform();
     let labels: [usize; 64] = std::array::from_fn(|i| i % 10);
-    let targets = dev.tensor(labels.map(|l| std::array::from_fn::<f32, 10, _>(|k| (k == l) as u8 as f32)));
+    let targets =
+        dev.tensor(labels.map(|l| std::array::from_fn::<f32, 10, _>(|k| (k == l) as u8 as f32)));
 
     let mut grads = model.alloc_grads();
     for step in 1..=3 {
@@ -35,7 +39,8 @@ fn main() {
         let loss = cross_entropy_with_logits_loss(logits, targets.clone());
         let loss_value = loss.array();
         grads = loss.backward();
-        opt.update(&mut model, &grads).expect("every parameter has a gradient");
+        opt.update(&mut model, &grads)
+            .expect("every parameter has a gradient");
         model.zero_grads(&mut grads);
         println!(
             "step {step}: loss {loss_value:.4}, forward + backward + Adam on a batch of 64 in {:.1} ms",

@@ -9,7 +9,8 @@ type Block = network![Input<8>, Dense<8>, ReLU];
 #[test]
 fn a_network_inside_dfdx_tuples_and_residual() {
     let dev: Cpu = Cpu::seed_from_u64(1);
-    let model = dev.build_module::<(Block, builders::Residual<Block>, builders::Linear<8, 2>), f64>();
+    let model =
+        dev.build_module::<(Block, builders::Residual<Block>, builders::Linear<8, 2>), f64>();
     let x: Tensor<Rank2<3, 8>, f64, _> = dev.sample_normal();
     let y: Tensor<Rank2<3, 2>, f64, _> = model.forward(x.clone());
 
@@ -27,7 +28,10 @@ fn dfdx_modules_inside_a_network() {
     let model = dev.build_module::<Mixed, f32>();
     let y: Tensor<Rank2<4, 3>, f32, _> = model.forward(dev.sample_normal::<Rank2<4, 8>>());
     assert!(y.array().iter().flatten().all(|v| v.is_finite()));
-    assert_eq!(model.num_trainable_params(), (8 * 8 + 8) + (8 + 8) + (8 * 3 + 3));
+    assert_eq!(
+        model.num_trainable_params(),
+        (8 * 8 + 8) + (8 + 8) + (8 * 3 + 3)
+    );
 }
 
 #[test]
@@ -38,14 +42,20 @@ fn safetensors_reset_and_to_device_work_unchanged() {
     let x: Tensor<Rank1<8>, f32, _> = dev.sample_normal();
     assert_ne!(a.forward(x.clone()).array(), b.forward(x.clone()).array());
 
-    let path = std::env::temp_dir().join(format!("typenet-interop-{}.safetensors", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "typenet-interop-{}.safetensors",
+        std::process::id()
+    ));
     b.save_safetensors(&path).unwrap();
     a.load_safetensors(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
     assert_eq!(a.forward(x.clone()).array(), b.forward(x.clone()).array());
 
     let copy = a.to_device(&Cpu::default());
-    assert_eq!(copy.forward(x.clone()).array(), b.forward(x.clone()).array());
+    assert_eq!(
+        copy.forward(x.clone()).array(),
+        b.forward(x.clone()).array()
+    );
 
     a.reset_params();
     assert_ne!(a.forward(x.clone()).array(), b.forward(x).array());

@@ -105,18 +105,17 @@ fn layer_type(layer: &Layer) -> TokenStream {
             return_sequences,
             bidirectional,
         } => {
-            let [t, f, u] = [*steps, *f, *u].map(lit);
+            let [t, f, u, both] = [*steps, *f, *u, 2 * *u].map(lit);
             let cell = match cell {
                 Cell::Lstm => quote!(LSTM),
                 Cell::Gru => quote!(GRU),
                 Cell::SimpleRnn => quote!(SimpleRNN),
             };
-            let layer = quote!(::typenet::layers::#cell<#t, #f, #u, #return_sequences>);
+            let mut layer = quote!(::typenet::layers::#cell<#f, #u, #return_sequences>);
             if *bidirectional {
-                quote!(::typenet::layers::Bidirectional<#layer>)
-            } else {
-                layer
+                layer = quote!(::typenet::layers::Bidirectional<#layer, #both>);
             }
+            quote!(::typenet::layers::Steps<#layer, #t>)
         }
         Layer::ToSequence {
             c,
@@ -124,12 +123,17 @@ fn layer_type(layer: &Layer) -> TokenStream {
             w,
             height_as_time,
         } => {
-            let [c, h, w] = [*c, *h, *w].map(lit);
-            quote!(::typenet::layers::ToSequence<#c, #h, #w, #height_as_time>)
+            let (steps, features) = if *height_as_time {
+                (*h, c * w)
+            } else {
+                (*w, c * h)
+            };
+            let [c, h, w, steps, features] = [*c, *h, *w, steps, features].map(lit);
+            quote!(::typenet::layers::ImageToSequence<#c, #h, #w, #steps, #features, #height_as_time>)
         }
         Layer::Embedding { vocab, dim, steps } => {
             let [v, d, t] = [*vocab, *dim, *steps].map(lit);
-            quote!(::typenet::layers::Embedding<#v, #d, #t>)
+            quote!(::typenet::layers::Steps<::typenet::layers::Embedding<#v, #d>, #t>)
         }
     }
 }

@@ -73,20 +73,57 @@ pub struct Conv2DModule<
     pub bias: Tensor<Rank1<F>, E, Dev>,
 }
 
-impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
-    Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
+impl<
+        const C: usize,
+        const F: usize,
+        const K: usize,
+        const S: usize,
+        const D: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+    > Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
 {
     /// The geometry, checked once per instantiation at compile time.
     pub const WINDOW: Window2D = {
-        assert!(C > 0 && F > 0 && K > 0 && S > 0 && D > 0, "Conv2D: sizes, stride and dilation must be at least 1");
-        assert!(window_fits(H, K, S, D, PH, OH), "Conv2D: OH does not follow from H, K, S, D and the padding");
-        assert!(window_fits(W, K, S, D, PW, OW), "Conv2D: OW does not follow from W, K, S, D and the padding");
-        Window2D { kernel: K, stride: S, dilation: D, pad_top: PH, pad_left: PW }
+        assert!(
+            C > 0 && F > 0 && K > 0 && S > 0 && D > 0,
+            "Conv2D: sizes, stride and dilation must be at least 1"
+        );
+        assert!(
+            window_fits(H, K, S, D, PH, OH),
+            "Conv2D: OH does not follow from H, K, S, D and the padding"
+        );
+        assert!(
+            window_fits(W, K, S, D, PW, OW),
+            "Conv2D: OW does not follow from W, K, S, D and the padding"
+        );
+        Window2D {
+            kernel: K,
+            stride: S,
+            dilation: D,
+            pad_top: PH,
+            pad_left: PW,
+        }
     };
 }
 
-impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
-    LayerInfo for Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
+impl<
+        const C: usize,
+        const F: usize,
+        const K: usize,
+        const S: usize,
+        const D: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+    > LayerInfo for Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
 {
     const NAME: &'static str = "Conv2D";
     const OUTPUT: Option<&'static [usize]> = Some(&[F, OH, OW]);
@@ -95,8 +132,21 @@ impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: us
     const ACTIVATIONS: usize = F * OH * OW;
 }
 
-impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E, Dev>
-    BuildOnDevice<Dev, E> for Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
+impl<
+        const C: usize,
+        const F: usize,
+        const K: usize,
+        const S: usize,
+        const D: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        E,
+        Dev,
+    > BuildOnDevice<Dev, E> for Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Device<E>,
@@ -104,8 +154,21 @@ where
     type Built = Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>;
 }
 
-impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E, Dev>
-    TensorCollection<E, Dev> for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+impl<
+        const C: usize,
+        const F: usize,
+        const K: usize,
+        const S: usize,
+        const D: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        E,
+        Dev,
+    > TensorCollection<E, Dev> for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Device<E>,
@@ -117,16 +180,39 @@ where
     ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
         visitor.visit_fields(
             (
-                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, TensorOptions::reset_with(|t| t.try_fill_with_distr(Self::init()))),
-                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, TensorOptions::reset_with(|t| t.try_fill_with_distr(Self::init()))),
+                Self::tensor(
+                    "weight",
+                    |s| &s.weight,
+                    |s| &mut s.weight,
+                    TensorOptions::reset_with(|t| t.try_fill_with_distr(Self::init())),
+                ),
+                Self::tensor(
+                    "bias",
+                    |s| &s.bias,
+                    |s| &mut s.bias,
+                    TensorOptions::reset_with(|t| t.try_fill_with_distr(Self::init())),
+                ),
             ),
             |(weight, bias)| Conv2DModule { weight, bias },
         )
     }
 }
 
-impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E, Dev>
-    Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+impl<
+        const C: usize,
+        const F: usize,
+        const K: usize,
+        const S: usize,
+        const D: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        E,
+        Dev,
+    > Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Storage<E>,
@@ -138,32 +224,80 @@ where
     }
 }
 
-impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E: Dtype, Dev: Storage<E>>
-    NonMutableModule for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+impl<
+        const C: usize,
+        const F: usize,
+        const K: usize,
+        const S: usize,
+        const D: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        E: Dtype,
+        Dev: Storage<E>,
+    > NonMutableModule for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
 {
 }
 
-impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, B: Dim, E: Dtype, Dev: Conv2DKernel<E>, T: Tape<E, Dev>>
-    Module<Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>>
+impl<
+        const C: usize,
+        const F: usize,
+        const K: usize,
+        const S: usize,
+        const D: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        B: Dim,
+        E: Dtype,
+        Dev: Conv2DKernel<E>,
+        T: Tape<E, Dev>,
+    > Module<Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>>
     for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
 {
     type Output = Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Dev, T>;
     type Error = Dev::Err;
 
-    fn try_forward(&self, x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>) -> Result<Self::Output, Dev::Err> {
+    fn try_forward(
+        &self,
+        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>,
+    ) -> Result<Self::Output, Dev::Err> {
         let window = Conv2D::<C, F, K, S, D, PH, PW, H, W, OH, OW>::WINDOW;
         Dev::try_conv2d(x, &self.weight, &self.bias, window)
     }
 }
 
-impl<const C: usize, const F: usize, const K: usize, const S: usize, const D: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E: Dtype, Dev: Conv2DKernel<E>, T: Tape<E, Dev>>
-    Module<Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>>
+impl<
+        const C: usize,
+        const F: usize,
+        const K: usize,
+        const S: usize,
+        const D: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        E: Dtype,
+        Dev: Conv2DKernel<E>,
+        T: Tape<E, Dev>,
+    > Module<Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>>
     for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
 {
     type Output = Tensor<(Const<F>, Const<OH>, Const<OW>), E, Dev, T>;
     type Error = Dev::Err;
 
-    fn try_forward(&self, x: Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>) -> Result<Self::Output, Dev::Err> {
+    fn try_forward(
+        &self,
+        x: Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>,
+    ) -> Result<Self::Output, Dev::Err> {
         let batch_of_one = x.try_reshape::<(Const<1>, Const<C>, Const<H>, Const<W>)>()?;
         self.try_forward(batch_of_one)?.try_reshape()
     }

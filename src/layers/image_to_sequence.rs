@@ -220,3 +220,19 @@ mod tests {
         }
     }
 }
+
+impl<
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const STEPS: usize,
+        const FEATURES: usize,
+        const HAT: bool,
+    > super::LayerInfo for ImageToSequence<C, H, W, STEPS, FEATURES, HAT>
+{
+    const NAME: &'static str = "ToSequence";
+    const OUTPUT: Option<&'static [usize]> = Some(&[STEPS, FEATURES]);
+    const PARAMS: usize = 0;
+    const FLOPS: usize = 0;
+    const ACTIVATIONS: usize = STEPS * FEATURES;
+}

@@ -19,20 +19,24 @@ pub mod masked;
 mod pool2d;
 mod pool_mode;
 pub mod recurrent;
+mod steps;
 
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use batchnorm::{BatchNorm1D, BatchNorm2D};
 pub use conv2d::{Conv2D, Conv2DModule};
 pub use dense::Dense;
+/// dfdx's embedding table: `Embedding<V, D>` maps `(T)` token ids to `(T, D)`.
+pub use dfdx::nn::builders::Embedding;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool, GlobalPool};
+pub use image_to_sequence::ImageToSequence;
 pub use info::LayerInfo;
+pub use masked::{lengths_mask, Masked, SequencePadding};
 pub use pool2d::{AvgPool2D, MaxPool2D, Pool2D};
 pub use pool_mode::{Avg, Max, PoolMode};
-pub use image_to_sequence::ImageToSequence;
-pub use masked::{lengths_mask, Masked, SequencePadding};
 pub use recurrent::{
     Bidirectional, BidirectionalModule, GruModule, LstmModule, ShapeError, SimpleRNN,
     SimpleRnnModule, GRU, LSTM,
 };
+pub use steps::{RecurrentInfo, Steps};

@@ -43,38 +43,118 @@ pub struct Pool2D<
 >(Mode);
 
 /// Max pooling; see [`Pool2D`].
-pub type MaxPool2D<const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize> =
-    Pool2D<Max, C, K, S, PH, PW, H, W, OH, OW>;
+pub type MaxPool2D<
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const PH: usize,
+    const PW: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+> = Pool2D<Max, C, K, S, PH, PW, H, W, OH, OW>;
 /// Average pooling; see [`Pool2D`].
-pub type AvgPool2D<const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize> =
-    Pool2D<Avg, C, K, S, PH, PW, H, W, OH, OW>;
+pub type AvgPool2D<
+    const C: usize,
+    const K: usize,
+    const S: usize,
+    const PH: usize,
+    const PW: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+> = Pool2D<Avg, C, K, S, PH, PW, H, W, OH, OW>;
 
-impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
-    Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+impl<
+        Mode: PoolMode,
+        const C: usize,
+        const K: usize,
+        const S: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+    > Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
 {
     /// The geometry, checked once per instantiation at compile time.
     pub const WINDOW: Window2D = {
-        assert!(C > 0 && K > 0 && S > 0, "Pool2D: sizes and stride must be at least 1");
-        assert!(2 * PH <= K && 2 * PW <= K, "Pool2D: padding may be at most half the window");
-        assert!(window_fits(H, K, S, 1, PH, OH), "Pool2D: OH does not follow from H, K, S and the padding");
-        assert!(window_fits(W, K, S, 1, PW, OW), "Pool2D: OW does not follow from W, K, S and the padding");
-        Window2D { kernel: K, stride: S, dilation: 1, pad_top: PH, pad_left: PW }
+        assert!(
+            C > 0 && K > 0 && S > 0,
+            "Pool2D: sizes and stride must be at least 1"
+        );
+        assert!(
+            2 * PH <= K && 2 * PW <= K,
+            "Pool2D: padding may be at most half the window"
+        );
+        assert!(
+            window_fits(H, K, S, 1, PH, OH),
+            "Pool2D: OH does not follow from H, K, S and the padding"
+        );
+        assert!(
+            window_fits(W, K, S, 1, PW, OW),
+            "Pool2D: OW does not follow from W, K, S and the padding"
+        );
+        Window2D {
+            kernel: K,
+            stride: S,
+            dilation: 1,
+            pad_top: PH,
+            pad_left: PW,
+        }
     };
-    const KIND: PoolKind = if Mode::IS_MAX { PoolKind::Max } else { PoolKind::Avg };
+    const KIND: PoolKind = if Mode::IS_MAX {
+        PoolKind::Max
+    } else {
+        PoolKind::Avg
+    };
 }
 
-impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
-    ZeroSizedModule for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+impl<
+        Mode: PoolMode,
+        const C: usize,
+        const K: usize,
+        const S: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+    > ZeroSizedModule for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
 {
 }
 
-impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
-    NonMutableModule for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+impl<
+        Mode: PoolMode,
+        const C: usize,
+        const K: usize,
+        const S: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+    > NonMutableModule for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
 {
 }
 
-impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>
-    LayerInfo for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+impl<
+        Mode: PoolMode,
+        const C: usize,
+        const K: usize,
+        const S: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+    > LayerInfo for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
 {
     const NAME: &'static str = Mode::NAME;
     const OUTPUT: Option<&'static [usize]> = Some(&[C, OH, OW]);
@@ -83,24 +163,59 @@ impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: u
     const ACTIVATIONS: usize = C * OH * OW;
 }
 
-impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, B: Dim, E: Dtype, Dev: Pool2DKernel<E>, T: Tape<E, Dev>>
-    Module<Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>> for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+impl<
+        Mode: PoolMode,
+        const C: usize,
+        const K: usize,
+        const S: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        B: Dim,
+        E: Dtype,
+        Dev: Pool2DKernel<E>,
+        T: Tape<E, Dev>,
+    > Module<Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>>
+    for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
 {
     type Output = Tensor<(B, Const<C>, Const<OH>, Const<OW>), E, Dev, T>;
     type Error = Dev::Err;
 
-    fn try_forward(&self, x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>) -> Result<Self::Output, Dev::Err> {
+    fn try_forward(
+        &self,
+        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>,
+    ) -> Result<Self::Output, Dev::Err> {
         Dev::try_pool2d(x, Self::KIND, Self::WINDOW)
     }
 }
 
-impl<Mode: PoolMode, const C: usize, const K: usize, const S: usize, const PH: usize, const PW: usize, const H: usize, const W: usize, const OH: usize, const OW: usize, E: Dtype, Dev: Pool2DKernel<E>, T: Tape<E, Dev>>
-    Module<Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>> for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+impl<
+        Mode: PoolMode,
+        const C: usize,
+        const K: usize,
+        const S: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        E: Dtype,
+        Dev: Pool2DKernel<E>,
+        T: Tape<E, Dev>,
+    > Module<Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>>
+    for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
 {
     type Output = Tensor<(Const<C>, Const<OH>, Const<OW>), E, Dev, T>;
     type Error = Dev::Err;
 
-    fn try_forward(&self, x: Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>) -> Result<Self::Output, Dev::Err> {
+    fn try_forward(
+        &self,
+        x: Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>,
+    ) -> Result<Self::Output, Dev::Err> {
         let batch_of_one = x.try_reshape::<(Const<1>, Const<C>, Const<H>, Const<W>)>()?;
         self.try_forward(batch_of_one)?.try_reshape()
     }

@@ -140,18 +140,37 @@ pub fn par_min_len(elems_per_item: usize) -> usize {
 /// Sliding-window geometry along one axis, seen from one kernel tap: the outputs `o` for
 /// which tap offset `offset` (= tap index x dilation) reads inside an input of length `input`,
 /// i.e. `0 <= o * stride + offset - pad < input`. Every other output reads padding there.
-pub fn tap_range(input: usize, out: usize, stride: usize, offset: usize, pad: usize) -> std::ops::Range<usize> {
+pub fn tap_range(
+    input: usize,
+    out: usize,
+    stride: usize,
+    offset: usize,
+    pad: usize,
+) -> std::ops::Range<usize> {
     let lo = pad.saturating_sub(offset).div_ceil(stride);
-    let hi = (input + pad).saturating_sub(offset).div_ceil(stride).min(out);
+    let hi = (input + pad)
+        .saturating_sub(offset)
+        .div_ceil(stride)
+        .min(out);
     lo.min(hi)..hi
 }
 
 /// The same geometry seen from one output: the taps `k < kernel` of window `o` that read
 /// inside the input, i.e. `0 <= o * stride + k * dilation - pad < input`.
-pub fn taps_inside(o: usize, input: usize, kernel: usize, stride: usize, dilation: usize, pad: usize) -> std::ops::Range<usize> {
+pub fn taps_inside(
+    o: usize,
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+    pad: usize,
+) -> std::ops::Range<usize> {
     let start = o * stride;
     let lo = pad.saturating_sub(start).div_ceil(dilation);
-    let hi = (input + pad).saturating_sub(start).div_ceil(dilation).min(kernel);
+    let hi = (input + pad)
+        .saturating_sub(start)
+        .div_ceil(dilation)
+        .min(kernel);
     lo.min(hi)..hi
 }
 

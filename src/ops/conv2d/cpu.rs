@@ -6,7 +6,9 @@
 //! `dW += (cols x dY^T)^T`, `db += row sums of dY`, then `dcols = W^T x dY` reuses the
 //! `cols` buffer and col2im adds it into dX. The copy loops run on rayon over the cores.
 
-use crate::ops::cpu::{matmul, num_threads, par_min_len, read, tap_range, with_grads, CpuFloat, Mat};
+use crate::ops::cpu::{
+    matmul, num_threads, par_min_len, read, tap_range, with_grads, CpuFloat, Mat,
+};
 use crate::ops::Window2D;
 use dfdx::prelude::*;
 use rayon::prelude::*;
@@ -51,7 +53,13 @@ impl Geometry {
     /// For row `r` of `cols`: its channel, and the outputs that read inside the input along
     /// each axis together with the offset (tap x dilation) of that tap.
     fn row_taps(&self, r: usize) -> (usize, Tap, Tap) {
-        let Window2D { stride, dilation, pad_top, pad_left, .. } = self.window;
+        let Window2D {
+            stride,
+            dilation,
+            pad_top,
+            pad_left,
+            ..
+        } = self.window;
         let (c, ki, kj) = (r / (self.k * self.k), (r / self.k) % self.k, r % self.k);
         let rows = Tap::new(self.h, self.oh, stride, ki * dilation, pad_top);
         let cols = Tap::new(self.w, self.ow, stride, kj * dilation, pad_left);
@@ -71,7 +79,11 @@ struct Tap {
 impl Tap {
     fn new(input: usize, out: usize, stride: usize, offset: usize, pad: usize) -> Self {
         let valid = tap_range(input, out, stride, offset, pad);
-        Self { valid, stride, shift: offset as isize - pad as isize }
+        Self {
+            valid,
+            stride,
+            shift: offset as isize - pad as isize,
+        }
     }
     #[inline]
     fn input(&self, o: usize) -> usize {
@@ -104,7 +116,16 @@ where
     // first (free when it already is; otherwise dfdx's copy carries the gradient back).
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let batch = x.shape().0;
-    let g = Geometry { batch: batch.size(), c: C, h: H, w: W, k: K, oh: OH, ow: OW, window };
+    let g = Geometry {
+        batch: batch.size(),
+        c: C,
+        h: H,
+        w: W,
+        k: K,
+        oh: OH,
+        ow: OW,
+        window,
+    };
     let (ckk, n, ohw) = (g.ckk(), g.n(), g.ohw());
 
     let weights = read(weight);
@@ -115,7 +136,13 @@ where
         cols
     };
     let mut y = vec![E::zero(); F * n];
-    matmul(&mut y, Mat::new(&weights, F, ckk), Mat::new(&cols, ckk, n), false, gemm_threads(F, ckk, n));
+    matmul(
+        &mut y,
+        Mat::new(&weights, F, ckk),
+        Mat::new(&cols, ckk, n),
+        false,
+        gemm_threads(F, ckk, n),
+    );
 
     // (F, B, OH*OW) -> (B, F, OH*OW), adding the bias.
     let bias_data = read(bias);
@@ -131,7 +158,9 @@ where
             }
         });
     drop(y);
-    let out = x.device().try_tensor_from_vec(out, (batch, Const::<F>, Const::<OH>, Const::<OW>))?;
+    let out = x
+        .device()
+        .try_tensor_from_vec(out, (batch, Const::<F>, Const::<OH>, Const::<OW>))?;
 
     if T::OWNS_TAPE {
         // Tape-less clones: they only name the gradients (and share storage, so cost nothing).
@@ -162,7 +191,13 @@ where
             // dW^T = cols x dY^T (CKK x F): gemm splits this orientation across the cores
             // far better than dY x cols^T, whose long inner dimension it cannot divide.
             let mut dw_t = vec![E::zero(); ckk * F];
-            matmul(&mut dw_t, Mat::new(&cols, ckk, n), Mat::new(&dy, F, n).t(), false, gemm_threads(ckk, n, F));
+            matmul(
+                &mut dw_t,
+                Mat::new(&cols, ckk, n),
+                Mat::new(&dy, F, n).t(),
+                false,
+                gemm_threads(ckk, n, F),
+            );
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
                 for (f, g_row) in g_weight.chunks_exact_mut(ckk).enumerate() {
                     for (r, gw) in g_row.iter_mut().enumerate() {
@@ -173,7 +208,13 @@ where
 
             // dcols = W^T x dY overwrites cols, which is no longer needed.
             let mut dcols = cols;
-            matmul(&mut dcols, Mat::new(&weights, F, ckk).t(), Mat::new(&dy, F, n), false, gemm_threads(ckk, F, n));
+            matmul(
+                &mut dcols,
+                Mat::new(&weights, F, ckk).t(),
+                Mat::new(&dy, F, n),
+                false,
+                gemm_threads(ckk, F, n),
+            );
             drop(dy);
             with_grads(grads, &out_id, &x_id, |_, g_x| col2im(&g, &dcols, g_x))
         });
@@ -235,7 +276,10 @@ fn col2im<E: CpuFloat>(g: &Geometry, dcols: &[E], g_x: &mut [E]) {
                     if cols.stride == 1 && !cols.valid.is_empty() {
                         let start = cols.input(cols.valid.start);
                         let len = cols.valid.len();
-                        for (d, &s) in dst[start..start + len].iter_mut().zip(&src[cols.valid.clone()]) {
+                        for (d, &s) in dst[start..start + len]
+                            .iter_mut()
+                            .zip(&src[cols.valid.clone()])
+                        {
                             *d += s;
                         }
                     } else {

@@ -39,8 +39,12 @@ pub fn try_conv2d_generic<
     let y = w
         .try_matmul(cols)?
         .try_reshape_like(&(Const::<F>, Const::<OH>, Const::<OW>, batch))?;
-    let b = bias.retaped::<T>().try_broadcast_like::<_, Axes3<1, 2, 3>>(y.shape())?;
-    (y + b).try_permute::<_, Axes4<3, 0, 1, 2>>()?.try_contiguous()
+    let b = bias
+        .retaped::<T>()
+        .try_broadcast_like::<_, Axes3<1, 2, 3>>(y.shape())?;
+    (y + b)
+        .try_permute::<_, Axes4<3, 0, 1, 2>>()?
+        .try_contiguous()
 }
 
 /// im2col for the generic convolution and pooling: `(B, C, H, W)` -> `(C*K*K*OH*OW, B)`,
@@ -50,13 +54,27 @@ pub fn try_conv2d_generic<
 /// Batch last means one index list of `C*K*K*OH*OW` entries serves the whole batch. When a
 /// window reaches into the padding, one row of `pad_value` is appended to the input and the
 /// padding taps gather it; its gradient is simply dropped.
-pub(crate) fn unfold<B: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>, const C: usize, const H: usize, const W: usize>(
+pub(crate) fn unfold<
+    B: Dim,
+    E: Dtype,
+    D: Device<E>,
+    T: Tape<E, D>,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+>(
     x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, D, T>,
     window: Window2D,
     (oh, ow): (usize, usize),
     pad_value: E,
 ) -> Result<Tensor<(usize, B), E, D, T>, D::Err> {
-    let Window2D { kernel: k, stride: s, dilation: d, pad_top, pad_left } = window;
+    let Window2D {
+        kernel: k,
+        stride: s,
+        dilation: d,
+        pad_top,
+        pad_left,
+    } = window;
     let dev = x.device().clone();
     let batch = x.shape().0;
     let chw = C * H * W;

@@ -96,10 +96,27 @@ where
 
 /// Panics unless `window` with a `kernel`-sized kernel maps an `input` image to `out`:
 /// the one check both implementations make before they index anything.
-pub(crate) fn check_geometry(window: Window2D, kernel: usize, input: (usize, usize), out: (usize, usize)) {
-    let Window2D { stride, dilation, pad_top, pad_left, .. } = window;
-    assert_eq!(window.kernel, kernel, "Window2D::kernel differs from the kernel's size");
-    assert!(stride >= 1 && dilation >= 1, "stride and dilation must be at least 1: {window:?}");
+pub(crate) fn check_geometry(
+    window: Window2D,
+    kernel: usize,
+    input: (usize, usize),
+    out: (usize, usize),
+) {
+    let Window2D {
+        stride,
+        dilation,
+        pad_top,
+        pad_left,
+        ..
+    } = window;
+    assert_eq!(
+        window.kernel, kernel,
+        "Window2D::kernel differs from the kernel's size"
+    );
+    assert!(
+        stride >= 1 && dilation >= 1,
+        "stride and dilation must be at least 1: {window:?}"
+    );
     assert!(
         window_fits(input.0, kernel, stride, dilation, pad_top, out.0)
             && window_fits(input.1, kernel, stride, dilation, pad_left, out.1),

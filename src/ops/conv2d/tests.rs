@@ -22,7 +22,9 @@ pub(crate) fn dev() -> Cpu {
 /// Uniform values in [-1, 1), reproducible from `seed`.
 pub(crate) fn random<E: CpuFloat>(seed: u64, n: usize) -> Vec<E> {
     let mut rng = StdRng::seed_from_u64(seed);
-    (0..n).map(|_| E::from_f64(rng.gen_range(-1.0..1.0)).unwrap()).collect()
+    (0..n)
+        .map(|_| E::from_f64(rng.gen_range(-1.0..1.0)).unwrap())
+        .collect()
 }
 
 /// Panics unless `got` and `want` agree elementwise to `tol`, relative to the larger of the
@@ -33,7 +35,10 @@ pub(crate) fn assert_close<E: CpuFloat>(what: &str, got: &[E], want: &[E], tol: 
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let (g, w) = (g.to_f64().unwrap(), w.to_f64().unwrap());
         let scale = g.abs().max(w.abs()).max(1.0);
-        assert!((g - w).abs() <= tol * scale, "{what}[{i}]: got {g}, want {w} (tol {tol})");
+        assert!(
+            (g - w).abs() <= tol * scale,
+            "{what}[{i}]: got {g}, want {w} (tol {tol})"
+        );
     }
 }
 
@@ -67,7 +72,13 @@ pub(crate) fn dot<E: CpuFloat>(a: &[E], b: &[E]) -> E {
 }
 
 pub(crate) fn window(kernel: usize, stride: usize, dilation: usize, pad: usize) -> Window2D {
-    Window2D { kernel, stride, dilation, pad_top: pad, pad_left: pad }
+    Window2D {
+        kernel,
+        stride,
+        dilation,
+        pad_top: pad,
+        pad_left: pad,
+    }
 }
 
 // ---------------------------------------------------------------- convolution helpers
@@ -147,13 +158,23 @@ where
     let out = y.as_vec();
     let r = dev.tensor_from_vec(p.r.clone(), *y.shape());
     let grads = (y * r).sum().backward();
-    Run { out, gx: grads.get(&x).as_vec(), gw: grads.get(&w).as_vec(), gb: grads.get(&b).as_vec() }
+    Run {
+        out,
+        gx: grads.get(&x).as_vec(),
+        gw: grads.get(&w).as_vec(),
+        gb: grads.get(&b).as_vec(),
+    }
 }
 
 /// A random problem for the given sizes.
 fn problem<E: CpuFloat>(seed: u64, sizes: [usize; 4]) -> Problem<E> {
     let [x, w, b, out] = sizes;
-    Problem { x: random(seed, x), w: random(seed + 1, w), b: random(seed + 2, b), r: random(seed + 3, out) }
+    Problem {
+        x: random(seed, x),
+        w: random(seed + 1, w),
+        b: random(seed + 2, b),
+        r: random(seed + 3, out),
+    }
 }
 
 /// The fast kernel and the generic one agree on outputs and every gradient.
@@ -230,14 +251,25 @@ fn ramp_4x4() -> Vec<f64> {
 }
 
 /// Runs one single-image, single-filter convolution on both paths and checks its output.
-fn check_known_1x1<const H: usize, const W: usize, const K: usize, const OH: usize, const OW: usize>(
+fn check_known_1x1<
+    const H: usize,
+    const W: usize,
+    const K: usize,
+    const OH: usize,
+    const OW: usize,
+>(
     x: Vec<f64>,
     w: Vec<f64>,
     bias: f64,
     window: Window2D,
     want: &[f64],
 ) {
-    let p = Problem { x, w, b: vec![bias], r: vec![0.0; OH * OW] };
+    let p = Problem {
+        x,
+        w,
+        b: vec![bias],
+        r: vec![0.0; OH * OW],
+    };
     for path in [Fast, Generic] {
         let got = run::<f64, Const<1>, 1, H, W, 1, K, OH, OW>(path, Const, &p, window);
         assert_close(&format!("{path:?} {window:?}"), &got.out, want, 1e-12);
@@ -252,11 +284,18 @@ fn conv_valid_2x2_values_and_gradients_by_hand() {
     //           = 10 (4i + j) + (1 + 2*2 + 3*5 + 4*6) = 40i + 10j + 44, plus the bias 0.5.
     // (A flipped kernel, a true convolution, would give 40i + 10j + 26.)
     let want = [44.5, 54.5, 64.5, 84.5, 94.5, 104.5, 124.5, 134.5, 144.5];
-    let p = Problem { x: ramp_4x4(), w: vec![1., 2., 3., 4.], b: vec![0.5], r: vec![1.0; 9] };
+    let p = Problem {
+        x: ramp_4x4(),
+        w: vec![1., 2., 3., 4.],
+        b: vec![0.5],
+        r: vec![1.0; 9],
+    };
     // With dL/dout = 1 everywhere:
     // dx(y, x) = sum of the taps w(a, b) whose output (y-a, x-b) exists: corners get one
     // tap (1, 2, 3, 4), edges two (top 1+2, left 1+3, right 2+4, bottom 3+4), the middle all 10.
-    let want_gx = [1., 3., 3., 2., 4., 10., 10., 6., 4., 10., 10., 6., 3., 7., 7., 4.];
+    let want_gx = [
+        1., 3., 3., 2., 4., 10., 10., 6., 4., 10., 10., 6., 3., 7., 7., 4.,
+    ];
     // dw(a, b) = sum of x over the 3x3 block at (a, b) = 9 (4a + b + 1) + 45 (the block's
     // own 4i + j summed over i, j < 3: 36 + 9), so [[54, 63], [90, 99]]; db = 9 outputs.
     let want_gw = [54., 63., 90., 99.];
@@ -277,10 +316,18 @@ fn conv_padding_1_reads_zeros_and_keeps_the_kernel_unflipped() {
     // Row 2: 10x(3,1)=140, x(1,0)+10x(3,2)=5+150, x(1,1)+10x(3,3)=6+160, x(1,2)=7.
     // Row 3: 0, x(2,0)=9, x(2,1)=10, x(2,2)=11.
     let w = vec![1., 0., 0., 0., 0., 0., 0., 0., 10.];
-    let want = [60., 70., 80., 0., 100., 111., 122., 3., 140., 155., 166., 7., 0., 9., 10., 11.];
+    let want = [
+        60., 70., 80., 0., 100., 111., 122., 3., 140., 155., 166., 7., 0., 9., 10., 11.,
+    ];
     check_known_1x1::<4, 4, 3, 4, 4>(ramp_4x4(), w.clone(), 0.0, window(3, 1, 1, 1), &want);
     // Stride 2 keeps the outputs at even (i, j) of the stride-1 result: 60, 80, 140, 166.
-    check_known_1x1::<4, 4, 3, 2, 2>(ramp_4x4(), w, 0.0, window(3, 2, 1, 1), &[60., 80., 140., 166.]);
+    check_known_1x1::<4, 4, 3, 2, 2>(
+        ramp_4x4(),
+        w,
+        0.0,
+        window(3, 2, 1, 1),
+        &[60., 80., 140., 166.],
+    );
 }
 
 #[test]
@@ -288,7 +335,13 @@ fn conv_stride_2_with_padding_sums_the_clipped_windows() {
     // All-ones 3x3 kernel, stride 2, padding 1: window (oh, ow) starts at (2oh-1, 2ow-1).
     // (0,0): rows 0-1, cols 0-1: 1+2+5+6 = 14.     (0,1): rows 0-1, cols 1-3: 2+3+4+6+7+8 = 30.
     // (1,0): rows 1-3, cols 0-1: 5+6+9+10+13+14 = 57. (1,1): rows 1-3, cols 1-3: 21+33+45 = 99.
-    check_known_1x1::<4, 4, 3, 2, 2>(ramp_4x4(), vec![1.0; 9], -1.0, window(3, 2, 1, 1), &[13., 29., 56., 98.]);
+    check_known_1x1::<4, 4, 3, 2, 2>(
+        ramp_4x4(),
+        vec![1.0; 9],
+        -1.0,
+        window(3, 2, 1, 1),
+        &[13., 29., 56., 98.],
+    );
 }
 
 #[test]
@@ -296,7 +349,13 @@ fn conv_dilation_2_spreads_the_taps() {
     // 2x2 kernel [[1, 2], [3, 4]] with dilation 2 spans 3x3: on the 4x4 ramp the output is 2x2,
     // out(i, j) = x(i,j) + 2x(i,j+2) + 3x(i+2,j) + 4x(i+2,j+2) = 10(4i+j) + (1 + 6 + 27 + 44)
     //           = 40i + 10j + 78.
-    check_known_1x1::<4, 4, 2, 2, 2>(ramp_4x4(), vec![1., 2., 3., 4.], 0.0, window(2, 1, 2, 0), &[78., 88., 118., 128.]);
+    check_known_1x1::<4, 4, 2, 2, 2>(
+        ramp_4x4(),
+        vec![1., 2., 3., 4.],
+        0.0,
+        window(2, 1, 2, 0),
+        &[78., 88., 118., 128.],
+    );
 }
 
 #[test]
@@ -305,15 +364,29 @@ fn conv_keras_same_padding_puts_the_extra_row_after() {
     // Inside: 40i + 10j + 44 as in the valid case. Last column (j = 3): x(i,3) + 3x(i+1,3)
     // = (4i+4) + 3(4i+8) = 16i + 28. Last row (i = 3): x(3,j) + 2x(3,j+1) = (13+j) + 2(14+j)
     // = 41 + 3j. Corner: x(3,3) = 16.
-    let want = [44., 54., 64., 28., 84., 94., 104., 44., 124., 134., 144., 60., 41., 44., 47., 16.];
+    let want = [
+        44., 54., 64., 28., 84., 94., 104., 44., 124., 134., 144., 60., 41., 44., 47., 16.,
+    ];
     assert_eq!(crate::shape::same_pad(4, 2, 1, 1), (0, 1));
-    check_known_1x1::<4, 4, 2, 4, 4>(ramp_4x4(), vec![1., 2., 3., 4.], 0.0, window(2, 1, 1, 0), &want);
+    check_known_1x1::<4, 4, 2, 4, 4>(
+        ramp_4x4(),
+        vec![1., 2., 3., 4.],
+        0.0,
+        window(2, 1, 1, 0),
+        &want,
+    );
     // Keras same, 3x3 ones, stride 2 on 4x4: padding (0, 1), windows start at (2oh, 2ow).
     // (0,0): rows 0-2, cols 0-2: 6+18+30 = 54. (0,1): rows 0-2, cols 2-3: 7+15+23 = 45.
     // (1,0): rows 2-3, cols 0-2: 30+42 = 72.  (1,1): rows 2-3, cols 2-3: 11+12+15+16 = 54.
     // (Symmetric padding 1 would give 14, 30, 57, 99 instead.)
     assert_eq!(crate::shape::same_pad(4, 3, 2, 1), (0, 1));
-    check_known_1x1::<4, 4, 3, 2, 2>(ramp_4x4(), vec![1.0; 9], 0.0, window(3, 2, 1, 0), &[54., 45., 72., 54.]);
+    check_known_1x1::<4, 4, 3, 2, 2>(
+        ramp_4x4(),
+        vec![1.0; 9],
+        0.0,
+        window(3, 2, 1, 0),
+        &[54., 45., 72., 54.],
+    );
 }
 
 #[test]
@@ -329,10 +402,20 @@ fn conv_multichannel_weights_are_f_c_k_k() {
     ];
     let x0 = [1., 2., 3., 4., 5., 6., 7., 8.];
     let x: Vec<f64> = x0.iter().copied().chain(x0.iter().map(|v| -v)).collect();
-    let p = Problem { x, w, b: vec![0.5, -1.0], r: vec![0.0; 4] };
+    let p = Problem {
+        x,
+        w,
+        b: vec![0.5, -1.0],
+        r: vec![0.0; 4],
+    };
     for path in [Fast, Generic] {
         let got = run::<f64, Const<2>, 2, 2, 2, 2, 2, 1, 1>(path, Const, &p, window(2, 1, 1, 0));
-        assert_close(&format!("{path:?}"), &got.out, &[9.5, 62., -8.5, -64.], 1e-12);
+        assert_close(
+            &format!("{path:?}"),
+            &got.out,
+            &[9.5, 62., -8.5, -64.],
+            1e-12,
+        );
     }
 }
 
@@ -397,10 +480,12 @@ fn conv_generic_runs_unbatched_through_a_batch_of_one() {
     let dev = dev();
     let p = problem::<f64>(700, [2 * 5 * 5, 3 * 2 * 9, 3, 3 * 5 * 5]);
     let x: Tensor<Rank3<2, 5, 5>, f64, Cpu> = dev.tensor_from_vec(p.x.clone(), Default::default());
-    let w: Tensor<Rank4<3, 2, 3, 3>, f64, Cpu> = dev.tensor_from_vec(p.w.clone(), Default::default());
+    let w: Tensor<Rank4<3, 2, 3, 3>, f64, Cpu> =
+        dev.tensor_from_vec(p.w.clone(), Default::default());
     let b: Tensor<Rank1<3>, f64, Cpu> = dev.tensor_from_vec(p.b.clone(), Default::default());
     let batched = x.leaky_trace().reshape::<Rank4<1, 2, 5, 5>>();
-    let y: Tensor<Rank4<1, 3, 5, 5>, _, _, _> = try_conv2d_generic(batched, &w, &b, window(3, 1, 1, 1)).unwrap();
+    let y: Tensor<Rank4<1, 3, 5, 5>, _, _, _> =
+        try_conv2d_generic(batched, &w, &b, window(3, 1, 1, 1)).unwrap();
     let y = y.reshape::<Rank3<3, 5, 5>>();
     let out = y.as_vec();
     let r = dev.tensor_from_vec(p.r.clone(), Default::default());
@@ -418,34 +503,78 @@ fn conv_gradients_accumulate_when_output_or_weights_are_used_twice() {
     let p = problem::<f64>(800, [2 * 2 * 6 * 6, 2 * 2 * 9, 2, 2 * 2 * 6 * 6]);
     let r2 = random::<f64>(900, p.r.len());
     let x2_data = random::<f64>(901, p.x.len());
-    let w: Tensor<Rank4<2, 2, 3, 3>, f64, Cpu> = dev.tensor_from_vec(p.w.clone(), Default::default());
+    let w: Tensor<Rank4<2, 2, 3, 3>, f64, Cpu> =
+        dev.tensor_from_vec(p.w.clone(), Default::default());
     let b: Tensor<Rank1<2>, f64, Cpu> = dev.tensor_from_vec(p.b.clone(), Default::default());
     let win = window(3, 1, 1, 1);
     for path in [Fast, Generic] {
         // The output feeds two terms: its gradient is the sum, r + r2.
-        let x: Tensor<Rank4<2, 2, 6, 6>, f64, Cpu> = dev.tensor_from_vec(p.x.clone(), Default::default());
+        let x: Tensor<Rank4<2, 2, 6, 6>, f64, Cpu> =
+            dev.tensor_from_vec(p.x.clone(), Default::default());
         let y: Tensor<Rank4<2, 2, 6, 6>, _, _, _> = conv(path, x.leaky_trace(), &w, &b, win);
         let y2 = y.with_empty_tape();
         let r = dev.tensor_from_vec(p.r.clone(), Default::default());
         let r2t = dev.tensor_from_vec(r2.clone(), Default::default());
         let grads = ((y * r).sum() + (y2 * r2t).sum()).backward();
         let summed: Vec<f64> = p.r.iter().zip(&r2).map(|(a, b)| a + b).collect();
-        let once = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(path, Const, &Problem { r: summed, ..p.clone() }, win);
-        assert_close(&format!("{path:?} dx"), &grads.get(&x).as_vec(), &once.gx, 1e-12);
-        assert_close(&format!("{path:?} dw"), &grads.get(&w).as_vec(), &once.gw, 1e-12);
-        assert_close(&format!("{path:?} db"), &grads.get(&b).as_vec(), &once.gb, 1e-12);
+        let once = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(
+            path,
+            Const,
+            &Problem {
+                r: summed,
+                ..p.clone()
+            },
+            win,
+        );
+        assert_close(
+            &format!("{path:?} dx"),
+            &grads.get(&x).as_vec(),
+            &once.gx,
+            1e-12,
+        );
+        assert_close(
+            &format!("{path:?} dw"),
+            &grads.get(&w).as_vec(),
+            &once.gw,
+            1e-12,
+        );
+        assert_close(
+            &format!("{path:?} db"),
+            &grads.get(&b).as_vec(),
+            &once.gb,
+            1e-12,
+        );
 
         // The same weights in two convolutions: their gradients add up.
-        let x2: Tensor<Rank4<2, 2, 6, 6>, f64, Cpu> = dev.tensor_from_vec(x2_data.clone(), Default::default());
+        let x2: Tensor<Rank4<2, 2, 6, 6>, f64, Cpu> =
+            dev.tensor_from_vec(x2_data.clone(), Default::default());
         let ya: Tensor<Rank4<2, 2, 6, 6>, _, _, _> = conv(path, x.leaky_trace(), &w, &b, win);
         let yb: Tensor<Rank4<2, 2, 6, 6>, _, _, _> = conv(path, x2.leaky_trace(), &w, &b, win);
         let r = dev.tensor_from_vec(p.r.clone(), Default::default());
         let grads = ((ya * r.clone()).sum() + (yb * r).sum()).backward();
         let first = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(path, Const, &p, win);
-        let second = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(path, Const, &Problem { x: x2_data.clone(), ..p.clone() }, win);
+        let second = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(
+            path,
+            Const,
+            &Problem {
+                x: x2_data.clone(),
+                ..p.clone()
+            },
+            win,
+        );
         let add = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a + b).collect::<Vec<_>>();
-        assert_close(&format!("{path:?} dw twice"), &grads.get(&w).as_vec(), &add(&first.gw, &second.gw), 1e-12);
-        assert_close(&format!("{path:?} db twice"), &grads.get(&b).as_vec(), &add(&first.gb, &second.gb), 1e-12);
+        assert_close(
+            &format!("{path:?} dw twice"),
+            &grads.get(&w).as_vec(),
+            &add(&first.gw, &second.gw),
+            1e-12,
+        );
+        assert_close(
+            &format!("{path:?} db twice"),
+            &grads.get(&b).as_vec(),
+            &add(&first.gb, &second.gb),
+            1e-12,
+        );
     }
 }
 
@@ -455,12 +584,16 @@ fn conv_fast_accepts_a_permuted_input() {
     // (and dfdx routes the gradient back through the copy).
     let dev = dev();
     let p = problem::<f64>(1000, [2 * 2 * 5 * 4, 3 * 2 * 9, 3, 2 * 3 * 3 * 2]);
-    let w: Tensor<Rank4<3, 2, 3, 3>, f64, Cpu> = dev.tensor_from_vec(p.w.clone(), Default::default());
+    let w: Tensor<Rank4<3, 2, 3, 3>, f64, Cpu> =
+        dev.tensor_from_vec(p.w.clone(), Default::default());
     let b: Tensor<Rank1<3>, f64, Cpu> = dev.tensor_from_vec(p.b.clone(), Default::default());
-    let stored: Tensor<Rank4<2, 2, 4, 5>, f64, Cpu> = dev.tensor_from_vec(p.x.clone(), Default::default());
+    let stored: Tensor<Rank4<2, 2, 4, 5>, f64, Cpu> =
+        dev.tensor_from_vec(p.x.clone(), Default::default());
     let mut results = Vec::new();
     for path in [Fast, Generic] {
-        let x = stored.leaky_trace().permute::<Rank4<2, 2, 5, 4>, Axes4<0, 1, 3, 2>>();
+        let x = stored
+            .leaky_trace()
+            .permute::<Rank4<2, 2, 5, 4>, Axes4<0, 1, 3, 2>>();
         let y: Tensor<Rank4<2, 3, 3, 2>, _, _, _> = conv(path, x, &w, &b, window(3, 1, 1, 0));
         let out = y.as_vec();
         let r = dev.tensor_from_vec(p.r.clone(), Default::default());
@@ -476,12 +609,15 @@ fn conv_fast_accepts_a_permuted_input() {
 fn conv_without_a_tape_gives_the_same_output() {
     let p = problem::<f32>(1100, [3 * 2 * 7 * 7, 4 * 2 * 9, 4, 3 * 4 * 4 * 4]);
     let dev = dev();
-    let x: Tensor<Rank4<3, 2, 7, 7>, f32, Cpu> = dev.tensor_from_vec(p.x.clone(), Default::default());
-    let w: Tensor<Rank4<4, 2, 3, 3>, f32, Cpu> = dev.tensor_from_vec(p.w.clone(), Default::default());
+    let x: Tensor<Rank4<3, 2, 7, 7>, f32, Cpu> =
+        dev.tensor_from_vec(p.x.clone(), Default::default());
+    let w: Tensor<Rank4<4, 2, 3, 3>, f32, Cpu> =
+        dev.tensor_from_vec(p.w.clone(), Default::default());
     let b: Tensor<Rank1<4>, f32, Cpu> = dev.tensor_from_vec(p.b.clone(), Default::default());
     let traced = run::<f32, Const<3>, 2, 7, 7, 4, 3, 4, 4>(Fast, Const, &p, window(3, 2, 1, 1));
     for path in [Fast, Generic] {
-        let y: Tensor<Rank4<3, 4, 4, 4>, f32, Cpu> = conv(path, x.clone(), &w, &b, window(3, 2, 1, 1));
+        let y: Tensor<Rank4<3, 4, 4, 4>, f32, Cpu> =
+            conv(path, x.clone(), &w, &b, window(3, 2, 1, 1));
         assert_close(&format!("{path:?}"), &y.as_vec(), &traced.out, 1e-5);
     }
 }
@@ -494,5 +630,6 @@ fn conv_rejects_an_output_size_the_window_does_not_give() {
     let w: Tensor<Rank4<1, 1, 3, 3>, f32, Cpu> = dev.zeros();
     let b: Tensor<Rank1<1>, f32, Cpu> = dev.zeros();
     // valid 3x3 on 4x4 gives 2x2, not 3x3
-    let _: Tensor<Rank4<1, 1, 3, 3>, f32, Cpu> = Cpu::try_conv2d(x, &w, &b, window(3, 1, 1, 0)).unwrap();
+    let _: Tensor<Rank4<1, 1, 3, 3>, f32, Cpu> =
+        Cpu::try_conv2d(x, &w, &b, window(3, 1, 1, 0)).unwrap();
 }

@@ -98,21 +98,30 @@ where
         }
     };
     drop(x_data);
-    let out = x.device().try_tensor_from_vec(out, (batch, Const::<C>, Const::<OH>, Const::<OW>))?;
+    let out = x
+        .device()
+        .try_tensor_from_vec(out, (batch, Const::<C>, Const::<OH>, Const::<OW>))?;
 
     if T::OWNS_TAPE {
         let (out_id, x_id) = (out.clone(), x.clone());
         tape.add_backward_op(move |grads| {
             with_grads(grads, &out_id, &x_id, |g_out, g_x| {
-                let planes = g_x.par_chunks_mut(hw).zip(g_out.par_chunks(ohw)).with_min_len(min_len);
+                let planes = g_x
+                    .par_chunks_mut(hw)
+                    .zip(g_out.par_chunks(ohw))
+                    .with_min_len(min_len);
                 match kind {
-                    PoolKind::Max => planes.zip(argmax.par_chunks(ohw)).for_each(|((g_x, g_out), argmax)| {
-                        for (&g, &a) in g_out.iter().zip(argmax) {
-                            if a != NO_ARGMAX {
-                                g_x[a] += g;
-                            }
-                        }
-                    }),
+                    PoolKind::Max => {
+                        planes
+                            .zip(argmax.par_chunks(ohw))
+                            .for_each(|((g_x, g_out), argmax)| {
+                                for (&g, &a) in g_out.iter().zip(argmax) {
+                                    if a != NO_ARGMAX {
+                                        g_x[a] += g;
+                                    }
+                                }
+                            })
+                    }
                     PoolKind::Avg => planes.for_each(|(g_x, g_out)| {
                         for (&g, (ry, rx)) in g_out.iter().zip(windows(&rows, &cols)) {
                             let share = g / count(ry, rx);
@@ -131,8 +140,12 @@ where
 }
 
 /// The windows of one plane in output order: (input rows, input columns) of each.
-fn windows<'a>(rows: &'a [Range<usize>], cols: &'a [Range<usize>]) -> impl Iterator<Item = (&'a Range<usize>, &'a Range<usize>)> {
-    rows.iter().flat_map(move |ry| cols.iter().map(move |rx| (ry, rx)))
+fn windows<'a>(
+    rows: &'a [Range<usize>],
+    cols: &'a [Range<usize>],
+) -> impl Iterator<Item = (&'a Range<usize>, &'a Range<usize>)> {
+    rows.iter()
+        .flat_map(move |ry| cols.iter().map(move |rx| (ry, rx)))
 }
 
 /// The number of real elements in a window, as the divisor of an average.

@@ -95,6 +95,9 @@ where
 
 /// Panics unless `window` is a pooling window (dilation 1) mapping `input` to `out`.
 fn check_pool_geometry(window: Window2D, input: (usize, usize), out: (usize, usize)) {
-    assert_eq!(window.dilation, 1, "pooling windows have dilation 1: {window:?}");
+    assert_eq!(
+        window.dilation, 1,
+        "pooling windows have dilation 1: {window:?}"
+    );
     check_geometry(window, window.kernel, input, out);
 }

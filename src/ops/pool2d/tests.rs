@@ -2,7 +2,9 @@
 //! the generic one (on tie-free inputs for max pooling).
 
 use super::*;
-use crate::ops::conv2d::tests::{assert_close, dev, dot, image, numeric_grad, random, window, Fast, Generic, Path};
+use crate::ops::conv2d::tests::{
+    assert_close, dev, dot, image, numeric_grad, random, window, Fast, Generic, Path,
+};
 use crate::ops::cpu::CpuFloat;
 use PoolKind::{Avg, Max};
 
@@ -33,7 +35,15 @@ where
 
 /// Output and input gradient of `sum(pool(x) * r)`.
 #[allow(clippy::type_complexity)]
-fn run<E: CpuFloat, B: Dim, const C: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>(
+fn run<
+    E: CpuFloat,
+    B: Dim,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+>(
     path: Path,
     batch: B,
     x: &[E],
@@ -66,8 +76,18 @@ fn check_known<const H: usize, const W: usize, const OH: usize, const OW: usize>
 ) {
     for &path in paths {
         let (out, gx) = run::<f64, Const<1>, 1, H, W, OH, OW>(path, Const, x, g_out, kind, window);
-        assert_close(&format!("{path:?} {kind:?} {window:?} out"), &out, want, 1e-12);
-        assert_close(&format!("{path:?} {kind:?} {window:?} dx"), &gx, want_gx, 1e-12);
+        assert_close(
+            &format!("{path:?} {kind:?} {window:?} out"),
+            &out,
+            want,
+            1e-12,
+        );
+        assert_close(
+            &format!("{path:?} {kind:?} {window:?} dx"),
+            &gx,
+            want_gx,
+            1e-12,
+        );
     }
 }
 
@@ -97,12 +117,28 @@ fn max_pool_2x2_gradient_goes_to_the_first_maximum() {
         0., 0., 0., 0.,
     ];
     let g_out = [1., 2., 3., 4.];
-    check_known::<4, 4, 2, 2>(&[Fast], &x, Max, window(2, 2, 1, 0), &[5., 8., 9., 6.], &g_out, &want_gx);
+    check_known::<4, 4, 2, 2>(
+        &[Fast],
+        &x,
+        Max,
+        window(2, 2, 1, 0),
+        &[5., 8., 9., 6.],
+        &g_out,
+        &want_gx,
+    );
     // The generic path (dfdx's max reduction) gives both tied elements the full gradient:
     // the one documented difference.
     let mut generic_gx = want_gx;
     generic_gx[11] = 4.;
-    check_known::<4, 4, 2, 2>(&[Generic], &x, Max, window(2, 2, 1, 0), &[5., 8., 9., 6.], &g_out, &generic_gx);
+    check_known::<4, 4, 2, 2>(
+        &[Generic],
+        &x,
+        Max,
+        window(2, 2, 1, 0),
+        &[5., 8., 9., 6.],
+        &g_out,
+        &generic_gx,
+    );
 }
 
 #[test]
@@ -114,7 +150,15 @@ fn max_pool_padding_never_wins_over_negative_values() {
     let mut want_gx = [0.0; 16];
     (want_gx[0], want_gx[1], want_gx[4], want_gx[5]) = (1., 2., 3., 4.);
     let g_out = [1., 2., 3., 4.];
-    check_known::<4, 4, 2, 2>(&[Fast, Generic], &x, Max, window(3, 2, 1, 1), &[-1., -2., -5., -6.], &g_out, &want_gx);
+    check_known::<4, 4, 2, 2>(
+        &[Fast, Generic],
+        &x,
+        Max,
+        window(3, 2, 1, 1),
+        &[-1., -2., -5., -6.],
+        &g_out,
+        &want_gx,
+    );
 }
 
 #[test]
@@ -130,7 +174,15 @@ fn max_pool_keras_same_pads_after_with_minus_infinity() {
         want_gx[i] = (o + 1) as f64;
     }
     let g_out: Vec<f64> = (1..=9).map(f64::from).collect();
-    check_known::<5, 5, 3, 3>(&[Fast, Generic], &x, Max, window(2, 2, 1, 0), &want, &g_out, &want_gx);
+    check_known::<5, 5, 3, 3>(
+        &[Fast, Generic],
+        &x,
+        Max,
+        window(2, 2, 1, 0),
+        &want,
+        &g_out,
+        &want_gx,
+    );
 }
 
 #[test]
@@ -140,7 +192,15 @@ fn max_pool_overlapping_windows_add_their_gradients() {
     let x = [1., 2., 3., 4., 9., 5., 6., 7., 8.];
     let mut want_gx = [0.0; 9];
     want_gx[4] = 10.;
-    check_known::<3, 3, 2, 2>(&[Fast, Generic], &x, Max, window(2, 1, 1, 0), &[9.; 4], &[1., 2., 3., 4.], &want_gx);
+    check_known::<3, 3, 2, 2>(
+        &[Fast, Generic],
+        &x,
+        Max,
+        window(2, 1, 1, 0),
+        &[9.; 4],
+        &[1., 2., 3., 4.],
+        &want_gx,
+    );
 }
 
 // ---------------------------------------------------------------- average pooling by hand
@@ -157,7 +217,15 @@ fn avg_pool_2x2_values_and_gradient() {
         0.75, 0.75, 1.0, 1.0,
     ];
     let g_out = [1., 2., 3., 4.];
-    check_known::<4, 4, 2, 2>(&[Fast, Generic], &ramp_4x4(), Avg, window(2, 2, 1, 0), &[3.5, 5.5, 11.5, 13.5], &g_out, &want_gx);
+    check_known::<4, 4, 2, 2>(
+        &[Fast, Generic],
+        &ramp_4x4(),
+        Avg,
+        window(2, 2, 1, 0),
+        &[3.5, 5.5, 11.5, 13.5],
+        &g_out,
+        &want_gx,
+    );
 }
 
 #[test]
@@ -178,7 +246,15 @@ fn avg_pool_divides_by_the_real_elements_of_keras_same_windows() {
         0.25, 0.25, 0.25, 0.25, 0.5,
         0.5,  0.5,  0.5,  0.5,  1.0,
     ];
-    check_known::<5, 5, 3, 3>(&[Fast, Generic], &x, Avg, window(2, 2, 1, 0), &want, &[1.; 9], &want_gx);
+    check_known::<5, 5, 3, 3>(
+        &[Fast, Generic],
+        &x,
+        Avg,
+        window(2, 2, 1, 0),
+        &want,
+        &[1.; 9],
+        &want_gx,
+    );
 }
 
 #[test]
@@ -190,12 +266,27 @@ fn avg_pool_symmetric_padding_excludes_the_padding_from_the_count() {
     for i in [5, 6, 7, 9, 10, 11, 13, 14, 15] {
         want_gx[i] = 1.;
     }
-    check_known::<4, 4, 2, 2>(&[Fast, Generic], &ramp_4x4(), Avg, window(3, 2, 1, 1), &[3.5, 5., 9.5, 11.], &[0., 0., 0., 9.], &want_gx);
+    check_known::<4, 4, 2, 2>(
+        &[Fast, Generic],
+        &ramp_4x4(),
+        Avg,
+        window(3, 2, 1, 1),
+        &[3.5, 5., 9.5, 11.],
+        &[0., 0., 0., 9.],
+        &want_gx,
+    );
 }
 
 // ---------------------------------------------------------------- finite differences
 
-fn check_finite_differences<const N: usize, const C: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>(
+fn check_finite_differences<
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+>(
     kind: PoolKind,
     window: Window2D,
     seed: u64,
@@ -203,13 +294,19 @@ fn check_finite_differences<const N: usize, const C: usize, const H: usize, cons
     let x = random::<f64>(seed, N * C * H * W);
     let r = random::<f64>(seed + 1, N * C * OH * OW);
     let loss = |x: &[f64]| {
-        let y = pool::<f64, Const<N>, _, C, H, W, OH, OW>(Fast, image(Const, x.to_vec()), kind, window);
+        let y =
+            pool::<f64, Const<N>, _, C, H, W, OH, OW>(Fast, image(Const, x.to_vec()), kind, window);
         dot(&y.as_vec(), &r)
     };
     let want = numeric_grad(&x, 1e-6, loss);
     for path in [Fast, Generic] {
         let (_, gx) = run::<f64, Const<N>, C, H, W, OH, OW>(path, Const, &x, &r, kind, window);
-        assert_close(&format!("{path:?} {kind:?} {window:?} dx"), &gx, &want, 1e-5);
+        assert_close(
+            &format!("{path:?} {kind:?} {window:?} dx"),
+            &gx,
+            &want,
+            1e-5,
+        );
     }
 }
 
@@ -227,7 +324,15 @@ fn pool_gradients_match_finite_differences() {
 
 // ---------------------------------------------------------------- fast vs generic
 
-fn check_agreement<E: CpuFloat, B: Dim, const C: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>(
+fn check_agreement<
+    E: CpuFloat,
+    B: Dim,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+>(
     batch: B,
     window: Window2D,
     seed: u64,
@@ -281,15 +386,25 @@ fn pool_generic_runs_unbatched_through_a_batch_of_one() {
     let xv = random::<f64>(600, 2 * 6 * 6);
     let rv = random::<f64>(601, 2 * 3 * 3);
     for kind in [Max, Avg] {
-        let x: Tensor<Rank3<2, 6, 6>, f64, Cpu> = dev.tensor_from_vec(xv.clone(), Default::default());
+        let x: Tensor<Rank3<2, 6, 6>, f64, Cpu> =
+            dev.tensor_from_vec(xv.clone(), Default::default());
         let batched = x.leaky_trace().reshape::<Rank4<1, 2, 6, 6>>();
-        let y: Tensor<Rank4<1, 2, 3, 3>, _, _, _> = try_pool2d_generic(batched, kind, window(2, 2, 1, 0)).unwrap();
+        let y: Tensor<Rank4<1, 2, 3, 3>, _, _, _> =
+            try_pool2d_generic(batched, kind, window(2, 2, 1, 0)).unwrap();
         let y = y.reshape::<Rank3<2, 3, 3>>();
         let out = y.as_vec();
-        let grads = (y * dev.tensor_from_vec(rv.clone(), Default::default())).sum().backward();
-        let (want_out, want_gx) = run::<f64, Const<1>, 2, 6, 6, 3, 3>(Fast, Const, &xv, &rv, kind, window(2, 2, 1, 0));
+        let grads = (y * dev.tensor_from_vec(rv.clone(), Default::default()))
+            .sum()
+            .backward();
+        let (want_out, want_gx) =
+            run::<f64, Const<1>, 2, 6, 6, 3, 3>(Fast, Const, &xv, &rv, kind, window(2, 2, 1, 0));
         assert_close(&format!("{kind:?} out"), &out, &want_out, 1e-12);
-        assert_close(&format!("{kind:?} dx"), &grads.get(&x).as_vec(), &want_gx, 1e-12);
+        assert_close(
+            &format!("{kind:?} dx"),
+            &grads.get(&x).as_vec(),
+            &want_gx,
+            1e-12,
+        );
     }
 }
 
@@ -297,18 +412,35 @@ fn pool_generic_runs_unbatched_through_a_batch_of_one() {
 fn pool_gradients_accumulate_when_the_output_is_used_twice() {
     let dev = dev();
     let xv = random::<f64>(700, 2 * 2 * 6 * 6);
-    let (r1, r2) = (random::<f64>(701, 2 * 2 * 3 * 3), random::<f64>(702, 2 * 2 * 3 * 3));
+    let (r1, r2) = (
+        random::<f64>(701, 2 * 2 * 3 * 3),
+        random::<f64>(702, 2 * 2 * 3 * 3),
+    );
     let summed: Vec<f64> = r1.iter().zip(&r2).map(|(a, b)| a + b).collect();
     for path in [Fast, Generic] {
         for kind in [Max, Avg] {
-            let x: Tensor<Rank4<2, 2, 6, 6>, f64, Cpu> = dev.tensor_from_vec(xv.clone(), Default::default());
-            let y: Tensor<Rank4<2, 2, 3, 3>, _, _, _> = pool(path, x.leaky_trace(), kind, window(2, 2, 1, 0));
+            let x: Tensor<Rank4<2, 2, 6, 6>, f64, Cpu> =
+                dev.tensor_from_vec(xv.clone(), Default::default());
+            let y: Tensor<Rank4<2, 2, 3, 3>, _, _, _> =
+                pool(path, x.leaky_trace(), kind, window(2, 2, 1, 0));
             let y2 = y.with_empty_tape();
             let r1t = dev.tensor_from_vec(r1.clone(), Default::default());
             let r2t = dev.tensor_from_vec(r2.clone(), Default::default());
             let grads = ((y * r1t).sum() + (y2 * r2t).sum()).backward();
-            let (_, want) = run::<f64, Const<2>, 2, 6, 6, 3, 3>(path, Const, &xv, &summed, kind, window(2, 2, 1, 0));
-            assert_close(&format!("{path:?} {kind:?}"), &grads.get(&x).as_vec(), &want, 1e-12);
+            let (_, want) = run::<f64, Const<2>, 2, 6, 6, 3, 3>(
+                path,
+                Const,
+                &xv,
+                &summed,
+                kind,
+                window(2, 2, 1, 0),
+            );
+            assert_close(
+                &format!("{path:?} {kind:?}"),
+                &grads.get(&x).as_vec(),
+                &want,
+                1e-12,
+            );
         }
     }
 }
@@ -322,13 +454,22 @@ fn pool_fast_accepts_a_permuted_input() {
     for kind in [Max, Avg] {
         let mut results = Vec::new();
         for path in [Fast, Generic] {
-            let x = stored.leaky_trace().permute::<Rank4<2, 2, 6, 5>, Axes4<0, 1, 3, 2>>();
+            let x = stored
+                .leaky_trace()
+                .permute::<Rank4<2, 2, 6, 5>, Axes4<0, 1, 3, 2>>();
             let y: Tensor<Rank4<2, 2, 3, 2>, _, _, _> = pool(path, x, kind, window(2, 2, 1, 0));
             let out = y.as_vec();
-            let grads = (y * dev.tensor_from_vec(rv.clone(), Default::default())).sum().backward();
+            let grads = (y * dev.tensor_from_vec(rv.clone(), Default::default()))
+                .sum()
+                .backward();
             results.push((out, grads.get(&stored).as_vec()));
         }
-        assert_close(&format!("{kind:?} out"), &results[0].0, &results[1].0, 1e-12);
+        assert_close(
+            &format!("{kind:?} out"),
+            &results[0].0,
+            &results[1].0,
+            1e-12,
+        );
         assert_close(&format!("{kind:?} dx"), &results[0].1, &results[1].1, 1e-12);
     }
 }
@@ -337,5 +478,6 @@ fn pool_fast_accepts_a_permuted_input() {
 #[should_panic(expected = "dilation 1")]
 fn pool_rejects_dilation() {
     let x: Tensor<Rank4<1, 1, 5, 5>, f32, Cpu> = dev().zeros();
-    let _: Tensor<Rank4<1, 1, 3, 3>, f32, Cpu> = Cpu::try_pool2d(x, Max, window(2, 1, 2, 0)).unwrap();
+    let _: Tensor<Rank4<1, 1, 3, 3>, f32, Cpu> =
+        Cpu::try_pool2d(x, Max, window(2, 1, 2, 0)).unwrap();
 }

@@ -1,0 +1,92 @@
+//! `Steps<L, T>`: a sequence layer together with the length of the sequences it reads, so
+//! that the summary can count its output shape and cost from the type alone.
+
+use super::recurrent::{Bidirectional, SimpleRNN, GRU, LSTM};
+use super::LayerInfo;
+use dfdx::nn::{builders, BuildOnDevice};
+use dfdx::prelude::{Device, Dtype};
+use std::marker::PhantomData;
+
+/// The layer `L` on sequences of `T` steps: builds into exactly what `L` builds into.
+///
+/// The macro wraps each recurrent layer and each `Embedding` in it; `L` alone is as usable
+/// in hand-written types.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Steps<L, const T: usize>(PhantomData<L>);
+
+impl<L: BuildOnDevice<D, E>, const T: usize, D: Device<E>, E: Dtype> BuildOnDevice<D, E>
+    for Steps<L, T>
+{
+    type Built = L::Built;
+}
+
+/// What the summary needs of a recurrent cell.
+pub trait RecurrentInfo {
+    const NAME: &'static str;
+    const FEATURES: usize;
+    const UNITS: usize;
+    const RETURN_SEQUENCES: bool;
+    const PARAMS: usize;
+    /// Multiply-adds of one step (the two projections of every gate).
+    const STEP_MACS: usize;
+}
+
+impl<const F: usize, const U: usize, const SEQ: bool> RecurrentInfo for LSTM<F, U, SEQ> {
+    const NAME: &'static str = "LSTM";
+    const FEATURES: usize = F;
+    const UNITS: usize = U;
+    const RETURN_SEQUENCES: bool = SEQ;
+    const PARAMS: usize = 4 * (F * U + U * U + U);
+    const STEP_MACS: usize = 4 * U * (F + U);
+}
+
+impl<const F: usize, const U: usize, const SEQ: bool> RecurrentInfo for GRU<F, U, SEQ> {
+    const NAME: &'static str = "GRU";
+    const FEATURES: usize = F;
+    const UNITS: usize = U;
+    const RETURN_SEQUENCES: bool = SEQ;
+    // two biases, as Keras's GRU with reset_after
+    const PARAMS: usize = 3 * (F * U + U * U + 2 * U);
+    const STEP_MACS: usize = 3 * U * (F + U);
+}
+
+impl<const F: usize, const U: usize, const SEQ: bool> RecurrentInfo for SimpleRNN<F, U, SEQ> {
+    const NAME: &'static str = "SimpleRNN";
+    const FEATURES: usize = F;
+    const UNITS: usize = U;
+    const RETURN_SEQUENCES: bool = SEQ;
+    const PARAMS: usize = F * U + U * U + U;
+    const STEP_MACS: usize = U * (F + U);
+}
+
+impl<L: RecurrentInfo, const OUT: usize> RecurrentInfo for Bidirectional<L, OUT> {
+    const NAME: &'static str = "Bidirectional";
+    const FEATURES: usize = L::FEATURES;
+    const UNITS: usize = OUT;
+    const RETURN_SEQUENCES: bool = L::RETURN_SEQUENCES;
+    const PARAMS: usize = 2 * L::PARAMS;
+    const STEP_MACS: usize = 2 * L::STEP_MACS;
+}
+
+impl<L: RecurrentInfo, const T: usize> LayerInfo for Steps<L, T> {
+    const NAME: &'static str = L::NAME;
+    const OUTPUT: Option<&'static [usize]> = Some(if L::RETURN_SEQUENCES {
+        &[T, L::UNITS]
+    } else {
+        &[L::UNITS]
+    });
+    const PARAMS: usize = L::PARAMS;
+    const FLOPS: usize = 2 * T * L::STEP_MACS;
+    const ACTIVATIONS: usize = T * L::UNITS;
+}
+
+/// `Embedding<V, D>` on `T` token ids: `(T)` -> `(T, D)`, dfdx's own embedding table.
+impl<const V: usize, const D: usize, const T: usize> LayerInfo
+    for Steps<builders::Embedding<V, D>, T>
+{
+    const NAME: &'static str = "Embedding";
+    const OUTPUT: Option<&'static [usize]> = Some(&[T, D]);
+    const PARAMS: usize = V * D;
+    const FLOPS: usize = 0;
+    const ACTIVATIONS: usize = T * D;
+}
