@@ -1,0 +1,82 @@
+//! The typed errors of reading data and of fitting it to a model's input.
+
+use std::path::PathBuf;
+
+/// What can go wrong reading a data file or matching samples to a model.
+///
+/// Every failure of the readers is one of these; none of them panics on bad input.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A file that should be there is not.
+    #[error("{}: no such file", path.display())]
+    NotFound { path: PathBuf },
+
+    /// A data set directory lacks one of its files, compressed or not.
+    #[error("{}: found neither {name} nor {name}.gz", dir.display())]
+    MissingFile { dir: PathBuf, name: String },
+
+    /// The operating system refused to read a file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file is not well-formed IDX data.
+    #[error("{}: {source}", path.display())]
+    Idx {
+        path: PathBuf,
+        #[source]
+        source: IdxError,
+    },
+
+    /// An IDX file holds another kind of array than the one asked for, e.g. labels
+    /// (magic 2049) where images (magic 2051) were expected.
+    #[error("{}: magic number {found} ({found:#010x}), expected {expected} ({expected:#010x})", path.display())]
+    WrongMagic {
+        path: PathBuf,
+        expected: u32,
+        found: u32,
+    },
+
+    /// An images file and its labels file disagree on how many samples there are.
+    #[error("{images} images but {labels} labels")]
+    CountMismatch { images: usize, labels: usize },
+
+    /// A flat buffer does not divide into whole samples of the given shape.
+    #[error("{len} values do not divide into samples of shape {shape:?}")]
+    Ragged { len: usize, shape: Vec<usize> },
+
+    /// Samples of one shape were given to a model whose input has another, e.g. 28x28
+    /// images to a model expecting 1x32x32.
+    #[error("samples of shape {found:?} do not fit the model's input shape {expected:?}")]
+    SampleShape {
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
+}
+
+/// Why a byte string is not IDX data.
+#[derive(Debug, thiserror::Error)]
+pub enum IdxError {
+    /// The data starts like gzip but does not decompress.
+    #[error("corrupt or truncated gzip stream: {0}")]
+    Gzip(#[source] std::io::Error),
+
+    /// The header is not an IDX header.
+    #[error("not an IDX file: {0}")]
+    NotIdx(String),
+
+    /// The header names an element type this reader does not read.
+    #[error("unsupported IDX element type {code:#04x} (only unsigned bytes, 0x08, are read)")]
+    UnsupportedType { code: u8 },
+
+    /// The data ends before the header says it should.
+    #[error("truncated: {found} bytes, but the header describes {expected}")]
+    Truncated { expected: usize, found: usize },
+
+    /// More bytes follow the data the header describes.
+    #[error("{extra} bytes after the {expected} the header describes")]
+    TrailingBytes { expected: usize, extra: usize },
+}
