@@ -23,7 +23,7 @@ impl Samples {
     /// a non-empty shape.
     pub fn new(data: Vec<f32>, shape: Vec<usize>) -> Result<Self, DataError> {
         let sample_len: usize = shape.iter().product();
-        if sample_len == 0 || data.len() % sample_len != 0 {
+        if sample_len == 0 || !data.len().is_multiple_of(sample_len) {
             return Err(DataError::Ragged {
                 len: data.len(),
                 shape,

@@ -9,16 +9,26 @@ use std::path::PathBuf;
 pub enum DataError {
     /// A file that should be there is not.
     #[error("{}: no such file", path.display())]
-    NotFound { path: PathBuf },
+    NotFound {
+        /// The file.
+        path: PathBuf,
+    },
 
     /// A data set directory lacks one of its files, compressed or not.
     #[error("{}: found neither {name} nor {name}.gz", dir.display())]
-    MissingFile { dir: PathBuf, name: String },
+    MissingFile {
+        /// The directory searched.
+        dir: PathBuf,
+        /// The file name looked for, without `.gz`.
+        name: String,
+    },
 
     /// The operating system refused to read a file.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
@@ -26,7 +36,9 @@ pub enum DataError {
     /// A file is not well-formed IDX data.
     #[error("{}: {source}", path.display())]
     Idx {
+        /// The file.
         path: PathBuf,
+        /// What is wrong with its content.
         #[source]
         source: IdxError,
     },
@@ -35,24 +47,39 @@ pub enum DataError {
     /// (magic 2049) where images (magic 2051) were expected.
     #[error("{}: magic number {found} ({found:#010x}), expected {expected} ({expected:#010x})", path.display())]
     WrongMagic {
+        /// The file.
         path: PathBuf,
+        /// The magic number of the array asked for.
         expected: u32,
+        /// The file's magic number.
         found: u32,
     },
 
     /// An images file and its labels file disagree on how many samples there are.
     #[error("{images} images but {labels} labels")]
-    CountMismatch { images: usize, labels: usize },
+    CountMismatch {
+        /// The number of samples.
+        images: usize,
+        /// The number of labels.
+        labels: usize,
+    },
 
     /// A flat buffer does not divide into whole samples of the given shape.
     #[error("{len} values do not divide into samples of shape {shape:?}")]
-    Ragged { len: usize, shape: Vec<usize> },
+    Ragged {
+        /// The number of values given.
+        len: usize,
+        /// The sample shape they should divide into.
+        shape: Vec<usize>,
+    },
 
     /// Samples of one shape were given to a model whose input has another, e.g. 28x28
     /// images to a model expecting 1x32x32.
     #[error("samples of shape {found:?} do not fit the model's input shape {expected:?}")]
     SampleShape {
+        /// The shape of one model input.
         expected: Vec<usize>,
+        /// The shape of one sample.
         found: Vec<usize>,
     },
 }
@@ -64,19 +91,32 @@ pub enum IdxError {
     #[error("corrupt or truncated gzip stream: {0}")]
     Gzip(#[source] std::io::Error),
 
-    /// The header is not an IDX header.
+    /// The header is not an IDX header; the text says why.
     #[error("not an IDX file: {0}")]
     NotIdx(String),
 
     /// The header names an element type this reader does not read.
     #[error("unsupported IDX element type {code:#04x} (only unsigned bytes, 0x08, are read)")]
-    UnsupportedType { code: u8 },
+    UnsupportedType {
+        /// The type code, the magic number's third byte.
+        code: u8,
+    },
 
     /// The data ends before the header says it should.
     #[error("truncated: {found} bytes, but the header describes {expected}")]
-    Truncated { expected: usize, found: usize },
+    Truncated {
+        /// The length in bytes the header implies (or the header itself needs).
+        expected: usize,
+        /// The length there is.
+        found: usize,
+    },
 
     /// More bytes follow the data the header describes.
     #[error("{extra} bytes after the {expected} the header describes")]
-    TrailingBytes { expected: usize, extra: usize },
+    TrailingBytes {
+        /// The length in bytes the header implies.
+        expected: usize,
+        /// The number of bytes past it.
+        extra: usize,
+    },
 }

@@ -21,6 +21,7 @@ mod mnist;
 mod pad;
 
 pub use batches::{epoch_order, Batch, Batches};
+pub(crate) use dataset::train_len;
 pub use dataset::{Dataset, Samples};
 pub use error::{DataError, IdxError};
 pub use idx::Idx;
