@@ -19,6 +19,11 @@ pub use dfdx;
 
 pub mod prelude {
     pub use crate::chain::{Chain, End};
+    pub use crate::data::{Dataset, Mnist, Samples};
     pub use crate::network;
+    pub use crate::train::{
+        load_checkpoint, save_checkpoint, Adam, EarlyStopping, History, Loss, LrSchedule,
+        ModelCheckpoint, Monitor, RMSprop, Sgd, Trainer, Verbosity,
+    };
     pub use dfdx::prelude::*;
 }
