@@ -240,3 +240,20 @@ where
         })
     }
 }
+
+/// Type-checks `fit`, `evaluate` and `predict` on dfdx's `Cuda` device: CI runs
+/// `cargo check --features cuda` without a GPU, and generic code is only checked against
+/// a device where something names it.
+#[cfg(feature = "cuda")]
+#[allow(dead_code)]
+fn type_checks_on_cuda(train: &Dataset) -> Result<(), TrainError> {
+    use dfdx::nn::builders::{Linear, ReLU};
+    let dev = Cuda::default();
+    let mut model = dev.build_module::<(Linear<4, 8>, ReLU, Linear<8, 3>), f32>();
+    let adam = dfdx::optim::Adam::new(&model, Default::default());
+    let mut trainer = Trainer::new(&mut model, adam).input::<Rank1<4>>();
+    trainer.fit(train)?;
+    trainer.evaluate(train)?;
+    trainer.predict(train.samples())?;
+    Ok(())
+}
