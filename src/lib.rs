@@ -22,8 +22,8 @@ pub mod prelude {
     pub use crate::data::{Dataset, Mnist, Samples};
     pub use crate::network;
     pub use crate::train::{
-        load_checkpoint, save_checkpoint, Adam, EarlyStopping, History, Loss, LrSchedule,
-        ModelCheckpoint, Monitor, RMSprop, Sgd, Trainer, Verbosity,
+        load_checkpoint, save_checkpoint, EarlyStopping, History, Loss, LrSchedule,
+        ModelCheckpoint, Monitor, Trainer, Verbosity,
     };
     pub use dfdx::prelude::*;
 }
