@@ -1,7 +1,7 @@
 //! `InputShape`: the shape of one model input, and the batch shape built from it.
 
 use super::error::DataError;
-use dfdx::prelude::{Const, ConstShape, Shape};
+use dfdx::prelude::{Const, ConstShape, Device, Dtype, Shape, Tensor};
 
 /// The shape of one sample a model takes, e.g. `Rank3<1, 28, 28>` for a CNN or
 /// `Rank2<28, 28>` for a recurrent network reading rows; implemented for dfdx's
@@ -31,6 +31,33 @@ pub trait InputShape: ConstShape {
 
     /// The shape of a batch of `n` samples.
     fn batched(n: usize) -> Self::Batched;
+
+    /// A batch tensor of this input holding `values`, whole samples row after row (as
+    /// [`Batch::inputs`](super::Batch::inputs) holds them), for a hand-written loop.
+    ///
+    /// ```
+    /// use typenet::data::InputShape;
+    /// use typenet::dfdx::prelude::*;
+    /// let dev = Cpu::default();
+    /// let x = <Rank3<1, 2, 2>>::tensor(&dev, vec![0.5f32; 3 * 4]).unwrap();
+    /// assert_eq!(x.shape().concrete(), [3, 1, 2, 2]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `values` does not hold a whole number of samples.
+    fn tensor<E: Dtype, D: Device<E>>(
+        dev: &D,
+        values: Vec<E>,
+    ) -> Result<Tensor<Self::Batched, E, D>, D::Err> {
+        assert!(
+            values.len().is_multiple_of(Self::NUMEL),
+            "{} values do not divide into samples of {:?}",
+            values.len(),
+            Self::DIMS
+        );
+        let n = values.len().checked_div(Self::NUMEL).unwrap_or(0);
+        dev.try_tensor_from_vec(values, Self::batched(n))
+    }
 
     /// Checks that samples of `shape` can be fed to this input: the same dimensions once
     /// dimensions of size 1 are dropped (`[28, 28]` fits `1x28x28`), or, when this input

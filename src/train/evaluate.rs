@@ -36,7 +36,7 @@ where
         let all: Vec<usize> = (0..samples.len()).collect();
         let mut rows = Vec::with_capacity(samples.len());
         for chunk in all.chunks(self.batch_size.max(1)) {
-            let outputs = self.forward::<K>(&dev, samples.gather(chunk), chunk.len())?;
+            let outputs = self.forward::<K>(&dev, samples.gather(chunk))?;
             rows.extend(outputs.as_vec().chunks_exact(K).map(|row| {
                 let mut out = [E::default(); K];
                 out.copy_from_slice(row);
@@ -88,7 +88,7 @@ where
         let mut sum = MetricsSum::default();
         for batch in Batches::<E>::new(data, order, self.batch_size.max(1)) {
             let n = batch.len();
-            let outputs = self.forward::<K>(&dev, batch.inputs, n)?;
+            let outputs = self.forward::<K>(&dev, batch.inputs)?;
             let correct = self.loss.correct(&outputs.as_vec(), &batch.labels, K);
             let loss = self
                 .loss
@@ -103,14 +103,11 @@ where
         &self,
         dev: &D,
         inputs: Vec<E>,
-        n: usize,
     ) -> Result<Tensor<(usize, Const<K>), E, D>, TrainError>
     where
         M: Classifier<I, E, D, K>,
     {
-        let x = dev
-            .try_tensor_from_vec(inputs, I::batched(n))
-            .map_err(TrainError::device)?;
+        let x = I::tensor(dev, inputs).map_err(TrainError::device)?;
         self.model.try_forward(x).map_err(TrainError::device)
     }
 }

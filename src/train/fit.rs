@@ -162,9 +162,7 @@ where
     where
         M: Classifier<I, E, D, K>,
     {
-        let x = dev
-            .try_tensor_from_vec(batch.inputs, I::batched(batch.labels.len()))
-            .map_err(TrainError::device)?;
+        let x = I::tensor(dev, batch.inputs).map_err(TrainError::device)?;
         let outputs = self
             .model
             .try_forward_mut(x.traced(grads))
