@@ -26,12 +26,17 @@ pub use dfdx;
 /// layer types (whose names take precedence over dfdx's modules of the same name).
 pub mod prelude {
     pub use crate::chain::{Chain, End};
+    pub use crate::data::{Dataset, Mnist, Samples};
     pub use crate::layers::{
         Activation, BatchNorm1D, BatchNorm2D, Dense, Dropout, Flatten, GlobalAvgPool,
         GlobalMaxPool, LayerInfo, LeakyReLU, GELU,
     };
     pub use crate::network;
     pub use crate::summary::Network;
+    pub use crate::train::{
+        load_checkpoint, save_checkpoint, EarlyStopping, History, Loss, LrSchedule,
+        ModelCheckpoint, Monitor, Trainer, Verbosity,
+    };
     pub use dfdx::optim::{
         Adam, AdamConfig, Momentum, Optimizer, RMSprop, RMSpropConfig, Sgd, SgdConfig, WeightDecay,
     };

@@ -1,1 +1,39 @@
 //! Training: the fit loop, losses, metrics, progress and checkpoints.
+//!
+//! [`Trainer`] is Keras's `compile` + `fit` for any dfdx model: pick an optimizer (dfdx's
+//! `Adam`, `Sgd`, `RMSprop`), a [`Loss`], epochs, batch size, validation, callbacks
+//! ([`EarlyStopping`], [`ModelCheckpoint`], an [`LrSchedule`]); `fit` returns a
+//! [`History`] that writes itself as CSV or draws itself as a PNG. Checkpoints are
+//! safetensors files, saved atomically ([`save_checkpoint`], [`load_checkpoint`]).
+//! Every failure is a [`TrainError`].
+
+mod atomic;
+mod callbacks;
+mod checkpoint;
+mod error;
+mod evaluate;
+mod fit;
+mod history;
+mod loss;
+mod monitor;
+mod params;
+mod plot;
+mod progress;
+mod schedule;
+mod trainer;
+
+pub use callbacks::{EarlyStopping, ModelCheckpoint};
+pub use checkpoint::{load_checkpoint, save_checkpoint};
+pub use error::TrainError;
+pub use history::{EpochStats, History, Metrics};
+pub use loss::Loss;
+pub use monitor::Monitor;
+pub use params::{tensor_specs, TensorSpec};
+pub use progress::Verbosity;
+pub use schedule::{LearningRate, LrSchedule};
+pub use trainer::{Classifier, InputNotSet, Trainer};
+
+/// dfdx's optimizers and their settings, for `Trainer::new(&mut model, Adam::new(&model, ..))`.
+pub use dfdx::optim::{
+    Adam, AdamConfig, Momentum, RMSprop, RMSpropConfig, Sgd, SgdConfig, WeightDecay,
+};

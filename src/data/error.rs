@@ -1,0 +1,122 @@
+//! The typed errors of reading data and of fitting it to a model's input.
+
+use std::path::PathBuf;
+
+/// What can go wrong reading a data file or matching samples to a model.
+///
+/// Every failure of the readers is one of these; none of them panics on bad input.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A file that should be there is not.
+    #[error("{}: no such file", path.display())]
+    NotFound {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A data set directory lacks one of its files, compressed or not.
+    #[error("{}: found neither {name} nor {name}.gz", dir.display())]
+    MissingFile {
+        /// The directory searched.
+        dir: PathBuf,
+        /// The file name looked for, without `.gz`.
+        name: String,
+    },
+
+    /// The operating system refused to read a file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file is not well-formed IDX data.
+    #[error("{}: {source}", path.display())]
+    Idx {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with its content.
+        #[source]
+        source: IdxError,
+    },
+
+    /// An IDX file holds another kind of array than the one asked for, e.g. labels
+    /// (magic 2049) where images (magic 2051) were expected.
+    #[error("{}: magic number {found} ({found:#010x}), expected {expected} ({expected:#010x})", path.display())]
+    WrongMagic {
+        /// The file.
+        path: PathBuf,
+        /// The magic number of the array asked for.
+        expected: u32,
+        /// The file's magic number.
+        found: u32,
+    },
+
+    /// An images file and its labels file disagree on how many samples there are.
+    #[error("{images} images but {labels} labels")]
+    CountMismatch {
+        /// The number of samples.
+        images: usize,
+        /// The number of labels.
+        labels: usize,
+    },
+
+    /// A flat buffer does not divide into whole samples of the given shape.
+    #[error("{len} values do not divide into samples of shape {shape:?}")]
+    Ragged {
+        /// The number of values given.
+        len: usize,
+        /// The sample shape they should divide into.
+        shape: Vec<usize>,
+    },
+
+    /// Samples of one shape were given to a model whose input has another, e.g. 28x28
+    /// images to a model expecting 1x32x32.
+    #[error("samples of shape {found:?} do not fit the model's input shape {expected:?}")]
+    SampleShape {
+        /// The shape of one model input.
+        expected: Vec<usize>,
+        /// The shape of one sample.
+        found: Vec<usize>,
+    },
+}
+
+/// Why a byte string is not IDX data.
+#[derive(Debug, thiserror::Error)]
+pub enum IdxError {
+    /// The data starts like gzip but does not decompress.
+    #[error("corrupt or truncated gzip stream: {0}")]
+    Gzip(#[source] std::io::Error),
+
+    /// The header is not an IDX header; the text says why.
+    #[error("not an IDX file: {0}")]
+    NotIdx(String),
+
+    /// The header names an element type this reader does not read.
+    #[error("unsupported IDX element type {code:#04x} (only unsigned bytes, 0x08, are read)")]
+    UnsupportedType {
+        /// The type code, the magic number's third byte.
+        code: u8,
+    },
+
+    /// The data ends before the header says it should.
+    #[error("truncated: {found} bytes, but the header describes {expected}")]
+    Truncated {
+        /// The length in bytes the header implies (or the header itself needs).
+        expected: usize,
+        /// The length there is.
+        found: usize,
+    },
+
+    /// More bytes follow the data the header describes.
+    #[error("{extra} bytes after the {expected} the header describes")]
+    TrailingBytes {
+        /// The length in bytes the header implies.
+        expected: usize,
+        /// The number of bytes past it.
+        extra: usize,
+    },
+}

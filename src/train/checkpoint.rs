@@ -1,0 +1,256 @@
+//! Checkpoints: a model's tensors in a safetensors file, saved atomically and loaded only
+//! after every name, shape and dtype has been checked against the model.
+//!
+//! The file layout is dfdx's own (`SaveToSafetensors`): one tensor per dfdx path, scalars
+//! such as a batch norm's epsilon as rank-0 `F64` tensors. Files written by dfdx load
+//! here, and files written here load with dfdx.
+
+use super::atomic::write_atomic;
+use super::error::TrainError;
+use super::params::{self, HostTensor, Snapshot};
+use dfdx::nn::tensor_collection::TensorCollection;
+use dfdx::prelude::{Device, Dtype};
+use dfdx::tensor::safetensors::SafeDtype;
+use safetensors::tensor::TensorView;
+use safetensors::{Dtype as FileDtype, SafeTensors};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Saves every tensor of `model` to `path` in the safetensors format.
+///
+/// The save is atomic: the file is written as `<path>.tmp` in the same directory, flushed
+/// to disk, then renamed over `path`, so a crash or a full disk leaves the previous
+/// checkpoint intact. A model holding NaN or infinity is not saved
+/// ([`TrainError::NonFiniteCheckpoint`]), so a diverged run never replaces a good file.
+///
+/// ```
+/// use typenet::dfdx::prelude::*;
+/// use typenet::train::{load_checkpoint, save_checkpoint};
+/// let dev = Cpu::default();
+/// let model = dev.build_module::<Linear<4, 2>, f32>();
+/// let path = std::env::temp_dir().join("typenet-doc-linear.safetensors");
+/// save_checkpoint(&model, &path)?;
+/// let mut copy = dev.build_module::<Linear<4, 2>, f32>();
+/// load_checkpoint(&mut copy, &path)?;
+/// assert_eq!(copy.weight.array(), model.weight.array());
+/// # Ok::<(), typenet::train::TrainError>(())
+/// ```
+pub fn save_checkpoint<M, E, D>(model: &M, path: impl AsRef<Path>) -> Result<(), TrainError>
+where
+    M: TensorCollection<E, D>,
+    E: Dtype + SafeDtype,
+    D: Device<E>,
+{
+    save_snapshot(&params::read(model), path.as_ref())
+}
+
+/// Saves tensors already copied from a model, as [`save_checkpoint`] does.
+pub(crate) fn save_snapshot<E: Dtype + SafeDtype>(
+    snapshot: &Snapshot<E>,
+    path: &Path,
+) -> Result<(), TrainError> {
+    if let Some(tensor) = snapshot.first_non_finite() {
+        return Err(TrainError::NonFiniteCheckpoint {
+            path: path.into(),
+            tensor: tensor.into(),
+        });
+    }
+    let bytes = encode(snapshot).map_err(|source| TrainError::Safetensors {
+        path: path.into(),
+        source,
+    })?;
+    write_atomic(path, |file| file.write_all(&bytes)).map_err(TrainError::io(path))
+}
+
+/// Loads the tensors of a checkpoint written by [`save_checkpoint`] (or dfdx) into `model`.
+///
+/// Nothing is loaded unless the file matches the model: every tensor of the model must be
+/// in the file with the same shape and dtype, and the file must hold no other tensor.
+/// A checkpoint of another network fails with an error naming the first tensor that
+/// differs and, for a shape, both shapes ([`TrainError::ShapeMismatch`]). Scalars the
+/// file lacks (older files) keep the model's values.
+pub fn load_checkpoint<M, E, D>(model: &mut M, path: impl AsRef<Path>) -> Result<(), TrainError>
+where
+    M: TensorCollection<E, D>,
+    E: Dtype + SafeDtype,
+    D: Device<E>,
+{
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(TrainError::io(path))?;
+    let file = SafeTensors::deserialize(&bytes).map_err(|source| TrainError::Safetensors {
+        path: path.into(),
+        source,
+    })?;
+    let snapshot = decode(&file, &params::read(model), path)?;
+    params::write(model, &snapshot);
+    Ok(())
+}
+
+/// Serializes a snapshot in dfdx's layout.
+fn encode<E: Dtype + SafeDtype>(
+    snapshot: &Snapshot<E>,
+) -> Result<Vec<u8>, safetensors::SafeTensorError> {
+    let tensors = snapshot.tensors.iter().map(|t| {
+        let bytes: Vec<u8> = t
+            .values
+            .iter()
+            .flat_map(|&v| SafeDtype::to_le_bytes(v))
+            .collect();
+        (t.name.clone(), E::safe_dtype(), t.shape.clone(), bytes)
+    });
+    let scalars = snapshot.scalars.iter().map(|(name, v)| {
+        (
+            name.clone(),
+            FileDtype::F64,
+            Vec::new(),
+            v.to_le_bytes().to_vec(),
+        )
+    });
+    let owned: Vec<(String, FileDtype, Vec<usize>, Vec<u8>)> = tensors.chain(scalars).collect();
+    let views = owned
+        .iter()
+        .map(|(name, dtype, shape, bytes)| {
+            Ok((
+                name.as_str(),
+                TensorView::new(*dtype, shape.clone(), bytes)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
+    safetensors::serialize(views, &None)
+}
+
+/// Checks `file` against the model (described by `model`, a snapshot of it) and returns
+/// the file's values as a snapshot, or the first difference as an error.
+fn decode<E: Dtype + SafeDtype>(
+    file: &SafeTensors,
+    model: &Snapshot<E>,
+    path: &Path,
+) -> Result<Snapshot<E>, TrainError> {
+    let owned = || PathBuf::from(path);
+    let mut expected_names = HashSet::new();
+    let mut tensors = Vec::with_capacity(model.tensors.len());
+    for t in &model.tensors {
+        expected_names.insert(t.name.as_str());
+        let view = file
+            .tensor(&t.name)
+            .map_err(|_| TrainError::MissingTensor {
+                path: owned(),
+                tensor: t.name.clone(),
+            })?;
+        check_view(&view, &t.name, E::safe_dtype(), &t.shape, path)?;
+        let size = std::mem::size_of::<E>();
+        let values = (0..view.data().len() / size)
+            .map(|i| <E as SafeDtype>::from_le_bytes(view.data(), i * size))
+            .collect();
+        tensors.push(HostTensor {
+            name: t.name.clone(),
+            shape: t.shape.clone(),
+            values,
+        });
+    }
+    let mut scalars = Vec::new();
+    for (name, _) in &model.scalars {
+        expected_names.insert(name.as_str());
+        if let Ok(view) = file.tensor(name) {
+            check_view(&view, name, FileDtype::F64, &[], path)?;
+            let mut le = [0; 8];
+            le.copy_from_slice(view.data());
+            scalars.push((name.clone(), f64::from_le_bytes(le)));
+        }
+    }
+    let mut names = file.names();
+    names.sort();
+    if let Some(extra) = names
+        .into_iter()
+        .find(|n| !expected_names.contains(n.as_str()))
+    {
+        return Err(TrainError::UnexpectedTensor {
+            path: owned(),
+            tensor: extra.clone(),
+        });
+    }
+    Ok(Snapshot { tensors, scalars })
+}
+
+fn check_view(
+    view: &TensorView,
+    name: &str,
+    dtype: FileDtype,
+    shape: &[usize],
+    path: &Path,
+) -> Result<(), TrainError> {
+    if view.dtype() != dtype {
+        return Err(TrainError::DtypeMismatch {
+            path: path.into(),
+            tensor: name.into(),
+            expected: format!("{dtype:?}"),
+            found: format!("{:?}", view.dtype()),
+        });
+    }
+    if view.shape() != shape {
+        return Err(TrainError::ShapeMismatch {
+            path: path.into(),
+            tensor: name.into(),
+            expected: shape.to_vec(),
+            found: view.shape().to_vec(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dfdx::prelude::*;
+
+    #[test]
+    fn files_are_dfdx_compatible_both_ways() {
+        let dir = tempfile::tempdir().unwrap();
+        let dev = Cpu::seed_from_u64(1);
+        type Net = (Linear<3, 4>, BatchNorm1D<4>);
+        let ours = dev.build_module::<Net, f32>();
+        save_checkpoint(&ours, dir.path().join("ours")).unwrap();
+        let mut theirs = dev.build_module::<Net, f32>();
+        theirs.load_safetensors(dir.path().join("ours")).unwrap();
+        assert_eq!(theirs.0.weight.array(), ours.0.weight.array());
+
+        theirs.save_safetensors(dir.path().join("theirs")).unwrap();
+        let mut back = dev.build_module::<Net, f32>();
+        load_checkpoint(&mut back, dir.path().join("theirs")).unwrap();
+        assert_eq!(back.0.bias.array(), ours.0.bias.array());
+    }
+
+    #[test]
+    fn a_different_dtype_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f64");
+        let dev = Cpu::default();
+        save_checkpoint(&dev.build_module::<Linear<2, 2>, f64>(), &path).unwrap();
+        let err = load_checkpoint(&mut dev.build_module::<Linear<2, 2>, f32>(), &path).unwrap_err();
+        assert!(
+            matches!(&err, TrainError::DtypeMismatch { tensor, .. } if tensor == "weight"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("F64") && err.to_string().contains("F32"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn not_a_checkpoint_is_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk");
+        std::fs::write(&path, b"\x05\0\0\0\0\0\0\0{junk").unwrap();
+        let mut model = Cpu::default().build_module::<Linear<2, 2>, f32>();
+        assert!(matches!(
+            load_checkpoint(&mut model, &path),
+            Err(TrainError::Safetensors { .. })
+        ));
+        assert!(matches!(
+            load_checkpoint(&mut model, dir.path().join("absent")),
+            Err(TrainError::Io { .. })
+        ));
+    }
+}

@@ -1,0 +1,257 @@
+//! Training: `fit`, its epoch loop and its training step.
+
+use super::callbacks::Callbacks;
+use super::error::TrainError;
+use super::evaluate::scalar;
+use super::history::{EpochStats, History, MetricsSum};
+use super::params;
+use super::progress::Progress;
+use super::schedule::{LearningRate, LrSchedule};
+use super::trainer::{Classifier, Trainer, Validation};
+use crate::data::{epoch_order, train_len, Batch, Batches, Dataset, InputShape};
+use dfdx::nn::tensor_collection::TensorCollection;
+use dfdx::nn::ZeroGrads;
+use dfdx::optim::Optimizer;
+use dfdx::prelude::*;
+use dfdx::tensor::safetensors::SafeDtype;
+use std::ops::Range;
+use std::time::Instant;
+
+/// What one `fit` trains on, once the settings and data are checked.
+struct Plan<'d> {
+    train: &'d Dataset,
+    /// Training uses samples `0..n_train` of `train`; a validation split the rest.
+    n_train: usize,
+    /// The validation set and the indices of it to evaluate.
+    validation: Option<(&'d Dataset, Range<usize>)>,
+}
+
+impl<'a, M, O, E, D, I> Trainer<'a, M, O, E, D, I>
+where
+    E: Dtype + SafeDtype,
+    D: Device<E>,
+    M: TensorCollection<E, D>,
+    O: Optimizer<M, D, E> + LearningRate,
+    I: InputShape,
+{
+    /// Trains for the set number of epochs (fewer if early stopping ends it) and returns
+    /// the history, as Keras's `fit`.
+    ///
+    /// Each step runs `forward_mut` on a traced batch, so dropout and batch norm train;
+    /// validation runs `forward` on tape-less batches.
+    ///
+    /// Errors before any update: the samples do not fit the model's input
+    /// ([`DataError::SampleShape`](crate::data::DataError::SampleShape)), a label is out of
+    /// range, a setting is invalid. Errors during training: a NaN or infinite loss
+    /// ([`TrainError::NonFiniteLoss`], naming the epoch and step; that step's update is
+    /// not applied), weights that became non-finite ([`TrainError::NonFiniteWeights`]), a
+    /// checkpoint that cannot be written. No checkpoint is written after a non-finite
+    /// loss or weight, so the last one written stays intact.
+    pub fn fit<const K: usize>(&mut self, train: &Dataset) -> Result<History, TrainError>
+    where
+        M: Classifier<I, E, D, K>,
+    {
+        let plan = self.plan::<K>(train)?;
+        let mut progress = Progress::new(self.verbosity, self.epochs);
+        let history = self.run::<K>(&plan, &mut progress);
+        if history.is_err() {
+            progress.abandon();
+        }
+        history
+    }
+
+    /// The epoch loop.
+    fn run<const K: usize>(
+        &mut self,
+        plan: &Plan,
+        progress: &mut Progress,
+    ) -> Result<History, TrainError>
+    where
+        M: Classifier<I, E, D, K>,
+    {
+        let dev = params::device(&*self.model).ok_or(TrainError::NoParameters)?;
+        let mut grads = self.model.try_alloc_grads().map_err(TrainError::device)?;
+        let mut callbacks = Callbacks::new(
+            self.schedule,
+            self.optimizer.learning_rate(),
+            self.checkpoint.clone(),
+            self.early_stopping,
+        );
+        let mut history = History::default();
+        for epoch in 0..self.epochs {
+            let learning_rate = callbacks.scheduler.lr(epoch);
+            self.optimizer.set_learning_rate(learning_rate);
+            let started = Instant::now();
+            let train;
+            (train, grads) = self.train_epoch::<K>(&dev, plan, epoch, grads, progress)?;
+            let seconds = started.elapsed().as_secs_f64();
+
+            let weights = params::read(&*self.model);
+            if let Some(tensor) = weights.first_non_finite() {
+                return Err(TrainError::NonFiniteWeights {
+                    epoch: epoch + 1,
+                    tensor: tensor.into(),
+                });
+            }
+            let validation = match &plan.validation {
+                Some((data, range)) => {
+                    Some(self.evaluate_indices::<K>(data, range.clone().collect())?)
+                }
+                None => None,
+            };
+            let stats = EpochStats {
+                epoch: epoch + 1,
+                train: train.metrics(),
+                validation,
+                learning_rate,
+                seconds,
+                samples_per_sec: train.seen as f64 / seconds.max(1e-9),
+            };
+            progress.end_epoch(&stats);
+            let stop = callbacks.end_epoch(&stats, weights)?;
+            history.epochs.push(stats);
+            if stop {
+                history.stopped_early = epoch + 1 < self.epochs;
+                break;
+            }
+        }
+        if let Some(best) = callbacks.into_best_weights() {
+            params::write(self.model, &best);
+        }
+        Ok(history)
+    }
+
+    /// One pass over the training samples in the epoch's shuffled order.
+    fn train_epoch<const K: usize>(
+        &mut self,
+        dev: &D,
+        plan: &Plan,
+        epoch: usize,
+        mut grads: Gradients<E, D>,
+        progress: &mut Progress,
+    ) -> Result<(MetricsSum, Gradients<E, D>), TrainError>
+    where
+        M: Classifier<I, E, D, K>,
+    {
+        let order = epoch_order(plan.n_train, self.seed, epoch);
+        let batches: Batches<E> = Batches::new(plan.train, order, self.batch_size);
+        progress.start_epoch(epoch, batches.steps());
+        let started = Instant::now();
+        let mut sum = MetricsSum::default();
+        for (step, batch) in batches.enumerate() {
+            let n = batch.len();
+            let (loss, correct);
+            (loss, correct, grads) = self.train_step::<K>(dev, batch, grads, (epoch, step))?;
+            sum.add(loss, correct, n);
+            let rate = sum.seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            progress.step(step + 1, sum.metrics(), rate);
+        }
+        Ok((sum, grads))
+    }
+
+    /// One optimizer step on a batch; returns its mean loss, its number of correct
+    /// predictions and the zeroed gradients for the next step. A non-finite loss is an
+    /// error naming `at` (epoch and step, from 0) and leaves the model as it was.
+    fn train_step<const K: usize>(
+        &mut self,
+        dev: &D,
+        batch: Batch<E>,
+        grads: Gradients<E, D>,
+        at: (usize, usize),
+    ) -> Result<(f64, usize, Gradients<E, D>), TrainError>
+    where
+        M: Classifier<I, E, D, K>,
+    {
+        let x = I::tensor(dev, batch.inputs).map_err(TrainError::device)?;
+        let outputs = self
+            .model
+            .try_forward_mut(x.traced(grads))
+            .map_err(TrainError::device)?;
+        let correct = self.loss.correct(&outputs.as_vec(), &batch.labels, K);
+        let loss = self
+            .loss
+            .compute(outputs, &batch.labels)
+            .map_err(TrainError::device)?;
+        let value = scalar(&loss);
+        if !value.is_finite() {
+            return Err(TrainError::NonFiniteLoss {
+                epoch: at.0 + 1,
+                step: at.1 + 1,
+                loss: value,
+            });
+        }
+        let mut grads = loss.try_backward().map_err(TrainError::device)?;
+        self.optimizer
+            .update(self.model, &grads)
+            .map_err(|e| TrainError::Optimizer(format!("{e:?}")))?;
+        self.model
+            .try_zero_grads(&mut grads)
+            .map_err(TrainError::device)?;
+        Ok((value, correct, grads))
+    }
+
+    /// Checks the settings and the data before training starts.
+    fn plan<'d, const K: usize>(&self, train: &'d Dataset) -> Result<Plan<'d>, TrainError>
+    where
+        'a: 'd,
+    {
+        let config = |msg: String| Err(TrainError::Config(msg));
+        self.check_data::<K>(train)?;
+        if self.batch_size == 0 {
+            return config("the batch size must be positive".into());
+        }
+        let (n_train, validation) = match self.validation {
+            Validation::None => (train.len(), None),
+            Validation::Split(f) if !(0.0..1.0).contains(&f) => {
+                return config(format!("validation split {f} is not within 0..1"));
+            }
+            Validation::Split(f) => {
+                let n_train = train_len(train.len(), f);
+                let tail = (n_train < train.len()).then_some((train, n_train..train.len()));
+                (n_train, tail)
+            }
+            Validation::Data(data) => {
+                self.check_data::<K>(data)?;
+                (
+                    train.len(),
+                    (!data.is_empty()).then_some((data, 0..data.len())),
+                )
+            }
+        };
+        if n_train == 0 {
+            return config("there are no training samples".into());
+        }
+        let has_validation = validation.is_some();
+        if let Some(es) = &self.early_stopping {
+            es.monitor.check(has_validation, "early stopping")?;
+        }
+        if let Some(monitor) = self.checkpoint.as_ref().and_then(|c| c.best_only) {
+            monitor.check(has_validation, "the checkpoint")?;
+        }
+        if let LrSchedule::ReduceOnPlateau { monitor, .. } = self.schedule {
+            monitor.check(has_validation, "the learning-rate schedule")?;
+        }
+        Ok(Plan {
+            train,
+            n_train,
+            validation,
+        })
+    }
+}
+
+/// Type-checks `fit`, `evaluate` and `predict` on dfdx's `Cuda` device: CI runs
+/// `cargo check --features cuda` without a GPU, and generic code is only checked against
+/// a device where something names it.
+#[cfg(feature = "cuda")]
+#[allow(dead_code)]
+fn type_checks_on_cuda(train: &Dataset) -> Result<(), TrainError> {
+    use dfdx::nn::builders::{Linear, ReLU};
+    let dev = Cuda::default();
+    let mut model = dev.build_module::<(Linear<4, 8>, ReLU, Linear<8, 3>), f32>();
+    let adam = dfdx::optim::Adam::new(&model, Default::default());
+    let mut trainer = Trainer::new(&mut model, adam).input::<Rank1<4>>();
+    trainer.fit(train)?;
+    trainer.evaluate(train)?;
+    trainer.predict(train.samples())?;
+    Ok(())
+}

@@ -1,0 +1,257 @@
+//! A model's named tensors as host data: listing, copying out and copying back in.
+//!
+//! Each function walks the model with a dfdx `TensorCollection` visitor, so it works for
+//! any dfdx module, `Chain`s of typenet layers included. Names are dfdx's: field paths
+//! joined by dots, e.g. `0.weight` in a tuple or `tail.head.bias` in a `Chain`.
+
+use dfdx::nn::tensor_collection::{
+    RecursiveWalker, ScalarOptions, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
+    ViewTensorName, ViewTensorRef,
+};
+use dfdx::prelude::{Device, Dtype, HasShape, Shape, Tensor};
+use std::collections::HashMap;
+
+/// The name and shape of one tensor of a model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TensorSpec {
+    /// dfdx's path to the tensor, e.g. `0.weight`.
+    pub name: String,
+    /// The tensor's dimensions, e.g. `[8, 4]` for the weight of `Linear<4, 8>`.
+    pub shape: Vec<usize>,
+}
+
+/// Lists a model's tensors, in dfdx's visiting order, without copying any data.
+///
+/// ```
+/// use typenet::dfdx::prelude::*;
+/// use typenet::train::tensor_specs;
+/// let model = Cpu::default().build_module::<(Linear<4, 8>, ReLU, Linear<8, 3>), f32>();
+/// let specs = tensor_specs(&model);
+/// assert_eq!(specs[0].name, "0.weight");
+/// assert_eq!(specs[0].shape, [8, 4]);
+/// assert_eq!(specs.len(), 4);
+/// ```
+pub fn tensor_specs<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(
+    model: &M,
+) -> Vec<TensorSpec> {
+    read(model)
+        .tensors
+        .into_iter()
+        .map(|t| TensorSpec {
+            name: t.name,
+            shape: t.shape,
+        })
+        .collect()
+}
+
+/// One tensor copied to the host.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct HostTensor<E> {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub values: Vec<E>,
+}
+
+/// Every tensor and scalar (such as a batch norm's epsilon) of a model, on the host.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Snapshot<E> {
+    pub tensors: Vec<HostTensor<E>>,
+    pub scalars: Vec<(String, f64)>,
+}
+
+impl<E: Dtype> Snapshot<E> {
+    /// The first tensor holding a NaN or an infinity, if any.
+    pub fn first_non_finite(&self) -> Option<&str> {
+        self.tensors
+            .iter()
+            .find(|t| {
+                !t.values
+                    .iter()
+                    .all(|v| v.to_f64().is_some_and(f64::is_finite))
+            })
+            .map(|t| t.name.as_str())
+    }
+}
+
+/// Copies every tensor and scalar of `model` to the host.
+pub(crate) fn read<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(model: &M) -> Snapshot<E> {
+    let mut reader = Reader(Snapshot {
+        tensors: Vec::new(),
+        scalars: Vec::new(),
+    });
+    let walked = M::iter_tensors(&mut RecursiveWalker {
+        m: (model, String::new()),
+        f: &mut reader,
+    });
+    match walked {
+        Ok(_) => reader.0,
+        Err(never) => match never {},
+    }
+}
+
+/// Copies the values of `snapshot` into the model's tensors and scalars of the same name.
+/// Names the snapshot lacks are left as they are.
+///
+/// # Panics
+/// If a tensor of the snapshot has another number of values than the model's tensor of
+/// that name: callers check shapes first.
+pub(crate) fn write<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(
+    model: &mut M,
+    snapshot: &Snapshot<E>,
+) {
+    let mut writer = Writer {
+        tensors: snapshot
+            .tensors
+            .iter()
+            .map(|t| (t.name.as_str(), t.values.as_slice()))
+            .collect(),
+        scalars: snapshot
+            .scalars
+            .iter()
+            .map(|(name, v)| (name.as_str(), *v))
+            .collect(),
+    };
+    let walked = M::iter_tensors(&mut RecursiveWalker {
+        m: (model, String::new()),
+        f: &mut writer,
+    });
+    if let Err(never) = walked {
+        match never {}
+    }
+}
+
+/// The device the model's first tensor lives on, or `None` for a model without tensors.
+pub(crate) fn device<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(model: &M) -> Option<D> {
+    let mut finder = DeviceFinder(None);
+    let walked = M::iter_tensors(&mut RecursiveWalker {
+        m: model,
+        f: &mut finder,
+    });
+    if let Err(never) = walked {
+        match never {}
+    }
+    finder.0
+}
+
+/// The error type of visitors that cannot fail.
+enum Never {}
+
+struct Reader<E>(Snapshot<E>);
+
+impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Reader<E> {
+    type Viewer = (ViewTensorRef, ViewTensorName);
+    type Err = Never;
+    type E2 = E;
+    type D2 = D;
+
+    fn visit<S: Shape>(
+        &mut self,
+        _: TensorOptions<S, E, D>,
+        (t, name): (&Tensor<S, E, D>, String),
+    ) -> Result<Option<Tensor<S, E, D>>, Never> {
+        self.0.tensors.push(HostTensor {
+            name,
+            shape: t.shape().concrete().into(),
+            values: t.as_vec(),
+        });
+        Ok(None)
+    }
+
+    fn visit_scalar<N: num_traits::NumCast>(
+        &mut self,
+        _: ScalarOptions<N>,
+        (n, name): (&N, String),
+    ) -> Result<Option<N>, Never> {
+        if let Some(value) = n.to_f64() {
+            self.0.scalars.push((name, value));
+        }
+        Ok(None)
+    }
+}
+
+struct Writer<'s, E> {
+    tensors: HashMap<&'s str, &'s [E]>,
+    scalars: HashMap<&'s str, f64>,
+}
+
+impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Writer<'_, E> {
+    type Viewer = (ViewTensorMut, ViewTensorName);
+    type Err = Never;
+    type E2 = E;
+    type D2 = D;
+
+    fn visit<S: Shape>(
+        &mut self,
+        _: TensorOptions<S, E, D>,
+        (t, name): (&mut Tensor<S, E, D>, String),
+    ) -> Result<Option<Tensor<S, E, D>>, Never> {
+        if let Some(values) = self.tensors.get(name.as_str()) {
+            t.copy_from(values);
+        }
+        Ok(None)
+    }
+
+    fn visit_scalar<N: num_traits::NumCast>(
+        &mut self,
+        _: ScalarOptions<N>,
+        (n, name): (&mut N, String),
+    ) -> Result<Option<N>, Never> {
+        if let Some(value) = self.scalars.get(name.as_str()).and_then(|&v| N::from(v)) {
+            *n = value;
+        }
+        Ok(None)
+    }
+}
+
+struct DeviceFinder<D>(Option<D>);
+
+impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for DeviceFinder<D> {
+    type Viewer = ViewTensorRef;
+    type Err = Never;
+    type E2 = E;
+    type D2 = D;
+
+    fn visit<S: Shape>(
+        &mut self,
+        _: TensorOptions<S, E, D>,
+        t: &Tensor<S, E, D>,
+    ) -> Result<Option<Tensor<S, E, D>>, Never> {
+        self.0.get_or_insert_with(|| t.device().clone());
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dfdx::prelude::*;
+
+    type Mlp = (Linear<2, 3>, ReLU, BatchNorm1D<3>);
+
+    #[test]
+    fn read_then_write_restores_every_tensor_and_scalar() {
+        let dev = Cpu::seed_from_u64(0);
+        let a = dev.build_module::<Mlp, f64>();
+        let mut b = dev.build_module::<Mlp, f64>();
+        b.2.epsilon = 0.5;
+        assert_ne!(a.0.weight.array(), b.0.weight.array());
+        let snapshot = read(&a);
+        assert!(snapshot.scalars.iter().any(|(n, _)| n == "2.epsilon"));
+        write(&mut b, &snapshot);
+        assert_eq!(a.0.weight.array(), b.0.weight.array());
+        assert_eq!(a.2.running_var.array(), b.2.running_var.array());
+        assert_eq!(b.2.epsilon, a.2.epsilon);
+        assert_eq!(read(&b), snapshot);
+    }
+
+    #[test]
+    fn finds_the_first_non_finite_tensor() {
+        let dev = Cpu::default();
+        let mut model = dev.build_module::<Mlp, f32>();
+        assert_eq!(read(&model).first_non_finite(), None);
+        model.0.bias = dev.tensor([0.0, f32::NAN, 0.0]);
+        assert_eq!(read(&model).first_non_finite(), Some("0.bias"));
+        assert!(device(&model).is_some());
+        assert!(device::<ReLU, f32, Cpu>(&ReLU).is_none());
+    }
+}
