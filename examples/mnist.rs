@@ -1,0 +1,158 @@
+//! The README's main job: train a seed model on the MNIST digits shipped in `data/mnist`
+//! (or on the full MNIST files in a directory you name), print test accuracy, save a
+//! checkpoint and the loss/accuracy curves.
+//!
+//! ```sh
+//! cargo run --release --example mnist                       # the seed CNN
+//! cargo run --release --example mnist -- --model lstm       # the seed's stacked LSTM on rows
+//! cargo run --release --example mnist -- --model crnn       # Conv2D, MaxPool, LSTM, Dense
+//! cargo run --release --example mnist -- --data ~/mnist     # the full 60,000/10,000 set
+//! ```
+
+use std::path::PathBuf;
+use std::time::Instant;
+use typenet::data::{InputShape, Mnist};
+use typenet::prelude::*;
+use typenet::train::{Classifier, TrainError};
+
+type SeedCnn = network![
+    Input<1, 28, 28>,
+    Conv2D<32, 3>, ReLU, MaxPool<2>,
+    Conv2D<64, 3>, ReLU, MaxPool<2>,
+    Conv2D<64, 3>, ReLU,
+    Flatten,
+    Dense<64>, ReLU,
+    Dense<10>,
+];
+type SeedLstm = network![Input<28, 28>, LSTM<64, return_sequences>, LSTM<64>, Dense<10>];
+type Crnn = network![Input<1, 28, 28>, Conv2D<32, 3>, MaxPool<2>, LSTM<64>, Dense<10>];
+
+struct Args {
+    model: String,
+    data: PathBuf,
+    epochs: Option<usize>,
+    out: PathBuf,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        model: "cnn".into(),
+        data: PathBuf::from(Mnist::SHIPPED_DIR),
+        epochs: None,
+        out: PathBuf::from("target/mnist"),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--model" => args.model = value(),
+            "--data" => args.data = value().into(),
+            "--epochs" => args.epochs = Some(value().parse().expect("--epochs takes a number")),
+            "--out" => args.out = value().into(),
+            _ => panic!("unknown argument {flag}; see the top of examples/mnist.rs"),
+        }
+    }
+    args
+}
+
+fn main() -> Result<(), TrainError> {
+    let args = parse_args();
+    match args.model.as_str() {
+        "cnn" => train::<SeedCnn, Rank3<1, 28, 28>>(
+            "seed_cnn",
+            Recipe {
+                epochs: 10,
+                decay: 0.8,
+            },
+            &args,
+        ),
+        "lstm" => train::<SeedLstm, Rank2<28, 28>>(
+            "seed_lstm",
+            Recipe {
+                epochs: 20,
+                decay: 0.9,
+            },
+            &args,
+        ),
+        "crnn" => train::<Crnn, Rank3<1, 28, 28>>(
+            "crnn",
+            Recipe {
+                epochs: 10,
+                decay: 0.8,
+            },
+            &args,
+        ),
+        other => panic!("--model is cnn, lstm or crnn, not {other}"),
+    }
+}
+
+/// How long to train and how fast the learning rate (2e-3 at first) decays per epoch.
+struct Recipe {
+    epochs: usize,
+    decay: f64,
+}
+
+fn train<Net, In>(name: &str, recipe: Recipe, args: &Args) -> Result<(), TrainError>
+where
+    Net: Network + BuildOnDevice<Cpu, f32>,
+    Net::Built: Classifier<In, f32, Cpu, 10>,
+    In: InputShape,
+{
+    let mnist = Mnist::load(&args.data)?;
+    println!(
+        "{name}: {} training and {} test digits from {}\n",
+        mnist.train.len(),
+        mnist.test.len(),
+        args.data.display()
+    );
+    println!("{}\n", Net::summary());
+
+    let dev = Cpu::seed_from_u64(0);
+    let mut model = dev.build_module::<Net, f32>();
+    let adam = Adam::new(
+        &model,
+        AdamConfig {
+            lr: 2e-3,
+            ..Default::default()
+        },
+    );
+    std::fs::create_dir_all(&args.out).map_err(|source| TrainError::Io {
+        path: args.out.clone(),
+        source,
+    })?;
+    let checkpoint = args.out.join(format!("{name}.safetensors"));
+
+    let started = Instant::now();
+    let mut trainer = Trainer::new(&mut model, adam)
+        .input::<In>()
+        .epochs(args.epochs.unwrap_or(recipe.epochs))
+        .batch_size(64)
+        .lr_schedule(LrSchedule::ExponentialDecay { rate: recipe.decay })
+        .checkpoint(ModelCheckpoint::every_epoch(&checkpoint));
+    let history = trainer.fit(&mnist.train)?;
+    let test = trainer.evaluate(&mnist.test)?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    let curves = args.out.join(format!("{name}.png"));
+    history.write_csv(args.out.join(format!("{name}.csv")))?;
+    history.plot_png(&curves)?;
+    let best = history
+        .epochs
+        .iter()
+        .map(|e| e.samples_per_sec)
+        .fold(0.0, f64::max);
+    println!(
+        "\n{name}: test accuracy {:.2}% (loss {:.4}) on {} digits after {} epochs; \
+         {seconds:.1} s in all, best epoch {best:.0} samples/s",
+        test.accuracy * 100.0,
+        test.loss,
+        mnist.test.len(),
+        history.epochs.len(),
+    );
+    println!(
+        "checkpoint: {}\ncurves: {}",
+        checkpoint.display(),
+        curves.display()
+    );
+    Ok(())
+}
