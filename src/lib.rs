@@ -4,6 +4,9 @@
 //! type-level list of layers whose every tensor shape the macro has inferred and checked.
 //! The result builds into ordinary dfdx modules that train with dfdx's optimizers.
 
+// dfdx tensor types with their shapes and tapes are long by nature.
+#![allow(clippy::type_complexity)]
+
 // The macro's expansion names `::typenet`, in this crate's own tests too.
 extern crate self as typenet;
 

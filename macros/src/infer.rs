@@ -145,10 +145,14 @@ pub enum Layer {
     },
 }
 
+/// Layers with their output shapes: what one written layer resolves to (an `activation`
+/// option or an inserted `ToSequence` makes it more than one).
+pub type Resolved = Vec<(Layer, Dims)>;
+
 /// The resolved layers, in order, each with its output shape.
 #[derive(Debug)]
 pub struct Inferred {
-    pub layers: Vec<(Layer, Dims)>,
+    pub layers: Resolved,
 }
 
 const LAYERS: &[&str] = &[
@@ -270,7 +274,7 @@ impl<'a> Context<'a> {
         self.error(message)
     }
 
-    fn resolve(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn resolve(&self, dims: Dims) -> syn::Result<Resolved> {
         let name = self.spec.name.to_string();
         if let Dims::Tokens(_) = dims {
             if name != "Embedding" {
@@ -391,7 +395,7 @@ impl<'a> Context<'a> {
         Ok((pads, output))
     }
 
-    fn conv2d(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn conv2d(&self, dims: Dims) -> syn::Result<Resolved> {
         let args = self.args(
             "Conv2D<filters, kernel>",
             &["stride", "padding", "dilation", "activation"],
@@ -421,7 +425,7 @@ impl<'a> Context<'a> {
         Ok(layers)
     }
 
-    fn pool(&self, dims: Dims, max: bool) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn pool(&self, dims: Dims, max: bool) -> syn::Result<Resolved> {
         let usage = if max {
             "MaxPool<size>"
         } else {
@@ -451,7 +455,7 @@ impl<'a> Context<'a> {
         )])
     }
 
-    fn global_pool(&self, dims: Dims, max: bool) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn global_pool(&self, dims: Dims, max: bool) -> syn::Result<Resolved> {
         self.args("GlobalAvgPool", &[])?.count(0, 0)?;
         let (c, h, w) = self.image(
             dims,
@@ -460,7 +464,7 @@ impl<'a> Context<'a> {
         Ok(vec![(Layer::GlobalPool { max, c, h, w }, Dims::Vector(c))])
     }
 
-    fn flatten(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn flatten(&self, dims: Dims) -> syn::Result<Resolved> {
         self.args("Flatten", &[])?.count(0, 0)?;
         match dims {
             Dims::Image(..) | Dims::Sequence(..) => Ok(vec![(
@@ -478,7 +482,7 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn dense(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn dense(&self, dims: Dims) -> syn::Result<Resolved> {
         let args = self.args("Dense<units>", &["activation"])?;
         args.count(1, 1)?;
         let o = args.positive(0, "the number of units")?;
@@ -535,7 +539,7 @@ impl<'a> Context<'a> {
         )))
     }
 
-    fn activation(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn activation(&self, dims: Dims) -> syn::Result<Resolved> {
         let leaky = self.spec.name == "LeakyReLU";
         let args = self.args(
             if leaky {
@@ -569,7 +573,7 @@ impl<'a> Context<'a> {
         )])
     }
 
-    fn dropout(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn dropout(&self, dims: Dims) -> syn::Result<Resolved> {
         let args = self.args("Dropout<rate>", &[])?;
         args.count(1, 1)?;
         let rate_ppm = rate_ppm(args.positional[0], &self.who(self.spec), "the rate")?;
@@ -582,7 +586,7 @@ impl<'a> Context<'a> {
         )])
     }
 
-    fn batch_norm(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn batch_norm(&self, dims: Dims) -> syn::Result<Resolved> {
         self.args("BatchNorm", &[])?.count(0, 0)?;
         match dims {
             Dims::Image(c, h, w) => Ok(vec![(Layer::BatchNorm2D { c, h, w }, dims)]),
@@ -596,16 +600,14 @@ impl<'a> Context<'a> {
     }
 
     /// An image meeting a recurrent layer becomes a sequence: width is time (CRNN).
-    fn as_sequence(
-        &self,
-        dims: Dims,
-        takes: &str,
-    ) -> syn::Result<(Option<(Layer, Dims)>, usize, usize)> {
+    /// The steps and features a recurrent layer reads, and the `ToSequence` step the macro
+    /// inserts when the input is an image.
+    fn as_sequence(&self, dims: Dims, takes: &str) -> syn::Result<(Resolved, usize, usize)> {
         match dims {
-            Dims::Sequence(t, f) => Ok((None, t, f)),
+            Dims::Sequence(t, f) => Ok((vec![], t, f)),
             Dims::Image(c, h, w) => {
                 let seq = Dims::Sequence(w, c * h);
-                Ok((Some((Layer::ToSequence { c, h, w, height_as_time: false }, seq)), w, c * h))
+                Ok((vec![(Layer::ToSequence { c, h, w, height_as_time: false }, seq)], w, c * h))
             }
             _ => Err(self.wrong_input(dims, takes, Some("a recurrent layer reads steps: give it a sequence (T, F), e.g. from `Input<T, F>`, an `Embedding`, or a recurrent layer with `return_sequences`".into()))),
         }
@@ -616,7 +618,7 @@ impl<'a> Context<'a> {
         spec: &LayerSpec,
         dims: Dims,
         bidirectional: bool,
-    ) -> syn::Result<Vec<(Layer, Dims)>> {
+    ) -> syn::Result<Resolved> {
         let usage = match spec.name.to_string().as_str() {
             "LSTM" => "LSTM<units> or LSTM<units, return_sequences>",
             "GRU" => "GRU<units> or GRU<units, return_sequences>",
@@ -639,7 +641,7 @@ impl<'a> Context<'a> {
             "`{}` takes a sequence (T, F) or an image (C, H, W)",
             spec.name
         );
-        let (inserted, steps, f) = self.as_sequence(dims, &takes)?;
+        let (mut layers, steps, f) = self.as_sequence(dims, &takes)?;
         let width = if bidirectional { 2 * u } else { u };
         let out = if return_sequences {
             Dims::Sequence(steps, width)
@@ -654,10 +656,11 @@ impl<'a> Context<'a> {
             return_sequences,
             bidirectional,
         };
-        Ok(inserted.into_iter().chain([(layer, out)]).collect())
+        layers.push((layer, out));
+        Ok(layers)
     }
 
-    fn bidirectional(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn bidirectional(&self, dims: Dims) -> syn::Result<Resolved> {
         let args = self.args("Bidirectional<LSTM<units>>", &[])?;
         args.count(1, 1)?;
         match args.positional[0] {
@@ -671,7 +674,7 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn to_sequence(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn to_sequence(&self, dims: Dims) -> syn::Result<Resolved> {
         let args = self.args("ToSequence", &["time"])?;
         args.count(0, 0)?;
         let height_as_time = match args.named("time").map(|v| (v.word(), v.span())) {
@@ -697,7 +700,7 @@ impl<'a> Context<'a> {
         )])
     }
 
-    fn embedding(&self, dims: Dims) -> syn::Result<Vec<(Layer, Dims)>> {
+    fn embedding(&self, dims: Dims) -> syn::Result<Resolved> {
         let args = self.args("Embedding<vocabulary, dim>", &[])?;
         args.count(2, 2)?;
         let vocab = args.positive(0, "the vocabulary size")?;

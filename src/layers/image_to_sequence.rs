@@ -151,6 +151,22 @@ impl<
     }
 }
 
+impl<
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const STEPS: usize,
+        const FEATURES: usize,
+        const HAT: bool,
+    > super::LayerInfo for ImageToSequence<C, H, W, STEPS, FEATURES, HAT>
+{
+    const NAME: &'static str = "ToSequence";
+    const OUTPUT: Option<&'static [usize]> = Some(&[STEPS, FEATURES]);
+    const PARAMS: usize = 0;
+    const FLOPS: usize = 0;
+    const ACTIVATIONS: usize = STEPS * FEATURES;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,20 +235,4 @@ mod tests {
             assert_eq!(g[c][h][w], (w * 6 + c * 3 + h) as f64);
         }
     }
-}
-
-impl<
-        const C: usize,
-        const H: usize,
-        const W: usize,
-        const STEPS: usize,
-        const FEATURES: usize,
-        const HAT: bool,
-    > super::LayerInfo for ImageToSequence<C, H, W, STEPS, FEATURES, HAT>
-{
-    const NAME: &'static str = "ToSequence";
-    const OUTPUT: Option<&'static [usize]> = Some(&[STEPS, FEATURES]);
-    const PARAMS: usize = 0;
-    const FLOPS: usize = 0;
-    const ACTIVATIONS: usize = STEPS * FEATURES;
 }
