@@ -37,7 +37,8 @@ pub fn try_pool2d_generic<
         PoolKind::Avg => E::default(),
     };
     // (C*K*K*OH*OW, B) -> (C, K*K, OH*OW*B), reduced over the taps.
-    let taps = unfold(x, window, (OH, OW), pad)?.try_reshape_like(&(Const::<C>, kk, OH * OW * batch.size()))?;
+    let taps =
+        unfold(x, window, (OH, OW), pad)?.try_reshape_like(&(Const::<C>, kk, OH * OW * batch.size()))?;
     let y = match kind {
         PoolKind::Max => taps.try_max::<_, Axis<1>>()?,
         PoolKind::Avg => taps.try_sum::<_, Axis<1>>()?,

@@ -2,7 +2,9 @@
 //! the generic one (on tie-free inputs for max pooling).
 
 use super::*;
-use crate::ops::conv2d::tests::{assert_close, dev, dot, image, numeric_grad, random, window, Fast, Generic, Path};
+use crate::ops::conv2d::tests::{
+    assert_close, dev, dot, image, numeric_grad, random, window, Fast, Generic, Path,
+};
 use crate::ops::cpu::CpuFloat;
 use PoolKind::{Avg, Max};
 
@@ -33,7 +35,15 @@ where
 
 /// Output and input gradient of `sum(pool(x) * r)`.
 #[allow(clippy::type_complexity)]
-fn run<E: CpuFloat, B: Dim, const C: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>(
+fn run<
+    E: CpuFloat,
+    B: Dim,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+>(
     path: Path,
     batch: B,
     x: &[E],
@@ -102,7 +112,15 @@ fn max_pool_2x2_gradient_goes_to_the_first_maximum() {
     // the one documented difference.
     let mut generic_gx = want_gx;
     generic_gx[11] = 4.;
-    check_known::<4, 4, 2, 2>(&[Generic], &x, Max, window(2, 2, 1, 0), &[5., 8., 9., 6.], &g_out, &generic_gx);
+    check_known::<4, 4, 2, 2>(
+        &[Generic],
+        &x,
+        Max,
+        window(2, 2, 1, 0),
+        &[5., 8., 9., 6.],
+        &g_out,
+        &generic_gx,
+    );
 }
 
 #[test]
@@ -114,7 +132,15 @@ fn max_pool_padding_never_wins_over_negative_values() {
     let mut want_gx = [0.0; 16];
     (want_gx[0], want_gx[1], want_gx[4], want_gx[5]) = (1., 2., 3., 4.);
     let g_out = [1., 2., 3., 4.];
-    check_known::<4, 4, 2, 2>(&[Fast, Generic], &x, Max, window(3, 2, 1, 1), &[-1., -2., -5., -6.], &g_out, &want_gx);
+    check_known::<4, 4, 2, 2>(
+        &[Fast, Generic],
+        &x,
+        Max,
+        window(3, 2, 1, 1),
+        &[-1., -2., -5., -6.],
+        &g_out,
+        &want_gx,
+    );
 }
 
 #[test]
@@ -140,7 +166,32 @@ fn max_pool_overlapping_windows_add_their_gradients() {
     let x = [1., 2., 3., 4., 9., 5., 6., 7., 8.];
     let mut want_gx = [0.0; 9];
     want_gx[4] = 10.;
-    check_known::<3, 3, 2, 2>(&[Fast, Generic], &x, Max, window(2, 1, 1, 0), &[9.; 4], &[1., 2., 3., 4.], &want_gx);
+    check_known::<3, 3, 2, 2>(
+        &[Fast, Generic],
+        &x,
+        Max,
+        window(2, 1, 1, 0),
+        &[9.; 4],
+        &[1., 2., 3., 4.],
+        &want_gx,
+    );
+}
+
+#[test]
+fn max_pool_edge_values_follow_pytorch() {
+    // A window of -inf still has a first element, which takes the gradient (PyTorch starts
+    // each window's argmax at its first real element); a NaN propagates to the output.
+    let inf = f64::INFINITY;
+    #[rustfmt::skip]
+    let x = [
+        -inf, -inf, 1., f64::NAN,
+        -inf, -inf, 2., 3.,
+    ];
+    let (out, gx) = run::<f64, Const<1>, 1, 2, 4, 1, 2>(Fast, Const, &x, &[1., 2.], Max, window(2, 2, 1, 0));
+    assert_eq!(out[0], -inf);
+    assert!(out[1].is_nan());
+    assert_eq!(&gx[..2], &[1., 0.]);
+    assert_eq!(gx[3], 2.);
 }
 
 // ---------------------------------------------------------------- average pooling by hand
@@ -157,7 +208,15 @@ fn avg_pool_2x2_values_and_gradient() {
         0.75, 0.75, 1.0, 1.0,
     ];
     let g_out = [1., 2., 3., 4.];
-    check_known::<4, 4, 2, 2>(&[Fast, Generic], &ramp_4x4(), Avg, window(2, 2, 1, 0), &[3.5, 5.5, 11.5, 13.5], &g_out, &want_gx);
+    check_known::<4, 4, 2, 2>(
+        &[Fast, Generic],
+        &ramp_4x4(),
+        Avg,
+        window(2, 2, 1, 0),
+        &[3.5, 5.5, 11.5, 13.5],
+        &g_out,
+        &want_gx,
+    );
 }
 
 #[test]
@@ -190,12 +249,27 @@ fn avg_pool_symmetric_padding_excludes_the_padding_from_the_count() {
     for i in [5, 6, 7, 9, 10, 11, 13, 14, 15] {
         want_gx[i] = 1.;
     }
-    check_known::<4, 4, 2, 2>(&[Fast, Generic], &ramp_4x4(), Avg, window(3, 2, 1, 1), &[3.5, 5., 9.5, 11.], &[0., 0., 0., 9.], &want_gx);
+    check_known::<4, 4, 2, 2>(
+        &[Fast, Generic],
+        &ramp_4x4(),
+        Avg,
+        window(3, 2, 1, 1),
+        &[3.5, 5., 9.5, 11.],
+        &[0., 0., 0., 9.],
+        &want_gx,
+    );
 }
 
 // ---------------------------------------------------------------- finite differences
 
-fn check_finite_differences<const N: usize, const C: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>(
+fn check_finite_differences<
+    const N: usize,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+>(
     kind: PoolKind,
     window: Window2D,
     seed: u64,
@@ -227,7 +301,15 @@ fn pool_gradients_match_finite_differences() {
 
 // ---------------------------------------------------------------- fast vs generic
 
-fn check_agreement<E: CpuFloat, B: Dim, const C: usize, const H: usize, const W: usize, const OH: usize, const OW: usize>(
+fn check_agreement<
+    E: CpuFloat,
+    B: Dim,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+>(
     batch: B,
     window: Window2D,
     seed: u64,
@@ -283,11 +365,13 @@ fn pool_generic_runs_unbatched_through_a_batch_of_one() {
     for kind in [Max, Avg] {
         let x: Tensor<Rank3<2, 6, 6>, f64, Cpu> = dev.tensor_from_vec(xv.clone(), Default::default());
         let batched = x.leaky_trace().reshape::<Rank4<1, 2, 6, 6>>();
-        let y: Tensor<Rank4<1, 2, 3, 3>, _, _, _> = try_pool2d_generic(batched, kind, window(2, 2, 1, 0)).unwrap();
+        let y: Tensor<Rank4<1, 2, 3, 3>, _, _, _> =
+            try_pool2d_generic(batched, kind, window(2, 2, 1, 0)).unwrap();
         let y = y.reshape::<Rank3<2, 3, 3>>();
         let out = y.as_vec();
         let grads = (y * dev.tensor_from_vec(rv.clone(), Default::default())).sum().backward();
-        let (want_out, want_gx) = run::<f64, Const<1>, 2, 6, 6, 3, 3>(Fast, Const, &xv, &rv, kind, window(2, 2, 1, 0));
+        let (want_out, want_gx) =
+            run::<f64, Const<1>, 2, 6, 6, 3, 3>(Fast, Const, &xv, &rv, kind, window(2, 2, 1, 0));
         assert_close(&format!("{kind:?} out"), &out, &want_out, 1e-12);
         assert_close(&format!("{kind:?} dx"), &grads.get(&x).as_vec(), &want_gx, 1e-12);
     }
@@ -307,7 +391,8 @@ fn pool_gradients_accumulate_when_the_output_is_used_twice() {
             let r1t = dev.tensor_from_vec(r1.clone(), Default::default());
             let r2t = dev.tensor_from_vec(r2.clone(), Default::default());
             let grads = ((y * r1t).sum() + (y2 * r2t).sum()).backward();
-            let (_, want) = run::<f64, Const<2>, 2, 6, 6, 3, 3>(path, Const, &xv, &summed, kind, window(2, 2, 1, 0));
+            let (_, want) =
+                run::<f64, Const<2>, 2, 6, 6, 3, 3>(path, Const, &xv, &summed, kind, window(2, 2, 1, 0));
             assert_close(&format!("{path:?} {kind:?}"), &grads.get(&x).as_vec(), &want, 1e-12);
         }
     }
