@@ -108,6 +108,9 @@ where
     let (ckk, n, ohw) = (g.ckk(), g.n(), g.ohw());
 
     let weights = read(weight);
+    // read() copies the storage as it lies; parameters are contiguous, and this kernel
+    // relies on it for the weight and bias (and their gradients).
+    debug_assert!(same_order(&weights, &weight.as_vec()), "conv2d: the weight must be contiguous");
     let cols = {
         let x_data = read(&x);
         let mut cols = vec![E::zero(); ckk * n];
@@ -119,17 +122,15 @@ where
 
     // (F, B, OH*OW) -> (B, F, OH*OW), adding the bias.
     let bias_data = read(bias);
+    debug_assert!(same_order(&bias_data, &bias.as_vec()), "conv2d: the bias must be contiguous");
     let mut out = vec![E::zero(); g.batch * F * ohw];
-    out.par_chunks_mut(ohw)
-        .with_min_len(par_min_len(ohw))
-        .enumerate()
-        .for_each(|(plane, dst)| {
-            let (b, f) = (plane / F, plane % F);
-            let src = &y[f * n + b * ohw..][..ohw];
-            for (d, &s) in dst.iter_mut().zip(src) {
-                *d = s + bias_data[f];
-            }
-        });
+    out.par_chunks_mut(ohw).with_min_len(par_min_len(ohw)).enumerate().for_each(|(plane, dst)| {
+        let (b, f) = (plane / F, plane % F);
+        let src = &y[f * n + b * ohw..][..ohw];
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = s + bias_data[f];
+        }
+    });
     drop(y);
     let out = x.device().try_tensor_from_vec(out, (batch, Const::<F>, Const::<OH>, Const::<OW>))?;
 
@@ -162,7 +163,13 @@ where
             // dW^T = cols x dY^T (CKK x F): gemm splits this orientation across the cores
             // far better than dY x cols^T, whose long inner dimension it cannot divide.
             let mut dw_t = vec![E::zero(); ckk * F];
-            matmul(&mut dw_t, Mat::new(&cols, ckk, n), Mat::new(&dy, F, n).t(), false, gemm_threads(ckk, n, F));
+            matmul(
+                &mut dw_t,
+                Mat::new(&cols, ckk, n),
+                Mat::new(&dy, F, n).t(),
+                false,
+                gemm_threads(ckk, n, F),
+            );
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
                 for (f, g_row) in g_weight.chunks_exact_mut(ckk).enumerate() {
                     for (r, gw) in g_row.iter_mut().enumerate() {
@@ -173,7 +180,13 @@ where
 
             // dcols = W^T x dY overwrites cols, which is no longer needed.
             let mut dcols = cols;
-            matmul(&mut dcols, Mat::new(&weights, F, ckk).t(), Mat::new(&dy, F, n), false, gemm_threads(ckk, F, n));
+            matmul(
+                &mut dcols,
+                Mat::new(&weights, F, ckk).t(),
+                Mat::new(&dy, F, n),
+                false,
+                gemm_threads(ckk, F, n),
+            );
             drop(dy);
             with_grads(grads, &out_id, &x_id, |_, g_x| col2im(&g, &dcols, g_x))
         });
@@ -181,39 +194,42 @@ where
     Ok(out.put_tape(tape))
 }
 
+/// Whether a tensor's storage (`stored`) lists its elements in row-major order (`logical`),
+/// NaNs included.
+fn same_order<E: CpuFloat>(stored: &[E], logical: &[E]) -> bool {
+    stored.iter().zip(logical).all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
+}
+
 /// `cols[(c, ki, kj), (b, oh, ow)] = x[b, c, oh*s + ki*d - pad_top, ow*s + kj*d - pad_left]`,
 /// zero where that falls in the padding. Every element of `cols` is written.
 fn im2col<E: CpuFloat>(g: &Geometry, x: &[E], cols: &mut [E]) {
     let (n, ohw, ow) = (g.n(), g.ohw(), g.ow);
-    cols.par_chunks_mut(n)
-        .with_min_len(par_min_len(n))
-        .enumerate()
-        .for_each(|(r, row)| {
-            let (c, rows, cols) = g.row_taps(r);
-            let (lo, hi) = (cols.valid.start, cols.valid.end);
-            for (b, image) in row.chunks_exact_mut(ohw).enumerate() {
-                let plane = &x[(b * g.c + c) * g.h * g.w..][..g.h * g.w];
-                for (o_y, dst) in image.chunks_exact_mut(ow).enumerate() {
-                    if !rows.valid.contains(&o_y) {
-                        dst.fill(E::zero());
-                        continue;
-                    }
-                    let src = &plane[rows.input(o_y) * g.w..][..g.w];
-                    dst[..lo].fill(E::zero());
-                    dst[hi..].fill(E::zero());
-                    if lo < hi {
-                        if cols.stride == 1 {
-                            let start = cols.input(lo);
-                            dst[lo..hi].copy_from_slice(&src[start..start + (hi - lo)]);
-                        } else {
-                            for (o_x, d) in dst[lo..hi].iter_mut().enumerate() {
-                                *d = src[cols.input(lo + o_x)];
-                            }
+    cols.par_chunks_mut(n).with_min_len(par_min_len(n)).enumerate().for_each(|(r, row)| {
+        let (c, rows, cols) = g.row_taps(r);
+        let (lo, hi) = (cols.valid.start, cols.valid.end);
+        for (b, image) in row.chunks_exact_mut(ohw).enumerate() {
+            let plane = &x[(b * g.c + c) * g.h * g.w..][..g.h * g.w];
+            for (o_y, dst) in image.chunks_exact_mut(ow).enumerate() {
+                if !rows.valid.contains(&o_y) {
+                    dst.fill(E::zero());
+                    continue;
+                }
+                let src = &plane[rows.input(o_y) * g.w..][..g.w];
+                dst[..lo].fill(E::zero());
+                dst[hi..].fill(E::zero());
+                if lo < hi {
+                    if cols.stride == 1 {
+                        let start = cols.input(lo);
+                        dst[lo..hi].copy_from_slice(&src[start..start + (hi - lo)]);
+                    } else {
+                        for (o_x, d) in dst[lo..hi].iter_mut().enumerate() {
+                            *d = src[cols.input(lo + o_x)];
                         }
                     }
                 }
             }
-        });
+        }
+    });
 }
 
 /// The adjoint of [`im2col`]: `g_x[b, c, y, x] += dcols[(c, ki, kj), (b, oh, ow)]` over
@@ -221,29 +237,26 @@ fn im2col<E: CpuFloat>(g: &Geometry, x: &[E], cols: &mut [E]) {
 fn col2im<E: CpuFloat>(g: &Geometry, dcols: &[E], g_x: &mut [E]) {
     let (n, ohw, ow, kk) = (g.n(), g.ohw(), g.ow, g.k * g.k);
     let hw = g.h * g.w;
-    g_x.par_chunks_mut(hw)
-        .with_min_len(par_min_len(kk * ohw))
-        .enumerate()
-        .for_each(|(p, plane)| {
-            let (b, c) = (p / g.c, p % g.c);
-            for r in c * kk..(c + 1) * kk {
-                let (_, rows, cols) = g.row_taps(r);
-                let src_image = &dcols[r * n + b * ohw..][..ohw];
-                for o_y in rows.valid.clone() {
-                    let dst = &mut plane[rows.input(o_y) * g.w..][..g.w];
-                    let src = &src_image[o_y * ow..][..ow];
-                    if cols.stride == 1 && !cols.valid.is_empty() {
-                        let start = cols.input(cols.valid.start);
-                        let len = cols.valid.len();
-                        for (d, &s) in dst[start..start + len].iter_mut().zip(&src[cols.valid.clone()]) {
-                            *d += s;
-                        }
-                    } else {
-                        for o_x in cols.valid.clone() {
-                            dst[cols.input(o_x)] += src[o_x];
-                        }
+    g_x.par_chunks_mut(hw).with_min_len(par_min_len(kk * ohw)).enumerate().for_each(|(p, plane)| {
+        let (b, c) = (p / g.c, p % g.c);
+        for r in c * kk..(c + 1) * kk {
+            let (_, rows, cols) = g.row_taps(r);
+            let src_image = &dcols[r * n + b * ohw..][..ohw];
+            for o_y in rows.valid.clone() {
+                let dst = &mut plane[rows.input(o_y) * g.w..][..g.w];
+                let src = &src_image[o_y * ow..][..ow];
+                if cols.stride == 1 && !cols.valid.is_empty() {
+                    let start = cols.input(cols.valid.start);
+                    let len = cols.valid.len();
+                    for (d, &s) in dst[start..start + len].iter_mut().zip(&src[cols.valid.clone()]) {
+                        *d += s;
+                    }
+                } else {
+                    for o_x in cols.valid.clone() {
+                        dst[cols.input(o_x)] += src[o_x];
                     }
                 }
             }
-        });
+        }
+    });
 }

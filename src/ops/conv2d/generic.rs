@@ -33,12 +33,9 @@ pub fn try_conv2d_generic<
     let batch = x.shape().0;
     let ckk = C * K * K;
     // (C*K*K*OH*OW, B) -> (C*K*K, OH*OW*B): rows are (c, ki, kj), columns (oh, ow, b).
-    let cols = unfold(x, window, (OH, OW), E::default())?
-        .try_reshape_like(&(ckk, OH * OW * batch.size()))?;
+    let cols = unfold(x, window, (OH, OW), E::default())?.try_reshape_like(&(ckk, OH * OW * batch.size()))?;
     let w = weight.retaped::<T>().try_reshape_like(&(Const::<F>, ckk))?;
-    let y = w
-        .try_matmul(cols)?
-        .try_reshape_like(&(Const::<F>, Const::<OH>, Const::<OW>, batch))?;
+    let y = w.try_matmul(cols)?.try_reshape_like(&(Const::<F>, Const::<OH>, Const::<OW>, batch))?;
     let b = bias.retaped::<T>().try_broadcast_like::<_, Axes3<1, 2, 3>>(y.shape())?;
     (y + b).try_permute::<_, Axes4<3, 0, 1, 2>>()?.try_contiguous()
 }
@@ -50,7 +47,16 @@ pub fn try_conv2d_generic<
 /// Batch last means one index list of `C*K*K*OH*OW` entries serves the whole batch. When a
 /// window reaches into the padding, one row of `pad_value` is appended to the input and the
 /// padding taps gather it; its gradient is simply dropped.
-pub(crate) fn unfold<B: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>, const C: usize, const H: usize, const W: usize>(
+#[allow(clippy::type_complexity)]
+pub(crate) fn unfold<
+    B: Dim,
+    E: Dtype,
+    D: Device<E>,
+    T: Tape<E, D>,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+>(
     x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, D, T>,
     window: Window2D,
     (oh, ow): (usize, usize),
@@ -84,9 +90,7 @@ pub(crate) fn unfold<B: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>, const C: usi
     let padded = idx.contains(&pad_index);
     let n = idx.len();
     let idx = dev.try_tensor_from_vec(idx, (n,))?;
-    let xt = x
-        .try_permute::<_, Axes4<1, 2, 3, 0>>()?
-        .try_reshape_like(&(chw, batch))?;
+    let xt = x.try_permute::<_, Axes4<1, 2, 3, 0>>()?.try_reshape_like(&(chw, batch))?;
     if padded {
         let pad = dev.try_tensor_from_vec(vec![pad_value; batch.size()], (1usize, batch))?;
         (xt, pad).try_concat_along(Axis::<0>)?.try_gather(idx)

@@ -288,7 +288,13 @@ fn conv_stride_2_with_padding_sums_the_clipped_windows() {
     // All-ones 3x3 kernel, stride 2, padding 1: window (oh, ow) starts at (2oh-1, 2ow-1).
     // (0,0): rows 0-1, cols 0-1: 1+2+5+6 = 14.     (0,1): rows 0-1, cols 1-3: 2+3+4+6+7+8 = 30.
     // (1,0): rows 1-3, cols 0-1: 5+6+9+10+13+14 = 57. (1,1): rows 1-3, cols 1-3: 21+33+45 = 99.
-    check_known_1x1::<4, 4, 3, 2, 2>(ramp_4x4(), vec![1.0; 9], -1.0, window(3, 2, 1, 1), &[13., 29., 56., 98.]);
+    check_known_1x1::<4, 4, 3, 2, 2>(
+        ramp_4x4(),
+        vec![1.0; 9],
+        -1.0,
+        window(3, 2, 1, 1),
+        &[13., 29., 56., 98.],
+    );
 }
 
 #[test]
@@ -296,7 +302,13 @@ fn conv_dilation_2_spreads_the_taps() {
     // 2x2 kernel [[1, 2], [3, 4]] with dilation 2 spans 3x3: on the 4x4 ramp the output is 2x2,
     // out(i, j) = x(i,j) + 2x(i,j+2) + 3x(i+2,j) + 4x(i+2,j+2) = 10(4i+j) + (1 + 6 + 27 + 44)
     //           = 40i + 10j + 78.
-    check_known_1x1::<4, 4, 2, 2, 2>(ramp_4x4(), vec![1., 2., 3., 4.], 0.0, window(2, 1, 2, 0), &[78., 88., 118., 128.]);
+    check_known_1x1::<4, 4, 2, 2, 2>(
+        ramp_4x4(),
+        vec![1., 2., 3., 4.],
+        0.0,
+        window(2, 1, 2, 0),
+        &[78., 88., 118., 128.],
+    );
 }
 
 #[test]
@@ -313,7 +325,13 @@ fn conv_keras_same_padding_puts_the_extra_row_after() {
     // (1,0): rows 2-3, cols 0-2: 30+42 = 72.  (1,1): rows 2-3, cols 2-3: 11+12+15+16 = 54.
     // (Symmetric padding 1 would give 14, 30, 57, 99 instead.)
     assert_eq!(crate::shape::same_pad(4, 3, 2, 1), (0, 1));
-    check_known_1x1::<4, 4, 3, 2, 2>(ramp_4x4(), vec![1.0; 9], 0.0, window(3, 2, 1, 0), &[54., 45., 72., 54.]);
+    check_known_1x1::<4, 4, 3, 2, 2>(
+        ramp_4x4(),
+        vec![1.0; 9],
+        0.0,
+        window(3, 2, 1, 0),
+        &[54., 45., 72., 54.],
+    );
 }
 
 #[test]
@@ -400,7 +418,8 @@ fn conv_generic_runs_unbatched_through_a_batch_of_one() {
     let w: Tensor<Rank4<3, 2, 3, 3>, f64, Cpu> = dev.tensor_from_vec(p.w.clone(), Default::default());
     let b: Tensor<Rank1<3>, f64, Cpu> = dev.tensor_from_vec(p.b.clone(), Default::default());
     let batched = x.leaky_trace().reshape::<Rank4<1, 2, 5, 5>>();
-    let y: Tensor<Rank4<1, 3, 5, 5>, _, _, _> = try_conv2d_generic(batched, &w, &b, window(3, 1, 1, 1)).unwrap();
+    let y: Tensor<Rank4<1, 3, 5, 5>, _, _, _> =
+        try_conv2d_generic(batched, &w, &b, window(3, 1, 1, 1)).unwrap();
     let y = y.reshape::<Rank3<3, 5, 5>>();
     let out = y.as_vec();
     let r = dev.tensor_from_vec(p.r.clone(), Default::default());
@@ -430,22 +449,39 @@ fn conv_gradients_accumulate_when_output_or_weights_are_used_twice() {
         let r2t = dev.tensor_from_vec(r2.clone(), Default::default());
         let grads = ((y * r).sum() + (y2 * r2t).sum()).backward();
         let summed: Vec<f64> = p.r.iter().zip(&r2).map(|(a, b)| a + b).collect();
-        let once = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(path, Const, &Problem { r: summed, ..p.clone() }, win);
+        let once =
+            run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(path, Const, &Problem { r: summed, ..p.clone() }, win);
         assert_close(&format!("{path:?} dx"), &grads.get(&x).as_vec(), &once.gx, 1e-12);
         assert_close(&format!("{path:?} dw"), &grads.get(&w).as_vec(), &once.gw, 1e-12);
         assert_close(&format!("{path:?} db"), &grads.get(&b).as_vec(), &once.gb, 1e-12);
 
         // The same weights in two convolutions: their gradients add up.
-        let x2: Tensor<Rank4<2, 2, 6, 6>, f64, Cpu> = dev.tensor_from_vec(x2_data.clone(), Default::default());
+        let x2: Tensor<Rank4<2, 2, 6, 6>, f64, Cpu> =
+            dev.tensor_from_vec(x2_data.clone(), Default::default());
         let ya: Tensor<Rank4<2, 2, 6, 6>, _, _, _> = conv(path, x.leaky_trace(), &w, &b, win);
         let yb: Tensor<Rank4<2, 2, 6, 6>, _, _, _> = conv(path, x2.leaky_trace(), &w, &b, win);
         let r = dev.tensor_from_vec(p.r.clone(), Default::default());
         let grads = ((ya * r.clone()).sum() + (yb * r).sum()).backward();
         let first = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(path, Const, &p, win);
-        let second = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(path, Const, &Problem { x: x2_data.clone(), ..p.clone() }, win);
+        let second = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(
+            path,
+            Const,
+            &Problem { x: x2_data.clone(), ..p.clone() },
+            win,
+        );
         let add = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a + b).collect::<Vec<_>>();
-        assert_close(&format!("{path:?} dw twice"), &grads.get(&w).as_vec(), &add(&first.gw, &second.gw), 1e-12);
-        assert_close(&format!("{path:?} db twice"), &grads.get(&b).as_vec(), &add(&first.gb, &second.gb), 1e-12);
+        assert_close(
+            &format!("{path:?} dw twice"),
+            &grads.get(&w).as_vec(),
+            &add(&first.gw, &second.gw),
+            1e-12,
+        );
+        assert_close(
+            &format!("{path:?} db twice"),
+            &grads.get(&b).as_vec(),
+            &add(&first.gb, &second.gb),
+            1e-12,
+        );
     }
 }
 
@@ -495,4 +531,18 @@ fn conv_rejects_an_output_size_the_window_does_not_give() {
     let b: Tensor<Rank1<1>, f32, Cpu> = dev.zeros();
     // valid 3x3 on 4x4 gives 2x2, not 3x3
     let _: Tensor<Rank4<1, 1, 3, 3>, f32, Cpu> = Cpu::try_conv2d(x, &w, &b, window(3, 1, 1, 0)).unwrap();
+}
+
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "must be contiguous")]
+fn conv_fast_refuses_a_permuted_weight_in_debug_builds() {
+    // The kernel reads parameter storage as it lies; a permuted weight would be misread.
+    let dev = dev();
+    let x: Tensor<Rank4<1, 1, 3, 3>, f64, Cpu> = dev.zeros();
+    let stored: Tensor<Rank4<1, 1, 2, 2>, f64, Cpu> =
+        dev.tensor_from_vec(vec![1., 2., 3., 4.], Default::default());
+    let w = stored.permute::<Rank4<1, 1, 2, 2>, Axes4<0, 1, 3, 2>>();
+    let b: Tensor<Rank1<1>, f64, Cpu> = dev.zeros();
+    let _: Tensor<Rank4<1, 1, 2, 2>, f64, Cpu> = Cpu::try_conv2d(x, &w, &b, window(2, 1, 1, 0)).unwrap();
 }
