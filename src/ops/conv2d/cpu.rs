@@ -129,6 +129,12 @@ where
     let (ckk, n, ohw) = (g.ckk(), g.n(), g.ohw());
 
     let weights = read(weight);
+    // read() copies the storage as it lies; parameters are contiguous, and this kernel
+    // relies on it for the weight and bias (and their gradients).
+    debug_assert!(
+        same_order(&weights, &weight.as_vec()),
+        "conv2d: the weight must be contiguous"
+    );
     let cols = {
         let x_data = read(&x);
         let mut cols = vec![E::zero(); ckk * n];
@@ -146,6 +152,10 @@ where
 
     // (F, B, OH*OW) -> (B, F, OH*OW), adding the bias.
     let bias_data = read(bias);
+    debug_assert!(
+        same_order(&bias_data, &bias.as_vec()),
+        "conv2d: the bias must be contiguous"
+    );
     let mut out = vec![E::zero(); g.batch * F * ohw];
     out.par_chunks_mut(ohw)
         .with_min_len(par_min_len(ohw))
@@ -220,6 +230,15 @@ where
         });
     }
     Ok(out.put_tape(tape))
+}
+
+/// Whether a tensor's storage (`stored`) lists its elements in row-major order (`logical`),
+/// NaNs included.
+fn same_order<E: CpuFloat>(stored: &[E], logical: &[E]) -> bool {
+    stored
+        .iter()
+        .zip(logical)
+        .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
 }
 
 /// `cols[(c, ki, kj), (b, oh, ow)] = x[b, c, oh*s + ki*d - pad_top, ow*s + kj*d - pad_left]`,

@@ -54,6 +54,7 @@ pub fn try_conv2d_generic<
 /// Batch last means one index list of `C*K*K*OH*OW` entries serves the whole batch. When a
 /// window reaches into the padding, one row of `pad_value` is appended to the input and the
 /// padding taps gather it; its gradient is simply dropped.
+#[allow(clippy::type_complexity)]
 pub(crate) fn unfold<
     B: Dim,
     E: Dtype,

@@ -24,7 +24,9 @@ pub trait Conv2DKernel<E: Dtype>: Device<E> {
     ///
     /// Padding reads as zero; the padding after each axis is whatever `OH`/`OW` imply. The
     /// gradients of `weight` and `bias` are accumulated under their own ids, so a layer gets
-    /// them in the `Gradients` the tape of `x` produces.
+    /// them in the `Gradients` the tape of `x` produces. `weight` and `bias` must be
+    /// contiguous, as parameters are (the `Cpu` kernel checks it in debug builds); `x` may
+    /// be any view.
     #[allow(clippy::type_complexity)]
     fn try_conv2d<
         B: Dim,

@@ -633,3 +633,18 @@ fn conv_rejects_an_output_size_the_window_does_not_give() {
     let _: Tensor<Rank4<1, 1, 3, 3>, f32, Cpu> =
         Cpu::try_conv2d(x, &w, &b, window(3, 1, 1, 0)).unwrap();
 }
+
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "must be contiguous")]
+fn conv_fast_refuses_a_permuted_weight_in_debug_builds() {
+    // The kernel reads parameter storage as it lies; a permuted weight would be misread.
+    let dev = dev();
+    let x: Tensor<Rank4<1, 1, 3, 3>, f64, Cpu> = dev.zeros();
+    let stored: Tensor<Rank4<1, 1, 2, 2>, f64, Cpu> =
+        dev.tensor_from_vec(vec![1., 2., 3., 4.], Default::default());
+    let w = stored.permute::<Rank4<1, 1, 2, 2>, Axes4<0, 1, 3, 2>>();
+    let b: Tensor<Rank1<1>, f64, Cpu> = dev.zeros();
+    let _: Tensor<Rank4<1, 1, 2, 2>, f64, Cpu> =
+        Cpu::try_conv2d(x, &w, &b, window(2, 1, 1, 0)).unwrap();
+}

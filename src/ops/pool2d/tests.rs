@@ -203,6 +203,24 @@ fn max_pool_overlapping_windows_add_their_gradients() {
     );
 }
 
+#[test]
+fn max_pool_edge_values_follow_pytorch() {
+    // A window of -inf still has a first element, which takes the gradient (PyTorch starts
+    // each window's argmax at its first real element); a NaN propagates to the output.
+    let inf = f64::INFINITY;
+    #[rustfmt::skip]
+    let x = [
+        -inf, -inf, 1., f64::NAN,
+        -inf, -inf, 2., 3.,
+    ];
+    let (out, gx) =
+        run::<f64, Const<1>, 1, 2, 4, 1, 2>(Fast, Const, &x, &[1., 2.], Max, window(2, 2, 1, 0));
+    assert_eq!(out[0], -inf);
+    assert!(out[1].is_nan());
+    assert_eq!(&gx[..2], &[1., 0.]);
+    assert_eq!(gx[3], 2.);
+}
+
 // ---------------------------------------------------------------- average pooling by hand
 
 #[test]
