@@ -7,7 +7,8 @@
 //! `cols` buffer and col2im adds it into dX. The copy loops run on rayon over the cores.
 
 use crate::ops::cpu::{
-    matmul, num_threads, par_min_len, read, tap_range, with_grads, CpuFloat, Mat,
+    keep_freed_buffers, matmul, num_threads, par_min_len, read, tap_range, with_grads, CpuFloat,
+    Mat,
 };
 use crate::ops::Window2D;
 use dfdx::prelude::*;
@@ -112,6 +113,7 @@ pub(super) fn try_conv2d<
 where
     Cpu: Device<E>,
 {
+    keep_freed_buffers();
     // The kernels index the storage as row-major: a permuted input is made contiguous
     // first (free when it already is; otherwise dfdx's copy carries the gradient back).
     let (x, mut tape) = x.try_contiguous()?.split_tape();

@@ -2,7 +2,9 @@
 //! records each output's argmax (an index into its plane) for the backward.
 
 use super::PoolKind;
-use crate::ops::cpu::{par_min_len, read, taps_inside, with_grads, CpuFloat};
+use crate::ops::cpu::{
+    keep_freed_buffers, par_min_len, read, tap_range, taps_inside, with_grads, CpuFloat,
+};
 use crate::ops::Window2D;
 use dfdx::prelude::*;
 use rayon::prelude::*;
@@ -47,6 +49,7 @@ pub(super) fn try_pool2d<
 where
     Cpu: Device<E>,
 {
+    keep_freed_buffers();
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let batch = x.shape().0;
     let (hw, ohw) = (H * W, OH * OW);
@@ -54,6 +57,12 @@ where
     let cols = spans(W, OW, &window, window.pad_left);
     let x_data = read(&x);
     let planes = batch.size() * C;
+    let sizes = Planes {
+        h: H,
+        w: W,
+        oh: OH,
+        ow: OW,
+    };
     let mut out = vec![E::zero(); planes * ohw];
     let min_len = par_min_len(hw);
     assert!(
@@ -69,36 +78,14 @@ where
                 .zip(argmax.par_chunks_mut(ohw))
                 .zip(x_data.par_chunks(hw))
                 .with_min_len(min_len)
-                .for_each(|((out, argmax), x)| {
-                    let outputs = out.iter_mut().zip(argmax.iter_mut());
-                    for ((o, a), (ry, rx)) in outputs.zip(windows(&rows, &cols)) {
-                        let (mut best, mut arg) = (E::neg_infinity(), NO_ARGMAX);
-                        for y in ry.clone() {
-                            for (x, &v) in x[y * W..][rx.clone()].iter().enumerate() {
-                                // The first maximum wins; a NaN propagates (as in PyTorch).
-                                if arg == NO_ARGMAX || v > best || v.is_nan() {
-                                    (best, arg) = (v, (y * W + rx.start + x) as u32);
-                                }
-                            }
-                        }
-                        (*o, *a) = (best, arg);
-                    }
-                });
+                .for_each(|((out, argmax), x)| max_plane(x, sizes, &window, out, argmax));
             argmax
         }
         PoolKind::Avg => {
             out.par_chunks_mut(ohw)
                 .zip(x_data.par_chunks(hw))
                 .with_min_len(min_len)
-                .for_each(|(out, x)| {
-                    for (o, (ry, rx)) in out.iter_mut().zip(windows(&rows, &cols)) {
-                        let mut sum = E::zero();
-                        for y in ry.clone() {
-                            sum = x[y * W..][rx.clone()].iter().fold(sum, |acc, &v| acc + v);
-                        }
-                        *o = sum / count(ry, rx);
-                    }
-                });
+                .for_each(|(out, x)| avg_plane(x, W, &rows, &cols, out));
             Vec::new()
         }
     };
@@ -142,6 +129,189 @@ where
         });
     }
     Ok(out.put_tape(tape))
+}
+
+/// The sizes of one input plane and of its pooled plane: (h, w) and (oh, ow).
+#[derive(Clone, Copy)]
+struct Planes {
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+}
+
+/// Max-pools one input plane into `out`, recording each output's argmax: the first
+/// maximal element of its window in row-major order, or its last NaN, as PyTorch's CPU
+/// kernel does (`val > maxval || isnan(val)`).
+fn max_plane<E: CpuFloat>(
+    x: &[E],
+    p: Planes,
+    window: &Window2D,
+    out: &mut [E],
+    argmax: &mut [u32],
+) {
+    // Non-overlapping windows that all lie inside the input (no padding before or after).
+    let k = window.kernel;
+    let tiled = window.stride == k
+        && window.pad_top == 0
+        && window.pad_left == 0
+        && p.oh * k <= p.h
+        && p.ow * k <= p.w;
+    match window.kernel {
+        2 if tiled => max_plane_tiled::<E, 2>(x, p, out, argmax),
+        3 if tiled => max_plane_tiled::<E, 3>(x, p, out, argmax),
+        _ => max_plane_finite(x, p, window, out, argmax),
+    }
+    // The fast loop leaves a window of only -inf (or only padding) without an argmax and
+    // cannot see NaNs; such planes are rare, and redone one window at a time.
+    if argmax.contains(&NO_ARGMAX) || x.iter().fold(false, |nan, v| nan | v.is_nan()) {
+        max_plane_exact(x, p, window, out, argmax);
+    }
+}
+
+/// The max pool of a plane without NaNs in `K x K` tiles (stride `K`, no padding: Keras's
+/// default, on an input not padded after), one window at a time with its taps unrolled.
+/// The argmax is selected with a mask, not a bool: a bool becomes a branch, which
+/// mispredicts half the time on real data.
+fn max_plane_tiled<E: CpuFloat, const K: usize>(
+    x: &[E],
+    p: Planes,
+    out: &mut [E],
+    argmax: &mut [u32],
+) {
+    for (oy, (out, argmax)) in out
+        .chunks_exact_mut(p.ow)
+        .zip(argmax.chunks_exact_mut(p.ow))
+        .enumerate()
+    {
+        for (ox, (o, a)) in out.iter_mut().zip(argmax.iter_mut()).enumerate() {
+            let first = oy * K * p.w + ox * K;
+            let window = &x[first..][..(K - 1) * p.w + K];
+            let (mut best, mut arg) = (window[0], 0u32);
+            for ky in 0..K {
+                for kx in 0..K {
+                    let i = ky * p.w + kx;
+                    let v = window[i];
+                    let take = ((v > best) as u32).wrapping_neg();
+                    best = if v > best { v } else { best };
+                    arg = (i as u32 & take) | (arg & !take);
+                }
+            }
+            (*o, *a) = (best, first as u32 + arg);
+        }
+    }
+}
+
+/// The max pool of a plane without NaNs, vectorised. The loops run tap by tap, each over
+/// whole output rows; a tap's inputs are gathered into a contiguous row first, so that the
+/// update is a branch-free select over contiguous slices, which compilers turn into SIMD
+/// blends. (Branching on `v > best` mispredicts half the time on real data and cost more
+/// than all the rest of the pool.) Taps run in row-major order and a later tap wins only
+/// if strictly greater, so the first maximum wins.
+fn max_plane_finite<E: CpuFloat>(
+    x: &[E],
+    p: Planes,
+    window: &Window2D,
+    out: &mut [E],
+    argmax: &mut [u32],
+) {
+    let Window2D {
+        kernel,
+        stride,
+        pad_top,
+        pad_left,
+        ..
+    } = *window;
+    out.fill(E::neg_infinity());
+    argmax.fill(NO_ARGMAX);
+    let col_taps: Vec<_> = (0..kernel)
+        .map(|kx| tap_range(p.w, p.ow, stride, kx, pad_left))
+        .collect();
+    let mut tap_inputs = vec![E::zero(); p.ow];
+    let mut tap_index = vec![0u32; p.ow];
+    for ky in 0..kernel {
+        for oy in tap_range(p.h, p.oh, stride, ky, pad_top) {
+            let y = oy * stride + ky - pad_top;
+            let x_row = &x[y * p.w..][..p.w];
+            let best = &mut out[oy * p.ow..][..p.ow];
+            let arg = &mut argmax[oy * p.ow..][..p.ow];
+            for (kx, cols) in col_taps.iter().enumerate() {
+                let first = cols.start * stride + kx - pad_left;
+                let (inputs, index) = (&mut tap_inputs[cols.clone()], &mut tap_index[cols.clone()]);
+                let mut i = y * p.w + first;
+                for ((t, ti), &v) in inputs
+                    .iter_mut()
+                    .zip(index.iter_mut())
+                    .zip(x_row[first..].iter().step_by(stride))
+                {
+                    (*t, *ti) = (v, i as u32);
+                    i += stride;
+                }
+                let (best, arg) = (&mut best[cols.clone()], &mut arg[cols.clone()]);
+                let n = inputs.len();
+                let (best, arg, index) = (&mut best[..n], &mut arg[..n], &index[..n]);
+                for j in 0..n {
+                    let (v, b) = (inputs[j], best[j]);
+                    // A mask, not a bool: a bool here becomes a branch again.
+                    let take = ((v > b) as u32).wrapping_neg();
+                    best[j] = if v > b { v } else { b };
+                    arg[j] = (index[j] & take) | (arg[j] & !take);
+                }
+            }
+        }
+    }
+}
+
+/// The max pool of any plane, one window at a time with branches: the reference for the
+/// rare planes [`max_plane_finite`] cannot finish.
+fn max_plane_exact<E: CpuFloat>(
+    x: &[E],
+    p: Planes,
+    window: &Window2D,
+    out: &mut [E],
+    argmax: &mut [u32],
+) {
+    let rows = spans(p.h, p.oh, window, window.pad_top);
+    let cols = spans(p.w, p.ow, window, window.pad_left);
+    for ((o, a), (ry, rx)) in out
+        .iter_mut()
+        .zip(argmax.iter_mut())
+        .zip(windows(&rows, &cols))
+    {
+        let (mut best, mut arg) = (E::neg_infinity(), NO_ARGMAX);
+        for y in ry.clone() {
+            for (i, &v) in x[y * p.w..][rx.clone()].iter().enumerate() {
+                if arg == NO_ARGMAX || v > best || v.is_nan() {
+                    (best, arg) = (v, (y * p.w + rx.start + i) as u32);
+                }
+            }
+        }
+        (*o, *a) = (best, arg);
+    }
+}
+
+/// Average-pools one plane of width `w` into `out`, row by row as [`max_plane`]; padding
+/// does not count in the divisor (PyTorch's `count_include_pad=False`, Keras's behaviour).
+fn avg_plane<E: CpuFloat>(
+    x: &[E],
+    w: usize,
+    rows: &[Range<usize>],
+    cols: &[Range<usize>],
+    out: &mut [E],
+) {
+    let ow = cols.len();
+    out.fill(E::zero());
+    for (sum, ry) in out.chunks_exact_mut(ow).zip(rows) {
+        for y in ry.clone() {
+            let x_row = &x[y * w..][..w];
+            for (s, rx) in sum.iter_mut().zip(cols) {
+                *s = x_row[rx.clone()].iter().fold(*s, |acc, &v| acc + v);
+            }
+        }
+        for (s, rx) in sum.iter_mut().zip(cols) {
+            *s = *s / count(ry, rx);
+        }
+    }
 }
 
 /// The windows of one plane in output order: (input rows, input columns) of each.

@@ -384,6 +384,10 @@ where
     check_agreement::<E, Const<2>, 3, 5, 5, 5, 5>(Const, window(3, 1, 1, 1), 400);
     // Keras same, pool 2 stride 2 on 7x7: padding (0, 1), 4x4
     check_agreement::<E, usize, 2, 7, 7, 4, 4>(2, window(2, 2, 1, 0), 500);
+    // 3x3 tiles on 10x10 -> 3x3 (the unrolled K = 3 path; last row and column unused)
+    check_agreement::<E, Const<2>, 3, 10, 10, 3, 3>(Const, window(3, 3, 1, 0), 600);
+    // 4x4 tiles, a size with no unrolled path
+    check_agreement::<E, Const<2>, 2, 8, 8, 2, 2>(Const, window(4, 4, 1, 0), 700);
 }
 
 #[test]

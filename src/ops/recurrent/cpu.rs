@@ -17,7 +17,7 @@ use dfdx::prelude::*;
 
 use super::activation::RecurrentFloat;
 use super::{check_call, step_time, Cell, RecurrentWeights};
-use crate::ops::cpu::{matmul, num_threads, read, with_grads, Mat};
+use crate::ops::cpu::{keep_freed_buffers, matmul, num_threads, read, with_grads, Mat};
 
 /// The smallest batch that is split across threads, and the fewest rows per part.
 const MIN_SPLIT_BATCH: usize = 8;
@@ -46,6 +46,7 @@ where
     // The kernel reads storage in row-major order: make a permuted or broadcast input
     // contiguous (free when it already is; differentiable when it is not).
     let x = x.try_contiguous()?;
+    keep_freed_buffers();
     let (x, mut tape) = x.split_tape();
     let dev = x.device().clone();
     let dims = Dims {
