@@ -1,10 +1,15 @@
-//! The fast `Cpu` convolution: im2col + gemm.
+//! The fast `Cpu` convolution: im2col + gemm, a group of images at a time.
 //!
-//! Forward: `cols` (C*K*K, B*OH*OW) gathers every window tap of every image, one threaded
-//! gemm `W (F x CKK) x cols` gives (F, B*OH*OW), and one pass lays it out as (B, F, OH, OW)
-//! adding the bias. The backward closure owns `cols` and the weight's values:
-//! `dW += (cols x dY^T)^T`, `db += row sums of dY`, then `dcols = W^T x dY` reuses the
-//! `cols` buffer and col2im adds it into dX. The copy loops run on rayon over the cores.
+//! The batch is cut into groups of a few images, just enough that a group's gemm has the
+//! columns to run near gemm's peak; groups run in parallel over the cores, each gemm on its
+//! own thread (DESIGN.md: split the batch rather than thread small gemms). A group's im2col
+//! columns are still in cache when its gemm reads them, and for one image per group the
+//! gemm writes straight into the output, with no (F, B) -> (B, F) transposition.
+//!
+//! Forward, per group: `cols` (C*K*K, G*OH*OW) gathers every window tap, `W (F x CKK) x
+//! cols` gives (F, G*OH*OW), laid out as (G, F, OH, OW), plus the bias. The backward closure
+//! owns `cols` and the weight's values; per group, `dW^T += cols x dY^T`, `db += row sums of
+//! dY`, then `dcols = W^T x dY` overwrites the group's `cols` and col2im adds it into dX.
 
 use crate::ops::cpu::{
     keep_freed_buffers, matmul, num_threads, par_min_len, read, tap_range, with_grads, CpuFloat,
@@ -128,48 +133,50 @@ where
         ow: OW,
         window,
     };
-    let (ckk, n, ohw) = (g.ckk(), g.n(), g.ohw());
+    let (ckk, n, ohw, chw) = (g.ckk(), g.n(), g.ohw(), C * H * W);
+    let per_group = images_per_group(ohw).min(g.batch).max(1);
+    let threads = if g.batch.div_ceil(per_group) >= num_threads() {
+        1
+    } else {
+        gemm_threads(F, ckk, per_group * ohw)
+    };
+    // The geometry of the group whose output (or output gradient) is `out_len` long.
+    let group = move |out_len: usize| Geometry {
+        batch: out_len / (F * ohw),
+        ..g
+    };
 
     let weights = read(weight);
+    let bias_data = read(bias);
     // read() copies the storage as it lies; parameters are contiguous, and this kernel
     // relies on it for the weight and bias (and their gradients).
     debug_assert!(
-        same_order(&weights, &weight.as_vec()),
-        "conv2d: the weight must be contiguous"
+        same_order(&weights, &weight.as_vec()) && same_order(&bias_data, &bias.as_vec()),
+        "conv2d: the weight and bias must be contiguous"
     );
-    let cols = {
-        let x_data = read(&x);
-        let mut cols = vec![E::zero(); ckk * n];
-        im2col(&g, &x_data, &mut cols);
-        cols
-    };
-    let mut y = vec![E::zero(); F * n];
-    matmul(
-        &mut y,
-        Mat::new(&weights, F, ckk),
-        Mat::new(&cols, ckk, n),
-        false,
-        gemm_threads(F, ckk, n),
-    );
-
-    // (F, B, OH*OW) -> (B, F, OH*OW), adding the bias.
-    let bias_data = read(bias);
-    debug_assert!(
-        same_order(&bias_data, &bias.as_vec()),
-        "conv2d: the bias must be contiguous"
-    );
+    let x_data = read(&x);
+    // Group i's columns are the (CKK, G*OH*OW) block at i * G*CKK*OH*OW.
+    let mut cols = vec![E::zero(); ckk * n];
     let mut out = vec![E::zero(); g.batch * F * ohw];
-    out.par_chunks_mut(ohw)
-        .with_min_len(par_min_len(ohw))
-        .enumerate()
-        .for_each(|(plane, dst)| {
-            let (b, f) = (plane / F, plane % F);
-            let src = &y[f * n + b * ohw..][..ohw];
-            for (d, &s) in dst.iter_mut().zip(src) {
-                *d = s + bias_data[f];
+    out.par_chunks_mut(per_group * F * ohw)
+        .zip(cols.par_chunks_mut(per_group * ckk * ohw))
+        .zip(x_data.par_chunks(per_group * chw))
+        .for_each(|((out, cols), x)| {
+            let g = group(out.len());
+            im2col(&g, x, cols);
+            let w = Mat::new(&weights, F, ckk);
+            if g.batch == 1 {
+                matmul(out, w, Mat::new(cols, ckk, ohw), false, threads);
+            } else {
+                let mut y = vec![E::zero(); out.len()];
+                matmul(&mut y, w, Mat::new(cols, ckk, g.n()), false, threads);
+                swap_plane_axes(&y, out, F, ohw);
+            }
+            for (plane, &b) in out.chunks_exact_mut(ohw).zip(bias_data.iter().cycle()) {
+                plane.iter_mut().for_each(|v| *v += b);
             }
         });
-    drop(y);
+    drop(x_data);
     let out = x
         .device()
         .try_tensor_from_vec(out, (batch, Const::<F>, Const::<OH>, Const::<OW>))?;
@@ -178,38 +185,42 @@ where
         // Tape-less clones: they only name the gradients (and share storage, so cost nothing).
         let (out_id, x_id, w_id, b_id) = (out.clone(), x.clone(), weight.clone(), bias.clone());
         tape.add_backward_op(move |grads| {
-            // dY as (F, B*OH*OW), the layout of y; db is its row sums.
-            let dy = with_grads(grads, &out_id, &b_id, |g_out, g_bias| {
-                let mut dy = vec![E::zero(); F * n];
-                let sums: Vec<E> = dy
-                    .par_chunks_mut(n)
-                    .with_min_len(par_min_len(n))
-                    .enumerate()
-                    .map(|(f, row)| {
-                        let mut sum = E::zero();
-                        for (b, dst) in row.chunks_exact_mut(ohw).enumerate() {
-                            dst.copy_from_slice(&g_out[(b * F + f) * ohw..][..ohw]);
-                            sum = dst.iter().fold(sum, |acc, &v| acc + v);
+            let mut cols = cols;
+            // dX group by group; dW^T and db summed over the groups of each task, then over tasks.
+            let zeros = || (vec![E::zero(); ckk * F], vec![E::zero(); F]);
+            let (dw_t, db) = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
+                g_out
+                    .par_chunks(per_group * F * ohw)
+                    .zip(cols.par_chunks_mut(per_group * ckk * ohw))
+                    .zip(g_x.par_chunks_mut(per_group * chw))
+                    .fold(zeros, |(mut dw_t, mut db), ((g_out, cols), g_x)| {
+                        let g = group(g_out.len());
+                        let n = g.n();
+                        // dY as (F, G*OH*OW): for one image, g_out as it lies.
+                        let gathered;
+                        let dy = if g.batch == 1 {
+                            g_out
+                        } else {
+                            let mut dy = vec![E::zero(); g_out.len()];
+                            swap_plane_axes(g_out, &mut dy, g.batch, ohw);
+                            gathered = dy;
+                            &gathered
+                        };
+                        for (d, row) in db.iter_mut().zip(dy.chunks_exact(n)) {
+                            *d = row.iter().fold(*d, |acc, &v| acc + v);
                         }
-                        sum
+                        let dy = Mat::new(dy, F, n);
+                        matmul(&mut dw_t, Mat::new(cols, ckk, n), dy.t(), true, threads);
+                        matmul(cols, Mat::new(&weights, F, ckk).t(), dy, false, threads);
+                        col2im(&g, cols, g_x);
+                        (dw_t, db)
                     })
-                    .collect();
-                for (gb, s) in g_bias.iter_mut().zip(sums) {
-                    *gb += s;
-                }
-                dy
+                    .reduce(zeros, |(mut dw_t, mut db), (dw_t2, db2)| {
+                        dw_t.iter_mut().zip(dw_t2).for_each(|(a, b)| *a += b);
+                        db.iter_mut().zip(db2).for_each(|(a, b)| *a += b);
+                        (dw_t, db)
+                    })
             })?;
-
-            // dW^T = cols x dY^T (CKK x F): gemm splits this orientation across the cores
-            // far better than dY x cols^T, whose long inner dimension it cannot divide.
-            let mut dw_t = vec![E::zero(); ckk * F];
-            matmul(
-                &mut dw_t,
-                Mat::new(&cols, ckk, n),
-                Mat::new(&dy, F, n).t(),
-                false,
-                gemm_threads(ckk, n, F),
-            );
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
                 for (f, g_row) in g_weight.chunks_exact_mut(ckk).enumerate() {
                     for (r, gw) in g_row.iter_mut().enumerate() {
@@ -217,21 +228,31 @@ where
                     }
                 }
             })?;
-
-            // dcols = W^T x dY overwrites cols, which is no longer needed.
-            let mut dcols = cols;
-            matmul(
-                &mut dcols,
-                Mat::new(&weights, F, ckk).t(),
-                Mat::new(&dy, F, n),
-                false,
-                gemm_threads(ckk, F, n),
-            );
-            drop(dy);
-            with_grads(grads, &out_id, &x_id, |_, g_x| col2im(&g, &dcols, g_x))
+            with_grads(grads, &out_id, &b_id, |_, g_bias| {
+                g_bias.iter_mut().zip(db).for_each(|(g, d)| *g += d);
+            })
         });
     }
     Ok(out.put_tape(tape))
+}
+
+/// Images per group: enough that a group's gemm has at least this many columns (OH*OW per
+/// image), below which gemm runs far from its peak; above it, smaller groups keep the
+/// columns in cache and leave more groups to share among the cores.
+const MIN_GEMM_COLUMNS: usize = 64;
+
+fn images_per_group(ohw: usize) -> usize {
+    MIN_GEMM_COLUMNS.div_ceil(ohw.max(1))
+}
+
+/// `dst[j, i, :] = src[i, j, :]` for `src` of shape (A, B, len): the (F, G) <-> (G, F)
+/// change of plane order between a group's gemm layout and the tensor layout.
+fn swap_plane_axes<E: CpuFloat>(src: &[E], dst: &mut [E], a: usize, len: usize) {
+    let b = src.len() / (a * len).max(1);
+    for (plane, dst) in dst.chunks_exact_mut(len).enumerate() {
+        let (j, i) = (plane / a, plane % a);
+        dst.copy_from_slice(&src[(i * b + j) * len..][..len]);
+    }
 }
 
 /// Whether a tensor's storage (`stored`) lists its elements in row-major order (`logical`),
@@ -283,13 +304,20 @@ fn im2col<E: CpuFloat>(g: &Geometry, x: &[E], cols: &mut [E]) {
 fn col2im<E: CpuFloat>(g: &Geometry, dcols: &[E], g_x: &mut [E]) {
     let (n, ohw, ow, kk) = (g.n(), g.ohw(), g.ow, g.k * g.k);
     let hw = g.h * g.w;
+    // The taps of one channel, the same for every channel: worked out once, not per plane.
+    let taps: Vec<(Tap, Tap)> = (0..kk)
+        .map(|r| {
+            let (_, rows, cols) = g.row_taps(r);
+            (rows, cols)
+        })
+        .collect();
     g_x.par_chunks_mut(hw)
         .with_min_len(par_min_len(kk * ohw))
         .enumerate()
         .for_each(|(p, plane)| {
             let (b, c) = (p / g.c, p % g.c);
-            for r in c * kk..(c + 1) * kk {
-                let (_, rows, cols) = g.row_taps(r);
+            for (t, (rows, cols)) in taps.iter().enumerate() {
+                let r = c * kk + t;
                 let src_image = &dcols[r * n + b * ohw..][..ohw];
                 for o_y in rows.valid.clone() {
                     let dst = &mut plane[rows.input(o_y) * g.w..][..g.w];

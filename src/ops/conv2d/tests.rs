@@ -460,6 +460,8 @@ where
     check_agreement::<E, usize, 8, 13, 13, 16, 3, 11, 11>(4, window(3, 1, 1, 0), 500);
     // 1x1 kernel
     check_agreement::<E, Const<2>, 3, 4, 5, 2, 1, 4, 5>(Const, window(1, 1, 1, 0), 600);
+    // 3x3 outputs: 8 images per gemm group, so a batch of 11 ends in a group of 3
+    check_agreement::<E, usize, 2, 5, 5, 3, 3, 3, 3>(11, window(3, 1, 1, 0), 700);
 }
 
 #[test]
