@@ -1,6 +1,6 @@
-"""PyTorch on the seed CNN, for side-by-side figures with `cargo bench --bench seed_cnn`.
+"""PyTorch on the seed models, for side-by-side figures with `cargo bench --bench seed_cnn`.
 
-Same model, batch sizes, optimizer (Adam) and random inputs as benches/seed_cnn.rs; two
+Same models, batch sizes, optimizer (Adam) and random inputs as benches/seed_cnn.rs; two
 threads, as the Rust side uses the machine's two cores. Prints medians of repeated timings.
 
     python3 benches/pytorch_seed_cnn.py
@@ -14,15 +14,64 @@ from torch import nn
 torch.set_num_threads(2)
 torch.manual_seed(0)
 
-model = nn.Sequential(
-    nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-    nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-    nn.Conv2d(64, 64, 3), nn.ReLU(),
-    nn.Flatten(),
-    nn.Linear(576, 64), nn.ReLU(),
-    nn.Linear(64, 10),
-)
-print("parameters:", sum(p.numel() for p in model.parameters()))
+
+class LastStep(nn.Module):
+    """An LSTM's output at the last step, as Keras's LSTM without return_sequences."""
+
+    def __init__(self, lstm):
+        super().__init__()
+        self.lstm = lstm
+
+    def forward(self, x):
+        return self.lstm(x)[0][:, -1]
+
+
+class ImageToSequence(nn.Module):
+    """(B, C, H, W) -> (B, W, C*H): width is time, as typenet's CRNN rule."""
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        return x.permute(0, 3, 1, 2).reshape(b, w, c * h)
+
+
+class Sequences(nn.Module):
+    def __init__(self, lstm):
+        super().__init__()
+        self.lstm = lstm
+
+    def forward(self, x):
+        return self.lstm(x)[0]
+
+
+models = {
+    "seed_cnn": (
+        nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(64, 64, 3), nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(576, 64), nn.ReLU(),
+            nn.Linear(64, 10),
+        ),
+        (1, 28, 28),
+    ),
+    "seed_lstm": (
+        nn.Sequential(
+            Sequences(nn.LSTM(28, 64, batch_first=True)),
+            LastStep(nn.LSTM(64, 64, batch_first=True)),
+            nn.Linear(64, 10),
+        ),
+        (28, 28),
+    ),
+    "crnn": (
+        nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.MaxPool2d(2), ImageToSequence(),
+            LastStep(nn.LSTM(32 * 13, 64, batch_first=True)),
+            nn.Linear(64, 10),
+        ),
+        (1, 28, 28),
+    ),
+}
 
 
 def median_seconds(fn, repeats, warmup=5):
@@ -36,25 +85,26 @@ def median_seconds(fn, repeats, warmup=5):
     return statistics.median(times)
 
 
-one = torch.rand(1, 1, 28, 28)
-batch = torch.rand(64, 1, 28, 28)
-labels = torch.arange(64) % 10
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-loss_fn = nn.CrossEntropyLoss()
+for name, (model, shape) in models.items():
+    params = sum(p.numel() for p in model.parameters())
+    one = torch.rand(1, *shape)
+    batch = torch.rand(64, *shape)
+    labels = torch.arange(64) % 10
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
 
-with torch.no_grad():
-    t1 = median_seconds(lambda: model(one), 2000)
-    t64 = median_seconds(lambda: model(batch), 200)
+    with torch.no_grad():
+        t1 = median_seconds(lambda: model(one), 1000)
+        t64 = median_seconds(lambda: model(batch), 100)
 
+    def train_step():
+        opt.zero_grad()
+        loss = loss_fn(model(batch), labels)
+        loss.backward()
+        opt.step()
 
-def train_step():
-    opt.zero_grad()
-    loss = loss_fn(model(batch), labels)
-    loss.backward()
-    opt.step()
-
-
-tt = median_seconds(train_step, 200)
-print(f"inference batch 1:  {t1 * 1e3:.3f} ms")
-print(f"inference batch 64: {t64 * 1e3:.2f} ms = {64 / t64:,.0f} samples/s")
-print(f"train step batch 64: {tt * 1e3:.2f} ms = {64 / tt:,.0f} samples/s")
+    tt = median_seconds(train_step, 100)
+    print(f"{name} ({params:,} parameters)")
+    print(f"  inference batch 1:   {t1 * 1e3:.3f} ms")
+    print(f"  inference batch 64:  {t64 * 1e3:.2f} ms = {64 / t64:,.0f} samples/s")
+    print(f"  train step batch 64: {tt * 1e3:.2f} ms = {64 / tt:,.0f} samples/s")
