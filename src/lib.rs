@@ -32,7 +32,7 @@ pub mod prelude {
     pub use crate::data::{Dataset, Mnist, Samples};
     pub use crate::layers::{
         Activation, BatchNorm1D, BatchNorm2D, Dense, Dropout, Flatten, GlobalAvgPool,
-        GlobalMaxPool, LayerInfo, LeakyReLU, GELU,
+        GlobalMaxPool, LayerInfo, LeakyReLU, ReLU, GELU,
     };
     pub use crate::network;
     pub use crate::summary::Network;

@@ -5,10 +5,39 @@
 //! summary and builds into the bare dfdx activation `A`.
 
 use super::LayerInfo;
+use crate::ops::relu::ReluKernel;
 use dfdx::nn::{BuildOnDevice, Module, NonMutableModule, ZeroSizedModule};
 use dfdx::prelude::{Device, Dtype, Shape, Tape, Tensor};
 
-pub use dfdx::nn::modules::{ReLU, Sigmoid, Softmax, Tanh};
+pub use dfdx::nn::modules::{Sigmoid, Softmax, Tanh};
+
+/// `max(x, 0)`, elementwise; a NaN passes through and the gradient at 0 is 0, as in PyTorch.
+///
+/// - Input shape: any. Output shape: the same.
+/// - On `Cpu` it runs a threaded kernel ([`ops::relu`](crate::ops::relu)); elsewhere
+///   dfdx's `relu`. It replaces dfdx's `ReLU` in typenet's prelude and works in hand-built
+///   dfdx models too.
+///
+/// ```
+/// # use typenet::prelude::*;
+/// let dev: Cpu = Default::default();
+/// let y = ReLU.forward(dev.tensor([-2.0f32, 0.0, 3.0]));
+/// assert_eq!(y.array(), [0.0, 0.0, 3.0]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReLU;
+
+impl ZeroSizedModule for ReLU {}
+impl NonMutableModule for ReLU {}
+
+impl<S: Shape, E: Dtype, D: ReluKernel<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for ReLU {
+    type Output = Tensor<S, E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, x: Tensor<S, E, D, T>) -> Result<Self::Output, D::Err> {
+        D::try_relu(x)
+    }
+}
 
 /// Gaussian error linear unit, the exact erf form (`torch.nn.GELU()`, Keras `gelu`).
 pub type GELU = dfdx::nn::modules::AccurateGeLU;

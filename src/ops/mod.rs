@@ -6,6 +6,7 @@ pub mod conv2d;
 pub mod cpu;
 pub mod pool2d;
 pub mod recurrent;
+pub mod relu;
 
 /// Where a 2-D sliding window (convolution or pooling) reads its input.
 ///

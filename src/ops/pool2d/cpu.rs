@@ -2,9 +2,7 @@
 //! records each output's argmax (an index into its plane) for the backward.
 
 use super::PoolKind;
-use crate::ops::cpu::{
-    keep_freed_buffers, par_min_len, read, tap_range, taps_inside, with_grads, CpuFloat,
-};
+use crate::ops::cpu::{keep_freed_buffers, par_min_len, read, taps_inside, with_grads, CpuFloat};
 use crate::ops::Window2D;
 use dfdx::prelude::*;
 use rayon::prelude::*;
@@ -78,7 +76,9 @@ where
                 .zip(argmax.par_chunks_mut(ohw))
                 .zip(x_data.par_chunks(hw))
                 .with_min_len(min_len)
-                .for_each(|((out, argmax), x)| max_plane(x, sizes, &window, out, argmax));
+                .for_each(|((out, argmax), x)| {
+                    max_plane(x, sizes, &window, (&rows, &cols), out, argmax)
+                });
             argmax
         }
         PoolKind::Avg => {
@@ -147,6 +147,7 @@ fn max_plane<E: CpuFloat>(
     x: &[E],
     p: Planes,
     window: &Window2D,
+    (rows, cols): (&[Range<usize>], &[Range<usize>]),
     out: &mut [E],
     argmax: &mut [u32],
 ) {
@@ -157,15 +158,16 @@ fn max_plane<E: CpuFloat>(
         && window.pad_left == 0
         && p.oh * k <= p.h
         && p.ow * k <= p.w;
-    match window.kernel {
-        2 if tiled => max_plane_tiled::<E, 2>(x, p, out, argmax),
-        3 if tiled => max_plane_tiled::<E, 3>(x, p, out, argmax),
-        _ => max_plane_finite(x, p, window, out, argmax),
+    let fast = tiled && matches!(k, 2 | 3);
+    match k {
+        2 if fast => max_plane_tiled::<E, 2>(x, p, out, argmax),
+        3 if fast => max_plane_tiled::<E, 3>(x, p, out, argmax),
+        _ => {}
     }
-    // The fast loop leaves a window of only -inf (or only padding) without an argmax and
-    // cannot see NaNs; such planes are rare, and redone one window at a time.
-    if argmax.contains(&NO_ARGMAX) || x.iter().fold(false, |nan, v| nan | v.is_nan()) {
-        max_plane_exact(x, p, window, out, argmax);
+    // The fast loop cannot see NaNs (`v > best` is false for them); planes holding one are
+    // rare, and redone one window at a time, as is every other window geometry.
+    if !fast || x.iter().fold(false, |nan, v| nan | v.is_nan()) {
+        max_plane_exact(x, p.w, rows, cols, out, argmax);
     }
 }
 
@@ -202,87 +204,26 @@ fn max_plane_tiled<E: CpuFloat, const K: usize>(
     }
 }
 
-/// The max pool of a plane without NaNs, vectorised. The loops run tap by tap, each over
-/// whole output rows; a tap's inputs are gathered into a contiguous row first, so that the
-/// update is a branch-free select over contiguous slices, which compilers turn into SIMD
-/// blends. (Branching on `v > best` mispredicts half the time on real data and cost more
-/// than all the rest of the pool.) Taps run in row-major order and a later tap wins only
-/// if strictly greater, so the first maximum wins.
-fn max_plane_finite<E: CpuFloat>(
-    x: &[E],
-    p: Planes,
-    window: &Window2D,
-    out: &mut [E],
-    argmax: &mut [u32],
-) {
-    let Window2D {
-        kernel,
-        stride,
-        pad_top,
-        pad_left,
-        ..
-    } = *window;
-    out.fill(E::neg_infinity());
-    argmax.fill(NO_ARGMAX);
-    let col_taps: Vec<_> = (0..kernel)
-        .map(|kx| tap_range(p.w, p.ow, stride, kx, pad_left))
-        .collect();
-    let mut tap_inputs = vec![E::zero(); p.ow];
-    let mut tap_index = vec![0u32; p.ow];
-    for ky in 0..kernel {
-        for oy in tap_range(p.h, p.oh, stride, ky, pad_top) {
-            let y = oy * stride + ky - pad_top;
-            let x_row = &x[y * p.w..][..p.w];
-            let best = &mut out[oy * p.ow..][..p.ow];
-            let arg = &mut argmax[oy * p.ow..][..p.ow];
-            for (kx, cols) in col_taps.iter().enumerate() {
-                let first = cols.start * stride + kx - pad_left;
-                let (inputs, index) = (&mut tap_inputs[cols.clone()], &mut tap_index[cols.clone()]);
-                let mut i = y * p.w + first;
-                for ((t, ti), &v) in inputs
-                    .iter_mut()
-                    .zip(index.iter_mut())
-                    .zip(x_row[first..].iter().step_by(stride))
-                {
-                    (*t, *ti) = (v, i as u32);
-                    i += stride;
-                }
-                let (best, arg) = (&mut best[cols.clone()], &mut arg[cols.clone()]);
-                let n = inputs.len();
-                let (best, arg, index) = (&mut best[..n], &mut arg[..n], &index[..n]);
-                for j in 0..n {
-                    let (v, b) = (inputs[j], best[j]);
-                    // A mask, not a bool: a bool here becomes a branch again.
-                    let take = ((v > b) as u32).wrapping_neg();
-                    best[j] = if v > b { v } else { b };
-                    arg[j] = (index[j] & take) | (arg[j] & !take);
-                }
-            }
-        }
-    }
-}
-
-/// The max pool of any plane, one window at a time with branches: the reference for the
-/// rare planes [`max_plane_finite`] cannot finish.
+/// The max pool of any plane, one window at a time with branches: padded or overlapping
+/// windows, and the rare planes [`max_plane_tiled`] cannot finish.
 fn max_plane_exact<E: CpuFloat>(
     x: &[E],
-    p: Planes,
-    window: &Window2D,
+    w: usize,
+    rows: &[Range<usize>],
+    cols: &[Range<usize>],
     out: &mut [E],
     argmax: &mut [u32],
 ) {
-    let rows = spans(p.h, p.oh, window, window.pad_top);
-    let cols = spans(p.w, p.ow, window, window.pad_left);
     for ((o, a), (ry, rx)) in out
         .iter_mut()
         .zip(argmax.iter_mut())
-        .zip(windows(&rows, &cols))
+        .zip(windows(rows, cols))
     {
         let (mut best, mut arg) = (E::neg_infinity(), NO_ARGMAX);
         for y in ry.clone() {
-            for (i, &v) in x[y * p.w..][rx.clone()].iter().enumerate() {
+            for (i, &v) in x[y * w..][rx.clone()].iter().enumerate() {
                 if arg == NO_ARGMAX || v > best || v.is_nan() {
-                    (best, arg) = (v, (y * p.w + rx.start + i) as u32);
+                    (best, arg) = (v, (y * w + rx.start + i) as u32);
                 }
             }
         }
