@@ -250,3 +250,25 @@ pub fn keep_freed_buffers() {
         });
     }
 }
+
+/// Runs `f` compiled for AVX2 and FMA when the CPU has them, and as built otherwise.
+///
+/// Rust builds for the baseline x86-64 (SSE2) unless told otherwise, so the kernels' own
+/// loops (gate activations, masks, selects) ran 4 floats wide without FMA; gemm dispatches
+/// at run time, and this does the same for the loops around it. `f` and what it calls with
+/// `#[inline(always)]` are inlined into a function compiled for AVX2 + FMA.
+#[inline(always)]
+pub fn with_simd<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2_fma<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU was just checked to have both features.
+            return unsafe { avx2_fma(f) };
+        }
+    }
+    f()
+}

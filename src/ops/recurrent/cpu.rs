@@ -17,7 +17,7 @@ use dfdx::prelude::*;
 
 use super::activation::RecurrentFloat;
 use super::{check_call, step_time, Cell, RecurrentWeights};
-use crate::ops::cpu::{keep_freed_buffers, matmul, num_threads, read, with_grads, Mat};
+use crate::ops::cpu::{keep_freed_buffers, matmul, num_threads, read, with_grads, with_simd, Mat};
 
 /// The smallest batch that is split across threads, and the fewest rows per part.
 const MIN_SPLIT_BATCH: usize = 8;
@@ -259,7 +259,12 @@ fn forward<E: RecurrentFloat>(
         }
         parts
     };
-    run_parts(parts, |part| forward_part(d, w_hh, rbias, part));
+    run_parts(parts, |part| {
+        with_simd(
+            #[inline(always)]
+            || forward_part(d, w_hh, rbias, part),
+        )
+    });
     drop(proj);
     (y, saved)
 }
@@ -276,6 +281,7 @@ struct ForwardPart<'a, E> {
     mask: Option<&'a [E]>,
 }
 
+#[inline(always)]
 fn forward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], rbias: Option<&[E]>, p: ForwardPart<E>) {
     let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
     let train = !p.act.is_empty();
@@ -338,6 +344,7 @@ fn activate<E: RecurrentFloat>(out: &mut [E], x: &[E], y: &[E], f: impl Fn(E) ->
 
 /// One LSTM step of one sequence: gates `act` = (i, f, g, o) from `px + rh`, `tc = tanh(c')`,
 /// and the state `(c, h)` moved on where `m` is 1.
+#[inline(always)]
 fn lstm_step<E: RecurrentFloat>(
     m: E,
     px: &[E],
@@ -371,6 +378,7 @@ fn lstm_step<E: RecurrentFloat>(
 }
 
 /// One GRU step of one sequence: gates `act` = (r, z, n), `qn = R_n h + rb_n` kept.
+#[inline(always)]
 fn gru_step<E: RecurrentFloat>(m: E, px: &[E], rh: &[E], act: &mut [E], qn: &mut [E], h: &mut [E]) {
     let u = h.len();
     activate(&mut act[..2 * u], &px[..2 * u], &rh[..2 * u], E::sigmoid);
@@ -388,6 +396,7 @@ fn gru_step<E: RecurrentFloat>(m: E, px: &[E], rh: &[E], act: &mut [E], qn: &mut
 }
 
 /// One simple-RNN step of one sequence: `act = tanh(px + rh)`.
+#[inline(always)]
 fn rnn_step<E: RecurrentFloat>(m: E, px: &[E], rh: &[E], act: &mut [E], h: &mut [E]) {
     activate(act, px, rh, E::tanh_gate);
     let keep = E::one() - m;
@@ -439,7 +448,12 @@ fn backward<E: RecurrentFloat>(
             }
         })
         .collect();
-    run_parts(parts, |part| backward_part(d, w_hh, part));
+    run_parts(parts, |part| {
+        with_simd(
+            #[inline(always)]
+            || backward_part(d, w_hh, part),
+        )
+    });
     (dp, dq)
 }
 
@@ -456,6 +470,7 @@ struct BackwardPart<'a, E> {
     dq: Option<&'a mut [E]>,
 }
 
+#[inline(always)]
 fn backward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], mut p: BackwardPart<E>) {
     let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
     let one = E::one();
@@ -518,6 +533,7 @@ fn backward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], mut p: BackwardPart<E>
 /// the pre-activation gradients `dp` and the part of `dh`, `dc` that goes to the previous
 /// state (all but `dQ R`, which the caller adds).
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn lstm_step_back<E: RecurrentFloat>(
     m: E,
     gy: &[E],
@@ -554,6 +570,7 @@ fn lstm_step_back<E: RecurrentFloat>(
 /// The GRU step backwards: `dp` w.r.t. `W x + b` and `dq` w.r.t. `R h + rb` (they differ in
 /// the `n` gate, which `r` multiplies), and `dh`'s part for the previous state but `dQ R`.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn gru_step_back<E: RecurrentFloat>(
     m: E,
     gy: &[E],
@@ -594,6 +611,7 @@ fn gru_step_back<E: RecurrentFloat>(
 }
 
 /// The simple-RNN step backwards.
+#[inline(always)]
 fn rnn_step_back<E: RecurrentFloat>(m: E, gy: &[E], act: &[E], dh: &mut [E], dp: &mut [E]) {
     let one = E::one();
     let keep = one - m;
