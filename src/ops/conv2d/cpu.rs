@@ -20,8 +20,9 @@ use dfdx::prelude::*;
 use rayon::prelude::*;
 
 /// Products below this many multiply-adds run their gemm on the calling thread: waking the
-/// pool costs more than it saves (e.g. a batch-1 inference).
-const PAR_GEMM_MACS: usize = 1 << 20;
+/// pool costs more than it saves. At 2^20 the seed CNN's conv2 at batch 1 (2.2M) was
+/// threaded and its batch-1 inference took 0.21-0.24 ms; at 2^23, 0.13 ms.
+const PAR_GEMM_MACS: usize = 1 << 23;
 
 fn gemm_threads(m: usize, k: usize, n: usize) -> usize {
     if m * k * n < PAR_GEMM_MACS {
