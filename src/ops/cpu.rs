@@ -175,54 +175,6 @@ pub fn taps_inside(
     lo.min(hi)..hi
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn matmul_handles_transposed_views_and_accumulation() {
-        // a = [[1, 2, 3], [4, 5, 6]], b = [[1, 0], [0, 1], [1, 1]]
-        let a = [1.0f64, 2., 3., 4., 5., 6.];
-        let b = [1.0f64, 0., 0., 1., 1., 1.];
-        let mut c = [0.0; 4];
-        matmul(&mut c, Mat::new(&a, 2, 3), Mat::new(&b, 3, 2), false, 1);
-        assert_eq!(c, [4., 5., 10., 11.]);
-        matmul(&mut c, Mat::new(&a, 2, 3), Mat::new(&b, 3, 2), true, 2);
-        assert_eq!(c, [8., 10., 20., 22.]);
-        // a^T a is 3x3: first row [17, 22, 27]
-        let mut d = [0.0; 9];
-        matmul(&mut d, Mat::new(&a, 2, 3).t(), Mat::new(&a, 2, 3), false, 1);
-        assert_eq!(&d[..3], &[17., 22., 27.]);
-    }
-
-    #[test]
-    fn window_ranges_agree_with_the_definition() {
-        // Brute force over small geometries: both views must select exactly the
-        // (output, tap) pairs with 0 <= o*s + k*d - p < input.
-        for input in 1..7 {
-            for kernel in 1..4 {
-                for stride in 1..4 {
-                    for dilation in 1..3 {
-                        for pad in 0..4 {
-                            let out = 6;
-                            for k in 0..kernel {
-                                let r = tap_range(input, out, stride, k * dilation, pad);
-                                for o in 0..out {
-                                    let pos = (o * stride + k * dilation) as isize - pad as isize;
-                                    let inside = pos >= 0 && pos < input as isize;
-                                    assert_eq!(r.contains(&o), inside, "tap_range {input} {kernel} {stride} {dilation} {pad} k={k} o={o}");
-                                    let t = taps_inside(o, input, kernel, stride, dilation, pad);
-                                    assert_eq!(t.contains(&k), inside, "taps_inside {input} {kernel} {stride} {dilation} {pad} k={k} o={o}");
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// Keeps freed kernel buffers in the process for reuse, once per process (glibc only).
 ///
 /// A training step frees and re-allocates the same multi-megabyte buffers (im2col columns,
@@ -271,4 +223,52 @@ pub fn with_simd<R>(f: impl FnOnce() -> R) -> R {
         }
     }
     f()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matmul_handles_transposed_views_and_accumulation() {
+        // a = [[1, 2, 3], [4, 5, 6]], b = [[1, 0], [0, 1], [1, 1]]
+        let a = [1.0f64, 2., 3., 4., 5., 6.];
+        let b = [1.0f64, 0., 0., 1., 1., 1.];
+        let mut c = [0.0; 4];
+        matmul(&mut c, Mat::new(&a, 2, 3), Mat::new(&b, 3, 2), false, 1);
+        assert_eq!(c, [4., 5., 10., 11.]);
+        matmul(&mut c, Mat::new(&a, 2, 3), Mat::new(&b, 3, 2), true, 2);
+        assert_eq!(c, [8., 10., 20., 22.]);
+        // a^T a is 3x3: first row [17, 22, 27]
+        let mut d = [0.0; 9];
+        matmul(&mut d, Mat::new(&a, 2, 3).t(), Mat::new(&a, 2, 3), false, 1);
+        assert_eq!(&d[..3], &[17., 22., 27.]);
+    }
+
+    #[test]
+    fn window_ranges_agree_with_the_definition() {
+        // Brute force over small geometries: both views must select exactly the
+        // (output, tap) pairs with 0 <= o*s + k*d - p < input.
+        for input in 1..7 {
+            for kernel in 1..4 {
+                for stride in 1..4 {
+                    for dilation in 1..3 {
+                        for pad in 0..4 {
+                            let out = 6;
+                            for k in 0..kernel {
+                                let r = tap_range(input, out, stride, k * dilation, pad);
+                                for o in 0..out {
+                                    let pos = (o * stride + k * dilation) as isize - pad as isize;
+                                    let inside = pos >= 0 && pos < input as isize;
+                                    assert_eq!(r.contains(&o), inside, "tap_range {input} {kernel} {stride} {dilation} {pad} k={k} o={o}");
+                                    let t = taps_inside(o, input, kernel, stride, dilation, pad);
+                                    assert_eq!(t.contains(&k), inside, "taps_inside {input} {kernel} {stride} {dilation} {pad} k={k} o={o}");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

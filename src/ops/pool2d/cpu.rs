@@ -250,7 +250,7 @@ fn avg_plane<E: CpuFloat>(
             }
         }
         for (s, rx) in sum.iter_mut().zip(cols) {
-            *s = *s / count(ry, rx);
+            *s /= count(ry, rx);
         }
     }
 }

@@ -39,7 +39,7 @@ where
                     .for_each(|((g_x, g_out), x)| {
                         for ((gx, &g), &v) in g_x.iter_mut().zip(g_out).zip(x) {
                             // A select, which vectorises; a branch would mispredict.
-                            *gx = *gx + if v > E::zero() { g } else { E::zero() };
+                            *gx += if v > E::zero() { g } else { E::zero() };
                         }
                     })
             })
