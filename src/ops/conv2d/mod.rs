@@ -1,8 +1,9 @@
 //! 2-D convolution (cross-correlation, as PyTorch's `F.conv2d`), forward and backward.
 //!
 //! Two implementations of one contract:
-//! - [`cpu`]: the fast `Cpu` kernel, im2col + one gemm forward, two gemms + col2im backward;
-//! - [`generic`]: dfdx ops only (gather, matmul, reshape, permute), for every dfdx device.
+//! - `cpu.rs`: the fast `Cpu` kernel, im2col + gemm per group of images forward, two gemms
+//!   and col2im per group backward;
+//! - `generic.rs`: dfdx ops only (gather, matmul, reshape, permute), for every dfdx device.
 //!   `Cuda` runs it, and the tests hold the fast kernel to it.
 
 mod cpu;

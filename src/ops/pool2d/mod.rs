@@ -6,8 +6,8 @@
 //!   Keras's `same` behaviour, PyTorch's `count_include_pad=False`.
 //! - Windows have dilation 1.
 //!
-//! [`cpu`] holds the fast `Cpu` kernel (direct loops over the planes, the max pool keeps
-//! each output's argmax for its backward); [`generic`] is made of dfdx ops for any device.
+//! `cpu.rs` holds the fast `Cpu` kernel (direct loops over the planes, the max pool keeps
+//! each output's argmax for its backward); `generic.rs` is made of dfdx ops for any device.
 //! The generic max pool uses dfdx's max reduction, whose backward gives every tied maximum
 //! the full gradient: the two agree except on exact ties within a window.
 

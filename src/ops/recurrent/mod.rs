@@ -20,7 +20,7 @@
 //! zeros. Masks hold 0 or 1; other values blend linearly. No gradient flows into the mask.
 //!
 //! Two implementations:
-//! - `cpu` (fast, [`Cpu`]): the whole sequence is one op. The input projection of all steps
+//! - `cpu` (fast, `Cpu`): the whole sequence is one op. The input projection of all steps
 //!   is one GEMM, each step one small GEMM `(B, U) x (U, G*U)` with the gate arithmetic fused
 //!   after it, and backpropagation through time runs inside the op's backward closure from the
 //!   gate activations kept by the forward. Large batches are split across the cores, each part
