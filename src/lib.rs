@@ -1,7 +1,7 @@
 //! typenet: a neural network is a type.
 //!
 //! `network![Input<1, 28, 28>, Conv2D<32, 3>, MaxPool<2>, Flatten, Dense<10>]` expands to a
-//! type-level list of layers whose every tensor shape the macro has inferred and checked.
+//! type-level tree of numbered layers whose every tensor shape the macro has inferred and checked.
 //! The result builds into ordinary dfdx modules that train with dfdx's optimizers.
 
 // dfdx tensor types with their shapes and tapes are long by nature.
@@ -13,12 +13,14 @@ extern crate self as typenet;
 pub mod chain;
 pub mod data;
 pub mod layers;
+pub mod numbered;
 pub mod ops;
 pub mod shape;
 pub mod summary;
 pub mod train;
 
 pub use chain::{Chain, End};
+pub use numbered::Numbered;
 pub use summary::{Network, Summary};
 pub use typenet_macros::network;
 
@@ -35,6 +37,7 @@ pub mod prelude {
         GlobalMaxPool, LayerInfo, LeakyReLU, ReLU, GELU,
     };
     pub use crate::network;
+    pub use crate::numbered::Numbered;
     pub use crate::summary::Network;
     pub use crate::train::{
         load_checkpoint, save_checkpoint, EarlyStopping, History, Loss, LrSchedule,

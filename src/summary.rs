@@ -1,6 +1,7 @@
 //! What a network costs, known from its type alone: `model.summary()` without a model.
 
 use crate::chain::{Chain, End};
+use crate::numbered::Numbered;
 use crate::layers::LayerInfo;
 use std::fmt;
 
@@ -42,6 +43,9 @@ pub trait Network {
 /// One layer of a [`Summary`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SummaryRow {
+    /// The layer's number, as compile errors and checkpoint names give it (from 1 after the
+    /// input; an `activation` option or an inserted `ToSequence` shares its layer's number).
+    pub number: usize,
     pub name: &'static str,
     /// Output shape of one sample; `None` where the layer keeps its input's shape.
     pub output: Option<&'static [usize]>,
@@ -80,18 +84,29 @@ impl Network for End {
     fn rows(_: &mut Vec<SummaryRow>) {}
 }
 
-impl<Head: LayerInfo, Tail: Network> Network for Chain<Head, Tail> {
+impl<Head: Network, Tail: Network> Network for Chain<Head, Tail> {
     const PARAMS: usize = Head::PARAMS + Tail::PARAMS;
     const FLOPS: usize = Head::FLOPS + Tail::FLOPS;
     const ACTIVATIONS: usize = Head::ACTIVATIONS + Tail::ACTIVATIONS;
 
     fn rows(rows: &mut Vec<SummaryRow>) {
-        rows.push(SummaryRow {
-            name: Head::NAME,
-            output: Head::OUTPUT,
-            params: Head::PARAMS,
-        });
+        Head::rows(rows);
         Tail::rows(rows);
+    }
+}
+
+impl<const N: usize, L: LayerInfo> Network for Numbered<N, L> {
+    const PARAMS: usize = L::PARAMS;
+    const FLOPS: usize = L::FLOPS;
+    const ACTIVATIONS: usize = L::ACTIVATIONS;
+
+    fn rows(rows: &mut Vec<SummaryRow>) {
+        rows.push(SummaryRow {
+            number: N,
+            name: L::NAME,
+            output: L::OUTPUT,
+            params: L::PARAMS,
+        });
     }
 }
 
@@ -111,7 +126,11 @@ fn thousands(n: usize) -> String {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         let rule = "─".repeat(62);
-        writeln!(f, "{:<22}{:<26}{:>14}", "Layer", "Output shape", "Param #")?;
+        writeln!(
+            f,
+            "{:>3}  {:<17}{:<26}{:>14}",
+            "#", "Layer", "Output shape", "Param #"
+        )?;
         writeln!(f, "{rule}")?;
         for (row, shape) in self.rows.iter().zip(self.output_shapes()) {
             let dims: Vec<String> = std::iter::once("B".to_string())
@@ -120,7 +139,8 @@ impl fmt::Display for Summary {
             let shape = format!("({})", dims.join(", "));
             writeln!(
                 f,
-                "{:<22}{:<26}{:>14}",
+                "{:>3}  {:<17}{:<26}{:>14}",
+                row.number,
                 row.name,
                 shape,
                 thousands(row.params)

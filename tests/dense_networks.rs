@@ -29,7 +29,7 @@ fn dense_on_a_sequence_applies_per_step_then_flattens() {
     let x: Tensor<Rank3<2, 5, 4>, f64, _> = dev.sample_normal();
     let y: Tensor<Rank2<2, 2>, f64, _> = net.forward(x.clone());
     // the first Dense is the same at every step: compare with dfdx's Linear on one step
-    let first = &net.head;
+    let first = &net.head.head;
     let step0: Tensor<Rank1<3>, f64, _> =
         first.forward(x.clone().select(dev.tensor(0)).select(dev.tensor(1)));
     let all = first.forward(x.clone());

@@ -127,7 +127,7 @@ fn a_mask_makes_padding_invisible_through_the_network() {
         let mut short = short;
         short.head = net.head.clone();
         short.tail.head = net.tail.head.clone();
-        short.tail.tail.head = net.tail.tail.head.clone();
+        short.tail.tail = net.tail.tail.clone();
         let first: Vec<f64> = x.as_vec()[..4 * 3].to_vec();
         short.forward(dev.tensor_from_vec(first, (Const::<4>, Const::<3>)))
     };

@@ -1,5 +1,8 @@
-//! Expand: write the inferred layers as `::typenet::Chain<Layer, Chain<.., ::typenet::End>>`.
+//! Expand: write the inferred layers as a balanced binary tree of `::typenet::Chain`s whose
+//! leaves are `::typenet::Numbered<N, Layer>`.
 //!
+//! A tree, not a list: the trait solver's work grows with the nesting depth of the type, and
+//! a tree of n layers is log2(n) deep (a list made `cargo check` exponential in depth).
 //! Paths are absolute, so the user's own imports never clash with the expansion.
 
 use crate::infer::{Activation, Cell, Inferred, Layer};
@@ -7,14 +10,29 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 pub fn expand(inferred: &Inferred) -> TokenStream {
-    inferred
+    let leaves: Vec<TokenStream> = inferred
         .layers
         .iter()
-        .rev()
-        .fold(quote!(::typenet::End), |tail, (layer, _)| {
-            let head = layer_type(layer);
-            quote!(::typenet::Chain<#head, #tail>)
+        .map(|(number, layer, _)| {
+            let number = lit(*number);
+            let layer = layer_type(layer);
+            quote!(::typenet::Numbered<#number, #layer>)
         })
+        .collect();
+    tree(&leaves)
+}
+
+/// `Chain<tree(first half), tree(second half)>`; one leaf is itself, none is `End`.
+fn tree(leaves: &[TokenStream]) -> TokenStream {
+    match leaves {
+        [] => quote!(::typenet::End),
+        [leaf] => leaf.clone(),
+        _ => {
+            let (head, tail) = leaves.split_at(leaves.len() / 2);
+            let (head, tail) = (tree(head), tree(tail));
+            quote!(::typenet::Chain<#head, #tail>)
+        }
+    }
 }
 
 fn lit(n: usize) -> Literal {
@@ -143,21 +161,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_design_example_expands_to_a_chain_with_every_shape() {
+    fn the_design_example_expands_to_a_tree_of_numbered_layers() {
         let spec =
-            syn::parse_str("Input<1, 28, 28>, Conv2D<32, 3>, ReLU, MaxPool<2>, Flatten, Dense<10>")
+            syn::parse_str("Input<1, 28, 28>, Conv2D<32, 3, activation = relu>, MaxPool<2>, Flatten, Dense<10>")
                 .unwrap();
         let tokens = expand(&crate::infer::infer(&spec).unwrap())
             .to_string()
             .replace(' ', "");
         assert_eq!(
             tokens,
-            "::typenet::Chain<::typenet::layers::Conv2D<1,32,3,1,1,0,0,28,28,26,26>,\
-             ::typenet::Chain<::typenet::layers::Activation<::typenet::layers::ReLU,21632>,\
-             ::typenet::Chain<::typenet::layers::Pool2D<::typenet::layers::Max,32,2,2,0,0,26,26,13,13>,\
-             ::typenet::Chain<::typenet::layers::Flatten<(::typenet::dfdx::shapes::Const<32>,\
-             ::typenet::dfdx::shapes::Const<13>,::typenet::dfdx::shapes::Const<13>,),5408>,\
-             ::typenet::Chain<::typenet::layers::Dense<5408,10,0>,::typenet::End>>>>>"
+            "::typenet::Chain<\
+             ::typenet::Chain<\
+             ::typenet::Numbered<1,::typenet::layers::Conv2D<1,32,3,1,1,0,0,28,28,26,26>>,\
+             ::typenet::Numbered<1,::typenet::layers::Activation<::typenet::layers::ReLU,21632>>>,\
+             ::typenet::Chain<\
+             ::typenet::Numbered<2,::typenet::layers::Pool2D<::typenet::layers::Max,32,2,2,0,0,26,26,13,13>>,\
+             ::typenet::Chain<\
+             ::typenet::Numbered<3,::typenet::layers::Flatten<(::typenet::dfdx::shapes::Const<32>,\
+             ::typenet::dfdx::shapes::Const<13>,::typenet::dfdx::shapes::Const<13>,),5408>>,\
+             ::typenet::Numbered<4,::typenet::layers::Dense<5408,10,0>>>>>"
         );
+    }
+
+    #[test]
+    fn the_tree_is_as_shallow_as_a_binary_tree_can_be() {
+        for n in [0, 1, 2, 3, 7, 8, 100, 300] {
+            let leaves: Vec<TokenStream> = (0..n).map(|_| quote!(L)).collect();
+            let text = tree(&leaves).to_string();
+            let depth = text
+                .chars()
+                .scan(0i32, |d, c| {
+                    *d += match c {
+                        '<' => 1,
+                        '>' => -1,
+                        _ => 0,
+                    };
+                    Some(*d)
+                })
+                .max()
+                .unwrap_or(0);
+            assert_eq!(text.matches('L').count(), n, "{text}");
+            let expected = (n as f64).log2().ceil() as i32;
+            assert_eq!(depth, expected.max(0), "{n} leaves: {text}");
+        }
     }
 }

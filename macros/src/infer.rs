@@ -149,10 +149,11 @@ pub enum Layer {
 /// option or an inserted `ToSequence` makes it more than one).
 pub type Resolved = Vec<(Layer, Dims)>;
 
-/// The resolved layers, in order, each with its output shape.
+/// The resolved layers, in order, each with its number (the written layer's position, from
+/// 1 after the input) and its output shape.
 #[derive(Debug)]
 pub struct Inferred {
-    pub layers: Resolved,
+    pub layers: Vec<(usize, Layer, Dims)>,
 }
 
 const LAYERS: &[&str] = &[
@@ -204,7 +205,7 @@ pub fn infer(spec: &NetworkSpec) -> syn::Result<Inferred> {
         };
         for (layer, out) in ctx.resolve(dims)? {
             dims = out;
-            layers.push((layer, out));
+            layers.push((position, layer, out));
         }
         source = Source {
             text: format!("`{}` (layer {position})", spec.display()),
@@ -732,7 +733,7 @@ mod tests {
             .unwrap()
             .layers
             .iter()
-            .map(|(_, d)| d.list())
+            .map(|(_, _, d)| d.list())
             .collect()
     }
 
@@ -791,7 +792,7 @@ mod tests {
     fn same_padding_is_asymmetric_like_keras() {
         let inferred =
             infer_str("Input<1, 28, 28>, Conv2D<4, 3, stride = 2, padding = same>").unwrap();
-        match &inferred.layers[0].0 {
+        match &inferred.layers[0].1 {
             Layer::Conv2D { pad, output, .. } => assert_eq!((*pad, *output), ((0, 0), (14, 14))),
             other => panic!("{other:?}"),
         }

@@ -1,8 +1,9 @@
 //! A model's named tensors as host data: listing, copying out and copying back in.
 //!
 //! Each function walks the model with a dfdx `TensorCollection` visitor, so it works for
-//! any dfdx module, `Chain`s of typenet layers included. Names are dfdx's: field paths
-//! joined by dots, e.g. `0.weight` in a tuple or `tail.head.bias` in a `Chain`.
+//! any dfdx module, typenet's networks included. Names are dfdx's field paths joined by
+//! dots, e.g. `0.weight` in a tuple, `5.bias` for layer 5 of a network, `1.5.bias` for a
+//! network in place 1 of a tuple.
 
 use dfdx::nn::tensor_collection::{
     RecursiveWalker, ScalarOptions, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
@@ -133,6 +134,15 @@ pub(crate) fn device<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(model: &
     finder.0
 }
 
+/// A [`Chain`](crate::Chain) adds an empty part to the path (its layers name themselves), so
+/// a network inside a named module would read `1..5.bias`; this makes it `1.5.bias`.
+fn without_empty_parts(path: &str) -> String {
+    path.split('.')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// The error type of visitors that cannot fail.
 enum Never {}
 
@@ -150,7 +160,7 @@ impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Reader<E> {
         (t, name): (&Tensor<S, E, D>, String),
     ) -> Result<Option<Tensor<S, E, D>>, Never> {
         self.0.tensors.push(HostTensor {
-            name,
+            name: without_empty_parts(&name),
             shape: t.shape().concrete().into(),
             values: t.as_vec(),
         });
@@ -163,7 +173,7 @@ impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Reader<E> {
         (n, name): (&N, String),
     ) -> Result<Option<N>, Never> {
         if let Some(value) = n.to_f64() {
-            self.0.scalars.push((name, value));
+            self.0.scalars.push((without_empty_parts(&name), value));
         }
         Ok(None)
     }
@@ -185,7 +195,7 @@ impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Writer<'_, E> {
         _: TensorOptions<S, E, D>,
         (t, name): (&mut Tensor<S, E, D>, String),
     ) -> Result<Option<Tensor<S, E, D>>, Never> {
-        if let Some(values) = self.tensors.get(name.as_str()) {
+        if let Some(values) = self.tensors.get(without_empty_parts(&name).as_str()) {
             t.copy_from(values);
         }
         Ok(None)
@@ -196,7 +206,11 @@ impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Writer<'_, E> {
         _: ScalarOptions<N>,
         (n, name): (&mut N, String),
     ) -> Result<Option<N>, Never> {
-        if let Some(value) = self.scalars.get(name.as_str()).and_then(|&v| N::from(v)) {
+        if let Some(value) = self
+            .scalars
+            .get(without_empty_parts(&name).as_str())
+            .and_then(|&v| N::from(v))
+        {
             *n = value;
         }
         Ok(None)
