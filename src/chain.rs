@@ -95,17 +95,15 @@ impl<X, Head: ModuleMut<X>, Tail: ModuleMut<Head::Output, Error = Head::Error>> 
 
 #[cfg(test)]
 mod tests {
-    use crate::Numbered;
     use super::*;
     use crate::train::tensor_specs;
+    use crate::Numbered;
     use dfdx::optim::Sgd;
     use dfdx::prelude::*;
 
     // a tree, as the macro writes it: (1, 2), (3)
-    type TwoDense = Chain<
-        Chain<Numbered<1, Linear<4, 3>>, Numbered<2, ReLU>>,
-        Numbered<3, Linear<3, 2>>,
-    >;
+    type TwoDense =
+        Chain<Chain<Numbered<1, Linear<4, 3>>, Numbered<2, ReLU>>, Numbered<3, Linear<3, 2>>>;
 
     #[test]
     fn a_chain_is_a_dfdx_module() {

@@ -1,8 +1,8 @@
 //! What a network costs, known from its type alone: `model.summary()` without a model.
 
 use crate::chain::{Chain, End};
-use crate::numbered::Numbered;
 use crate::layers::LayerInfo;
+use crate::numbered::Numbered;
 use std::fmt;
 
 /// Facts about a whole network, summed over its layers at compile time.

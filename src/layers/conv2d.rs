@@ -1,12 +1,12 @@
 //! `Conv2D`: a 2-D convolution over images.
 
-use super::LayerInfo;
+use super::{BatchOf, LayerInfo};
 use crate::ops::conv2d::Conv2DKernel;
 use crate::ops::Window2D;
 use crate::shape::window_fits;
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
-use dfdx::prelude::{Const, Device, Dim, Dtype, Rank1, Rank4, ReshapeTo, Storage, Tape, Tensor};
+use dfdx::prelude::{Device, Dtype, Rank1, Rank3, Rank4, Storage, Tape, Tensor};
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
 use rand_distr::Uniform;
@@ -217,11 +217,16 @@ where
     E: Dtype + Float + SampleUniform,
     Dev: Storage<E>,
 {
-    /// PyTorch's default initialisation: uniform in `±1/sqrt(fan_in)`, weight and bias.
     fn init() -> Uniform<E> {
-        let bound = E::one() / E::from(C * K * K).unwrap().sqrt();
-        Uniform::new(-bound, bound)
+        fan_in_uniform(C * K * K)
     }
+}
+
+/// PyTorch's default initialisation of a layer's weight and bias (`Conv2d`, `Linear`): uniform
+/// in `±1/sqrt(fan_in)`, where `fan_in` is the number of inputs of one output.
+pub(crate) fn fan_in_uniform<E: Float + SampleUniform>(fan_in: usize) -> Uniform<E> {
+    let bound = E::one() / E::from(fan_in).unwrap().sqrt();
+    Uniform::new(-bound, bound)
 }
 
 impl<
@@ -254,51 +259,22 @@ impl<
         const W: usize,
         const OH: usize,
         const OW: usize,
-        B: Dim,
+        X: BatchOf<Rank3<C, H, W>>,
         E: Dtype,
         Dev: Conv2DKernel<E>,
         T: Tape<E, Dev>,
-    > Module<Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>>
-    for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+    > Module<Tensor<X, E, Dev, T>> for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
 {
-    type Output = Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Dev, T>;
+    type Output = Tensor<X::Of<Rank3<F, OH, OW>>, E, Dev, T>;
     type Error = Dev::Err;
 
-    fn try_forward(
-        &self,
-        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>,
-    ) -> Result<Self::Output, Dev::Err> {
+    fn try_forward(&self, x: Tensor<X, E, Dev, T>) -> Result<Self::Output, Dev::Err> {
         let window = Conv2D::<C, F, K, S, D, PH, PW, H, W, OH, OW>::WINDOW;
-        Dev::try_conv2d(x, &self.weight, &self.bias, window)
-    }
-}
-
-impl<
-        const C: usize,
-        const F: usize,
-        const K: usize,
-        const S: usize,
-        const D: usize,
-        const PH: usize,
-        const PW: usize,
-        const H: usize,
-        const W: usize,
-        const OH: usize,
-        const OW: usize,
-        E: Dtype,
-        Dev: Conv2DKernel<E>,
-        T: Tape<E, Dev>,
-    > Module<Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>>
-    for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
-{
-    type Output = Tensor<(Const<F>, Const<OH>, Const<OW>), E, Dev, T>;
-    type Error = Dev::Err;
-
-    fn try_forward(
-        &self,
-        x: Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>,
-    ) -> Result<Self::Output, Dev::Err> {
-        let batch_of_one = x.try_reshape::<(Const<1>, Const<C>, Const<H>, Const<W>)>()?;
-        self.try_forward(batch_of_one)?.try_reshape()
+        X::unbatch(Dev::try_conv2d(
+            X::batch(x)?,
+            &self.weight,
+            &self.bias,
+            window,
+        )?)
     }
 }

@@ -2,7 +2,7 @@
 
 use super::LayerInfo;
 use dfdx::nn::{Module, ModuleMut, ZeroSizedModule};
-use dfdx::prelude::{Device, Dtype, NoneTape, OwnedTape, Shape, Tensor};
+use dfdx::prelude::{Device, Dtype, Shape, Tape, Tensor};
 
 /// Zeroes each element with probability `RATE_PPM / 1e6` and scales the rest by
 /// `1 / (1 - rate)` in `forward_mut` on a traced input (training); the identity in
@@ -49,28 +49,20 @@ impl<const RATE_PPM: u32, const N: usize, S: Shape, E: Dtype, D: Device<E>, T>
     }
 }
 
-impl<const RATE_PPM: u32, const N: usize, S: Shape, E: Dtype, D: Device<E>>
-    ModuleMut<Tensor<S, E, D, OwnedTape<E, D>>> for Dropout<RATE_PPM, N>
+/// Drops only where a tape is recording (training); one impl for both kinds of tape, so the
+/// trait solver never has two to choose from (see [`BatchOf`](super::BatchOf)).
+impl<const RATE_PPM: u32, const N: usize, S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>>
+    ModuleMut<Tensor<S, E, D, T>> for Dropout<RATE_PPM, N>
 {
-    type Output = Tensor<S, E, D, OwnedTape<E, D>>;
+    type Output = Tensor<S, E, D, T>;
     type Error = D::Err;
 
-    fn try_forward_mut(
-        &mut self,
-        x: Tensor<S, E, D, OwnedTape<E, D>>,
-    ) -> Result<Self::Output, D::Err> {
-        x.try_dropout(Self::RATE)
-    }
-}
-
-impl<const RATE_PPM: u32, const N: usize, S: Shape, E: Dtype, D: Device<E>>
-    ModuleMut<Tensor<S, E, D, NoneTape>> for Dropout<RATE_PPM, N>
-{
-    type Output = Tensor<S, E, D, NoneTape>;
-    type Error = D::Err;
-
-    fn try_forward_mut(&mut self, x: Tensor<S, E, D, NoneTape>) -> Result<Self::Output, D::Err> {
-        Ok(x)
+    fn try_forward_mut(&mut self, x: Tensor<S, E, D, T>) -> Result<Self::Output, D::Err> {
+        if T::OWNS_TAPE {
+            x.try_dropout(Self::RATE)
+        } else {
+            Ok(x)
+        }
     }
 }
 

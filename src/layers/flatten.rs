@@ -1,14 +1,14 @@
 //! `Flatten`: one sample becomes a vector.
 
-use super::LayerInfo;
+use super::{BatchOf, LayerInfo, SampleShape};
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
-use dfdx::prelude::{Const, Device, Dim, Dtype, HasShape, ReshapeTo, Tape, Tensor};
+use dfdx::prelude::{Const, ConstShape, Device, Dtype, HasShape, Rank1, ReshapeTo, Tape, Tensor};
 use std::marker::PhantomData;
 
 /// Flattens each sample of shape `In` into a vector of `N` elements, in row-major order.
 ///
-/// - Input shape: `In`, `(A, B)` or `(A, B, C)` of `Const`s with `A * B * C == N` (checked at
-///   compile time); with a leading batch dimension `(Batch, ..)`.
+/// - Input shape: `In`, `(A,)`, `(A, B)` or `(A, B, C)` of `Const`s with `A * B * C == N`
+///   (checked at compile time); with a leading batch dimension `(Batch, ..)`.
 /// - Output shape: `(N)`.
 ///
 /// ```
@@ -32,42 +32,26 @@ impl<In, const N: usize> LayerInfo for Flatten<In, N> {
     const ACTIVATIONS: usize = N;
 }
 
-impl<In, const N: usize> Flatten<In, N> {
-    const fn check(numel: usize) {
-        assert!(
-            numel == N,
-            "Flatten<N>: N must be the number of elements of one sample"
-        );
+impl<In, const N: usize, X, E, D, T> Module<Tensor<X, E, D, T>> for Flatten<In, N>
+where
+    In: SampleShape + ConstShape,
+    X: BatchOf<In>,
+    E: Dtype,
+    D: Device<E>,
+    T: Tape<E, D>,
+{
+    type Output = Tensor<X::Of<Rank1<N>>, E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, x: Tensor<X, E, D, T>) -> Result<Self::Output, D::Err> {
+        const {
+            assert!(
+                In::NUMEL == N,
+                "Flatten<In, N>: N must be the number of elements of one sample"
+            )
+        };
+        let batch = X::batch(x)?;
+        let (n, _) = In::split(batch.shape());
+        X::unbatch(batch.try_reshape_like(&(n, Const::<N>))?)
     }
 }
-
-macro_rules! flatten_impls {
-    ($(($($d:ident),+)),+) => {$(
-        impl<const N: usize, $(const $d: usize,)+ E: Dtype, D: Device<E>, T: Tape<E, D>>
-            Module<Tensor<($(Const<$d>,)+), E, D, T>> for Flatten<($(Const<$d>,)+), N>
-        {
-            type Output = Tensor<(Const<N>,), E, D, T>;
-            type Error = D::Err;
-
-            fn try_forward(&self, x: Tensor<($(Const<$d>,)+), E, D, T>) -> Result<Self::Output, D::Err> {
-                const { Self::check(1 $(* $d)+) };
-                x.try_reshape()
-            }
-        }
-
-        impl<const N: usize, Batch: Dim, $(const $d: usize,)+ E: Dtype, D: Device<E>, T: Tape<E, D>>
-            Module<Tensor<(Batch, $(Const<$d>,)+), E, D, T>> for Flatten<($(Const<$d>,)+), N>
-        {
-            type Output = Tensor<(Batch, Const<N>), E, D, T>;
-            type Error = D::Err;
-
-            fn try_forward(&self, x: Tensor<(Batch, $(Const<$d>,)+), E, D, T>) -> Result<Self::Output, D::Err> {
-                const { Self::check(1 $(* $d)+) };
-                let batch = x.shape().0;
-                x.try_reshape_like(&(batch, Const::<N>))
-            }
-        }
-    )+};
-}
-
-flatten_impls!((A, B), (A, B, C));

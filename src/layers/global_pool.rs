@@ -1,9 +1,9 @@
 //! `GlobalAvgPool` and `GlobalMaxPool`: one value per channel.
 
 use super::pool_mode::{Avg, Max, PoolMode};
-use super::LayerInfo;
+use super::{BatchOf, LayerInfo};
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
-use dfdx::prelude::{Axes2, Const, Device, Dim, Dtype, MaxTo, MeanTo, Tape, Tensor};
+use dfdx::prelude::{Axes2, Device, Dtype, MaxTo, MeanTo, Rank1, Rank3, Tape, Tensor};
 
 /// Averages or takes the maximum of each channel over its whole `H x W` plane.
 ///
@@ -44,46 +44,23 @@ impl<Mode: PoolMode, const C: usize, const H: usize, const W: usize> LayerInfo
     const ACTIVATIONS: usize = C;
 }
 
-impl<Mode: PoolMode, const C: usize, const H: usize, const W: usize, E, D, T>
-    Module<Tensor<(Const<C>, Const<H>, Const<W>), E, D, T>> for GlobalPool<Mode, C, H, W>
+impl<Mode: PoolMode, const C: usize, const H: usize, const W: usize, X, E, D, T>
+    Module<Tensor<X, E, D, T>> for GlobalPool<Mode, C, H, W>
 where
+    X: BatchOf<Rank3<C, H, W>>,
     E: Dtype,
     D: Device<E>,
     T: Tape<E, D>,
 {
-    type Output = Tensor<(Const<C>,), E, D, T>;
+    type Output = Tensor<X::Of<Rank1<C>>, E, D, T>;
     type Error = D::Err;
 
-    fn try_forward(
-        &self,
-        x: Tensor<(Const<C>, Const<H>, Const<W>), E, D, T>,
-    ) -> Result<Self::Output, D::Err> {
-        if Mode::IS_MAX {
-            x.try_max::<_, Axes2<1, 2>>()
+    fn try_forward(&self, x: Tensor<X, E, D, T>) -> Result<Self::Output, D::Err> {
+        let x = X::batch(x)?;
+        X::unbatch(if Mode::IS_MAX {
+            x.try_max::<_, Axes2<2, 3>>()?
         } else {
-            x.try_mean::<_, Axes2<1, 2>>()
-        }
-    }
-}
-
-impl<Mode: PoolMode, B: Dim, const C: usize, const H: usize, const W: usize, E, D, T>
-    Module<Tensor<(B, Const<C>, Const<H>, Const<W>), E, D, T>> for GlobalPool<Mode, C, H, W>
-where
-    E: Dtype,
-    D: Device<E>,
-    T: Tape<E, D>,
-{
-    type Output = Tensor<(B, Const<C>), E, D, T>;
-    type Error = D::Err;
-
-    fn try_forward(
-        &self,
-        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, D, T>,
-    ) -> Result<Self::Output, D::Err> {
-        if Mode::IS_MAX {
-            x.try_max::<_, Axes2<2, 3>>()
-        } else {
-            x.try_mean::<_, Axes2<2, 3>>()
-        }
+            x.try_mean::<_, Axes2<2, 3>>()?
+        })
     }
 }

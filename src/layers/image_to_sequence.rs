@@ -1,5 +1,6 @@
 //! `ImageToSequence`: feature maps `(C, H, W)` as a sequence for a recurrent layer.
 
+use super::BatchOf;
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
 use dfdx::prelude::*;
 
@@ -101,53 +102,27 @@ impl<
         const STEPS: usize,
         const FEATURES: usize,
         const HAT: bool,
-        B: Dim,
+        X: BatchOf<Rank3<C, H, W>>,
         E: Dtype,
         D: Device<E>,
         T: Tape<E, D>,
-    > Module<Tensor<(B, Const<C>, Const<H>, Const<W>), E, D, T>>
-    for ImageToSequence<C, H, W, STEPS, FEATURES, HAT>
+    > Module<Tensor<X, E, D, T>> for ImageToSequence<C, H, W, STEPS, FEATURES, HAT>
 {
-    type Output = Tensor<(B, Const<STEPS>, Const<FEATURES>), E, D, T>;
+    type Output = Tensor<X::Of<Rank2<STEPS, FEATURES>>, E, D, T>;
     type Error = D::Err;
 
-    fn try_forward(
-        &self,
-        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, D, T>,
-    ) -> Result<Self::Output, D::Err> {
+    fn try_forward(&self, x: Tensor<X, E, D, T>) -> Result<Self::Output, D::Err> {
         Self::check_shape();
+        let x = X::batch(x)?;
         let b = x.shape().0;
         let out_shape = (b, Const::<STEPS>, Const::<FEATURES>);
-        if HAT {
-            x.try_permute::<(B, Const<H>, Const<C>, Const<W>), Axes4<0, 2, 1, 3>>()?
-                .try_reshape_like(&out_shape)
+        X::unbatch(if HAT {
+            x.try_permute::<_, Axes4<0, 2, 1, 3>>()?
+                .try_reshape_like(&out_shape)?
         } else {
-            x.try_permute::<(B, Const<W>, Const<C>, Const<H>), Axes4<0, 3, 1, 2>>()?
-                .try_reshape_like(&out_shape)
-        }
-    }
-}
-
-impl<
-        const C: usize,
-        const H: usize,
-        const W: usize,
-        const STEPS: usize,
-        const FEATURES: usize,
-        const HAT: bool,
-        E: Dtype,
-        D: Device<E>,
-        T: Tape<E, D>,
-    > Module<Tensor<Rank3<C, H, W>, E, D, T>> for ImageToSequence<C, H, W, STEPS, FEATURES, HAT>
-{
-    type Output = Tensor<Rank2<STEPS, FEATURES>, E, D, T>;
-    type Error = D::Err;
-
-    fn try_forward(&self, x: Tensor<Rank3<C, H, W>, E, D, T>) -> Result<Self::Output, D::Err> {
-        Self::check_shape();
-        let batched = x.try_reshape_like(&(Const::<1>, Const::<C>, Const::<H>, Const::<W>))?;
-        self.try_forward(batched)?
-            .try_reshape_like(&Default::default())
+            x.try_permute::<_, Axes4<0, 3, 1, 2>>()?
+                .try_reshape_like(&out_shape)?
+        })
     }
 }
 

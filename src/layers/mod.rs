@@ -7,6 +7,7 @@
 //! sample, `N`, so that the summary can count their cost from the type alone.
 
 mod activation;
+mod batch;
 mod batchnorm;
 mod conv2d;
 mod dense;
@@ -22,9 +23,10 @@ pub mod recurrent;
 mod steps;
 
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
-pub use batchnorm::{BatchNorm1D, BatchNorm2D};
+pub use batch::{BatchOf, SampleShape};
+pub use batchnorm::{BatchNorm1D, BatchNorm2D, BatchNormModule};
 pub use conv2d::{Conv2D, Conv2DModule};
-pub use dense::Dense;
+pub use dense::{Dense, DenseModule, Features};
 /// dfdx's embedding table: `Embedding<V, D>` maps `(T)` token ids to `(T, D)`.
 pub use dfdx::nn::builders::Embedding;
 pub use dropout::Dropout;

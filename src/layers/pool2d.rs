@@ -1,12 +1,12 @@
 //! `MaxPool` and `AvgPool`: windowed pooling over images.
 
 use super::pool_mode::{Avg, Max, PoolMode};
-use super::LayerInfo;
+use super::{BatchOf, LayerInfo};
 use crate::ops::pool2d::{Pool2DKernel, PoolKind};
 use crate::ops::Window2D;
 use crate::shape::window_fits;
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
-use dfdx::prelude::{Const, Dim, Dtype, ReshapeTo, Tape, Tensor};
+use dfdx::prelude::{Dtype, Rank3, Tape, Tensor};
 
 /// Max or average pooling of `K x K` windows, `S` apart, over each of `C` channels.
 ///
@@ -174,49 +174,16 @@ impl<
         const W: usize,
         const OH: usize,
         const OW: usize,
-        B: Dim,
+        X: BatchOf<Rank3<C, H, W>>,
         E: Dtype,
         Dev: Pool2DKernel<E>,
         T: Tape<E, Dev>,
-    > Module<Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>>
-    for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
+    > Module<Tensor<X, E, Dev, T>> for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
 {
-    type Output = Tensor<(B, Const<C>, Const<OH>, Const<OW>), E, Dev, T>;
+    type Output = Tensor<X::Of<Rank3<C, OH, OW>>, E, Dev, T>;
     type Error = Dev::Err;
 
-    fn try_forward(
-        &self,
-        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Dev, T>,
-    ) -> Result<Self::Output, Dev::Err> {
-        Dev::try_pool2d(x, Self::KIND, Self::WINDOW)
-    }
-}
-
-impl<
-        Mode: PoolMode,
-        const C: usize,
-        const K: usize,
-        const S: usize,
-        const PH: usize,
-        const PW: usize,
-        const H: usize,
-        const W: usize,
-        const OH: usize,
-        const OW: usize,
-        E: Dtype,
-        Dev: Pool2DKernel<E>,
-        T: Tape<E, Dev>,
-    > Module<Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>>
-    for Pool2D<Mode, C, K, S, PH, PW, H, W, OH, OW>
-{
-    type Output = Tensor<(Const<C>, Const<OH>, Const<OW>), E, Dev, T>;
-    type Error = Dev::Err;
-
-    fn try_forward(
-        &self,
-        x: Tensor<(Const<C>, Const<H>, Const<W>), E, Dev, T>,
-    ) -> Result<Self::Output, Dev::Err> {
-        let batch_of_one = x.try_reshape::<(Const<1>, Const<C>, Const<H>, Const<W>)>()?;
-        self.try_forward(batch_of_one)?.try_reshape()
+    fn try_forward(&self, x: Tensor<X, E, Dev, T>) -> Result<Self::Output, Dev::Err> {
+        X::unbatch(Dev::try_pool2d(X::batch(x)?, Self::KIND, Self::WINDOW)?)
     }
 }
