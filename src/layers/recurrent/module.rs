@@ -123,6 +123,19 @@ impl<S: Shape, E: Dtype, D: Storage<E>> MaybeTensor<S, E, D> for Tensor<S, E, D>
 ///   (Keras's `reset_after=True`), else 1.
 /// - Initialisation, as Keras's: the input kernel glorot-uniform, the recurrent kernel
 ///   orthogonal, biases zero except the LSTM's forget gate, 1.
+///
+/// ```rust
+/// # use typenet::prelude::*;
+/// use typenet::layers::{GruCell, GruModule, Recurrent, GRU};
+/// let dev: Cpu = Default::default();
+/// // GRU<8, 16, false> is this layer with the GRU's cell and its 3 gates.
+/// let gru: GruModule<8, 16, false, f32, Cpu> =
+///     dev.build_module::<Recurrent<GruCell, 3, 8, 16, false>, f32>();
+/// assert_eq!(gru.num_trainable_params(), 3 * (8 * 16 + 16 * 16 + 2 * 16));
+/// let same: GruModule<8, 16, false, f32, Cpu> = dev.build_module::<GRU<8, 16, false>, f32>();
+/// let x: Tensor<Rank3<2, 5, 8>, f32, _> = dev.sample_normal(); // (batch, steps, features)
+/// let h: Tensor<Rank2<2, 16>, f32, _> = gru.forward(x);         // the last step
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Recurrent<
     C,
