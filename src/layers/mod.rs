@@ -38,7 +38,8 @@ pub use masked::{lengths_mask, Masked, SequencePadding};
 pub use pool2d::{AvgPool2D, MaxPool2D, Pool2D};
 pub use pool_mode::{Avg, Max, PoolMode};
 pub use recurrent::{
-    Bidirectional, BidirectionalModule, GruModule, LstmModule, ShapeError, SimpleRNN,
-    SimpleRnnModule, GRU, LSTM,
+    Bidirectional, BidirectionalModule, GruCell, GruModule, LstmCell, LstmModule, Recurrent,
+    RecurrentCell, RecurrentModule, ShapeError, SimpleRNN, SimpleRnnCell, SimpleRnnModule, GRU,
+    LSTM,
 };
 pub use steps::{RecurrentInfo, Steps};

@@ -1,7 +1,7 @@
 //! `Steps<L, T>`: a sequence layer together with the length of the sequences it reads, so
 //! that the summary can count its output shape and cost from the type alone.
 
-use super::recurrent::{Bidirectional, SimpleRNN, GRU, LSTM};
+use super::recurrent::{Bidirectional, Recurrent, RecurrentCell};
 use super::LayerInfo;
 use dfdx::nn::{builders, BuildOnDevice};
 use dfdx::prelude::{Device, Dtype};
@@ -31,32 +31,18 @@ pub trait RecurrentInfo {
     const STEP_MACS: usize;
 }
 
-impl<const F: usize, const U: usize, const SEQ: bool> RecurrentInfo for LSTM<F, U, SEQ> {
-    const NAME: &'static str = "LSTM";
+impl<C, const G: usize, const F: usize, const U: usize, const SEQ: bool> RecurrentInfo
+    for Recurrent<C, G, F, U, SEQ>
+where
+    C: RecurrentCell<G>,
+{
+    const NAME: &'static str = C::NAME;
     const FEATURES: usize = F;
     const UNITS: usize = U;
     const RETURN_SEQUENCES: bool = SEQ;
-    const PARAMS: usize = 4 * (F * U + U * U + U);
-    const STEP_MACS: usize = 4 * U * (F + U);
-}
-
-impl<const F: usize, const U: usize, const SEQ: bool> RecurrentInfo for GRU<F, U, SEQ> {
-    const NAME: &'static str = "GRU";
-    const FEATURES: usize = F;
-    const UNITS: usize = U;
-    const RETURN_SEQUENCES: bool = SEQ;
-    // two biases, as Keras's GRU with reset_after
-    const PARAMS: usize = 3 * (F * U + U * U + 2 * U);
-    const STEP_MACS: usize = 3 * U * (F + U);
-}
-
-impl<const F: usize, const U: usize, const SEQ: bool> RecurrentInfo for SimpleRNN<F, U, SEQ> {
-    const NAME: &'static str = "SimpleRNN";
-    const FEATURES: usize = F;
-    const UNITS: usize = U;
-    const RETURN_SEQUENCES: bool = SEQ;
-    const PARAMS: usize = F * U + U * U + U;
-    const STEP_MACS: usize = U * (F + U);
+    // The GRU keeps two biases, as Keras's with reset_after.
+    const PARAMS: usize = G * (F * U + U * U + C::BIASES * U);
+    const STEP_MACS: usize = G * U * (F + U);
 }
 
 impl<L: RecurrentInfo, const OUT: usize> RecurrentInfo for Bidirectional<L, OUT> {

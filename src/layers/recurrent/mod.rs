@@ -1,7 +1,9 @@
 //! Recurrent layers: [`LSTM`], [`GRU`], [`SimpleRNN`] and the [`Bidirectional`] wrapper.
 //!
-//! Each is a builder (a zero-sized type carrying its dimensions: features `F`, units `U`,
-//! `RETURN_SEQUENCES`) that `dev.build_module` turns into a module of tensors. Every module
+//! All three are one layer, [`Recurrent`], generic over its cell ([`LstmCell`], [`GruCell`],
+//! [`SimpleRnnCell`], each with its gate count `G`): a builder (a zero-sized type carrying its
+//! dimensions: features `F`, units `U`, `RETURN_SEQUENCES`) that `dev.build_module` turns into
+//! a [`RecurrentModule`] of tensors. Every module
 //! takes an unbatched sequence `(S, F)`, a batch `(B, S, F)` or a [`Masked`] batch, and outputs
 //! every step `(.., S, U)` with `RETURN_SEQUENCES`, else the last step `(.., U)`. The math is in
 //! [`crate::ops::recurrent`]; parameters are laid out as PyTorch's (`weight_ih` `(G*U, F)` as
@@ -20,15 +22,17 @@ mod gru;
 mod init;
 mod load;
 mod lstm;
+mod module;
 mod simple_rnn;
 #[cfg(test)]
 mod tests;
 
 pub use bidirectional::{Bidirectional, BidirectionalModule};
-pub use gru::{GruModule, GRU};
+pub use gru::{GruCell, GruModule, GRU};
 pub use load::ShapeError;
-pub use lstm::{LstmModule, LSTM};
-pub use simple_rnn::{SimpleRNN, SimpleRnnModule};
+pub use lstm::{LstmCell, LstmModule, LSTM};
+pub use module::{ArrayNames, MaybeTensor, Recurrent, RecurrentCell, RecurrentModule};
+pub use simple_rnn::{SimpleRNN, SimpleRnnCell, SimpleRnnModule};
 
 use dfdx::prelude::*;
 
@@ -202,91 +206,3 @@ fn as_batch_of_one<S: Dim, const F: usize, E: Dtype, D: Device<E>, T: Tape<E, D>
     let (s, f) = *x.shape();
     x.try_reshape_like(&(Const::<1>, s, f))
 }
-
-/// Stamps out the `Module` impls every single-direction recurrent module has, from its
-/// [`RecurrentLayer`] impl: a batch `(B, S, F)`, one sequence `(S, F)`, and a [`Masked`] batch.
-macro_rules! recurrent_module_impls {
-    ($Module:ident) => {
-        impl<const F: usize, const U: usize, const SEQ: bool, E: Dtype, D: Storage<E>>
-            $crate::layers::recurrent::RecurrentUnits for $Module<F, U, SEQ, E, D>
-        {
-            const UNITS: usize = U;
-        }
-
-        impl<const F: usize, const U: usize, const SEQ: bool, E: Dtype, D: Storage<E>>
-            dfdx::nn::NonMutableModule for $Module<F, U, SEQ, E, D>
-        {
-        }
-
-        impl<const F: usize, const U: usize, const SEQ: bool, E, D, B, S, T>
-            dfdx::nn::Module<Tensor<(B, S, Const<F>), E, D, T>> for $Module<F, U, SEQ, E, D>
-        where
-            E: Dtype,
-            D: $crate::ops::recurrent::RecurrentKernel<E>,
-            B: Dim,
-            S: Dim,
-            T: Tape<E, D>,
-            $crate::layers::recurrent::Sequences<SEQ>: $crate::layers::recurrent::ReturnSequences,
-        {
-            type Output = $crate::layers::recurrent::BatchedOutput<
-                $crate::layers::recurrent::Sequences<SEQ>,
-                B,
-                S,
-                Const<U>,
-                E,
-                D,
-                T,
-            >;
-            type Error = D::Err;
-
-            fn try_forward(&self, x: Tensor<(B, S, Const<F>), E, D, T>) -> Result<Self::Output, D::Err> {
-                use $crate::layers::recurrent::{RecurrentLayer, ReturnSequences, Sequences};
-                Sequences::<SEQ>::try_take(self.try_sequence(x, None, false)?, false)
-            }
-        }
-
-        impl<const F: usize, const U: usize, const SEQ: bool, E, D, S, T>
-            dfdx::nn::Module<Tensor<(S, Const<F>), E, D, T>> for $Module<F, U, SEQ, E, D>
-        where
-            E: Dtype,
-            D: $crate::ops::recurrent::RecurrentKernel<E>,
-            S: Dim,
-            T: Tape<E, D>,
-            $crate::layers::recurrent::Sequences<SEQ>: $crate::layers::recurrent::ReturnSequences,
-        {
-            type Output = <$crate::layers::recurrent::Sequences<SEQ> as $crate::layers::recurrent::ReturnSequences>::Unbatched<S, Const<U>, E, D, T>;
-            type Error = D::Err;
-
-            fn try_forward(&self, x: Tensor<(S, Const<F>), E, D, T>) -> Result<Self::Output, D::Err> {
-                use $crate::layers::recurrent::{RecurrentLayer, ReturnSequences, Sequences};
-                let y = self.try_sequence($crate::layers::recurrent::as_batch_of_one(x)?, None, false)?;
-                Sequences::<SEQ>::try_unbatch(Sequences::<SEQ>::try_take(y, false)?)
-            }
-        }
-
-        impl<const F: usize, const U: usize, const SEQ: bool, E, D, B, S, T>
-            dfdx::nn::Module<$crate::layers::masked::Masked<Tensor<(B, S, Const<F>), E, D, T>, Tensor<(B, S), E, D>>>
-            for $Module<F, U, SEQ, E, D>
-        where
-            E: Dtype,
-            D: $crate::ops::recurrent::RecurrentKernel<E>,
-            B: Dim,
-            S: Dim,
-            T: Tape<E, D>,
-            $crate::layers::recurrent::Sequences<SEQ>: $crate::layers::recurrent::ReturnSequences,
-        {
-            type Output = <$crate::layers::recurrent::Sequences<SEQ> as $crate::layers::recurrent::ReturnSequences>::Masked<B, S, Const<U>, E, D, T>;
-            type Error = D::Err;
-
-            fn try_forward(
-                &self,
-                input: $crate::layers::masked::Masked<Tensor<(B, S, Const<F>), E, D, T>, Tensor<(B, S), E, D>>,
-            ) -> Result<Self::Output, D::Err> {
-                use $crate::layers::recurrent::{RecurrentLayer, ReturnSequences, Sequences};
-                let y = self.try_sequence(input.x, Some(&input.mask), false)?;
-                Ok(Sequences::<SEQ>::with_mask(Sequences::<SEQ>::try_take(y, false)?, input.mask))
-            }
-        }
-    };
-}
-use recurrent_module_impls;

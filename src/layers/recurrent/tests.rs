@@ -280,11 +280,13 @@ fn bidirectional_concatenates_forward_and_backward() {
             w_ih: bi.forward.w_ih.clone(),
             w_hh: bi.forward.w_hh.clone(),
             bias: bi.forward.bias.clone(),
+            recurrent_bias: (),
         },
         backward: LstmModule {
             w_ih: bi.backward.w_ih.clone(),
             w_hh: bi.backward.w_hh.clone(),
             bias: bi.backward.bias.clone(),
+            recurrent_bias: (),
         },
     };
     let y_last = last.forward(x.clone()).array();

@@ -16,128 +16,129 @@
 use dfdx::prelude::*;
 
 use super::activation::RecurrentFloat;
-use super::{check_call, step_time, Cell, RecurrentWeights};
+use super::{check_call, step_time, Cell, RecurrentKernel, RecurrentWeights};
 use crate::ops::cpu::{keep_freed_buffers, matmul, num_threads, read, with_grads, with_simd, Mat};
 
 /// The smallest batch that is split across threads, and the fewest rows per part.
 const MIN_SPLIT_BATCH: usize = 8;
 const MIN_ROWS_PER_PART: usize = 4;
 
-pub(super) fn try_recurrent_cpu<
-    E: RecurrentFloat,
-    B: Dim,
-    S: Dim,
-    T: Tape<E, Cpu>,
-    const F: usize,
-    const G: usize,
-    const U: usize,
->(
-    cell: Cell,
-    x: Tensor<(B, S, Const<F>), E, Cpu, T>,
-    weights: RecurrentWeights<F, G, U, E, Cpu>,
-    reverse: bool,
-    mask: Option<&Tensor<(B, S), E, Cpu>>,
-) -> Result<Tensor<(B, S, Const<U>), E, Cpu, T>, CpuError>
+impl<E: RecurrentFloat> RecurrentKernel<E> for Cpu
 where
     Cpu: Device<E>,
 {
-    let (b, s, _) = *x.shape();
-    check_call(cell, G, &(b, s), mask.map(|m| m.shape()));
-    // The kernel reads storage in row-major order: make a permuted or broadcast input
-    // contiguous (free when it already is; differentiable when it is not).
-    let x = x.try_contiguous()?;
-    keep_freed_buffers();
-    let (x, mut tape) = x.split_tape();
-    let dev = x.device().clone();
-    let dims = Dims {
-        batch: b.size(),
-        steps: s.size(),
-        features: F,
-        gates: G,
-        units: U,
-        cell,
-        reverse,
-    };
-    let train = T::OWNS_TAPE;
+    fn try_recurrent<
+        B: Dim,
+        S: Dim,
+        T: Tape<E, Self>,
+        const F: usize,
+        const G: usize,
+        const U: usize,
+    >(
+        cell: Cell,
+        x: Tensor<(B, S, Const<F>), E, Self, T>,
+        weights: RecurrentWeights<F, G, U, E, Self>,
+        reverse: bool,
+        mask: Option<&Tensor<(B, S), E, Self>>,
+    ) -> Result<Tensor<(B, S, Const<U>), E, Self, T>, CpuError> {
+        let (b, s, _) = *x.shape();
+        check_call(cell, G, &(b, s), mask.map(|m| m.shape()));
+        // The kernel reads storage in row-major order: make a permuted or broadcast input
+        // contiguous (free when it already is; differentiable when it is not).
+        let x = x.try_contiguous()?;
+        keep_freed_buffers();
+        let (x, mut tape) = x.split_tape();
+        let dev = x.device().clone();
+        let dims = Dims {
+            batch: b.size(),
+            steps: s.size(),
+            features: F,
+            gates: G,
+            units: U,
+            cell,
+            reverse,
+        };
+        let train = T::OWNS_TAPE;
 
-    // `read` copies storage as it lies, so the weights must be contiguous: parameters built
-    // by `build_module` or loaded always are, and dfdx 0.13 does not expose strides to check.
-    let xv = read(&x);
-    let w_ih = read(weights.w_ih);
-    let w_hh = read(weights.w_hh);
-    let bias = read(weights.bias);
-    let rbias = weights.recurrent_bias.map(read);
-    // (`as_vec` reads in logical order, whatever the mask's strides; it cannot read an empty one.)
-    let maskv = mask.map(|m| {
-        if dims.batch * dims.steps == 0 {
-            Vec::new()
-        } else {
-            m.as_vec()
-        }
-    });
+        // `read` copies storage as it lies, so the weights must be contiguous: parameters built
+        // by `build_module` or loaded always are, and dfdx 0.13 does not expose strides to check.
+        let xv = read(&x);
+        let w_ih = read(weights.w_ih);
+        let w_hh = read(weights.w_hh);
+        let bias = read(weights.bias);
+        let rbias = weights.recurrent_bias.map(read);
+        // (`as_vec` reads in logical order, whatever the mask's strides; it cannot read an empty one.)
+        let maskv = mask.map(|m| {
+            if dims.batch * dims.steps == 0 {
+                Vec::new()
+            } else {
+                m.as_vec()
+            }
+        });
 
-    let (y, saved) = forward(
-        &dims,
-        &xv,
-        &w_ih,
-        &w_hh,
-        &bias,
-        rbias.as_deref(),
-        maskv.as_deref(),
-        train,
-    );
-    let out = dev.try_tensor_from_vec(y, (b, s, Const::<U>))?;
+        let (y, saved) = forward(
+            &dims,
+            &xv,
+            &w_ih,
+            &w_hh,
+            &bias,
+            rbias.as_deref(),
+            maskv.as_deref(),
+            train,
+        );
+        let out = dev.try_tensor_from_vec(y, (b, s, Const::<U>))?;
 
-    if train {
-        let out_key = out.clone();
-        let x_key = x.clone();
-        let w_ih_key = weights.w_ih.clone();
-        let w_hh_key = weights.w_hh.clone();
-        let bias_key = weights.bias.clone();
-        let rbias_key = weights.recurrent_bias.cloned();
-        tape.add_backward_op(move |grads| {
-            let threads = num_threads();
-            let rows = dims.batch * dims.steps;
-            let gu = dims.gates * dims.units;
-            // BPTT, then dX += dP W, with dY and dX borrowed together.
-            let (dp, dq) = with_grads(grads, &out_key, &x_key, |g_out, g_x| {
-                let (dp, dq) = backward(&dims, g_out, &w_hh, maskv.as_deref(), &saved);
+        if train {
+            let out_key = out.clone();
+            let x_key = x.clone();
+            let w_ih_key = weights.w_ih.clone();
+            let w_hh_key = weights.w_hh.clone();
+            let bias_key = weights.bias.clone();
+            let rbias_key = weights.recurrent_bias.cloned();
+            tape.add_backward_op(move |grads| {
+                let threads = num_threads();
+                let rows = dims.batch * dims.steps;
+                let gu = dims.gates * dims.units;
+                // BPTT, then dX += dP W, with dY and dX borrowed together.
+                let (dp, dq) = with_grads(grads, &out_key, &x_key, |g_out, g_x| {
+                    let (dp, dq) = backward(&dims, g_out, &w_hh, maskv.as_deref(), &saved);
+                    matmul(
+                        g_x,
+                        Mat::new(&dp, rows, gu),
+                        Mat::new(&w_ih, gu, dims.features),
+                        true,
+                        threads,
+                    );
+                    (dp, dq)
+                })?;
+                let dq = dq.as_deref().unwrap_or(&dp);
+                let g = grad_mut(grads, &w_ih_key)?;
                 matmul(
-                    g_x,
-                    Mat::new(&dp, rows, gu),
-                    Mat::new(&w_ih, gu, dims.features),
+                    g,
+                    Mat::new(&dp, rows, gu).t(),
+                    Mat::new(&xv, rows, dims.features),
                     true,
                     threads,
                 );
-                (dp, dq)
-            })?;
-            let dq = dq.as_deref().unwrap_or(&dp);
-            let g = grad_mut(grads, &w_ih_key)?;
-            matmul(
-                g,
-                Mat::new(&dp, rows, gu).t(),
-                Mat::new(&xv, rows, dims.features),
-                true,
-                threads,
-            );
-            let g = grad_mut(grads, &bias_key)?;
-            add_column_sums(g, &dp, gu);
-            let g = grad_mut(grads, &w_hh_key)?;
-            matmul(
-                g,
-                Mat::new(dq, rows, gu).t(),
-                Mat::new(&saved.h_prev, rows, dims.units),
-                true,
-                threads,
-            );
-            if let Some(key) = &rbias_key {
-                let g = grad_mut(grads, key)?;
-                add_column_sums(g, dq, gu);
-            }
-            Ok(())
-        });
+                let g = grad_mut(grads, &bias_key)?;
+                add_column_sums(g, &dp, gu);
+                let g = grad_mut(grads, &w_hh_key)?;
+                matmul(
+                    g,
+                    Mat::new(dq, rows, gu).t(),
+                    Mat::new(&saved.h_prev, rows, dims.units),
+                    true,
+                    threads,
+                );
+                if let Some(key) = &rbias_key {
+                    let g = grad_mut(grads, key)?;
+                    add_column_sums(g, dq, gu);
+                }
+                Ok(())
+            });
+        }
+        Ok(out.put_tape(tape))
     }
-    Ok(out.put_tape(tape))
 }
 
 /// The sizes and options of one call.

@@ -91,6 +91,10 @@ impl<const F: usize, const G: usize, const U: usize, E, D: Storage<E>> Copy
 }
 
 /// A device that can run the recurrent sequence op.
+///
+/// The method's default body is the device-generic [`try_recurrent_generic`], so a device
+/// without a kernel of its own implements the trait with an empty block (`Cuda` does); the
+/// `Cpu` impl, in `cpu.rs`, is the fast kernel itself.
 pub trait RecurrentKernel<E: Dtype>: Device<E> {
     /// Runs `cell` over `x` `(B, S, F)` and returns every hidden state `(B, S, U)`.
     ///
@@ -112,53 +116,13 @@ pub trait RecurrentKernel<E: Dtype>: Device<E> {
         weights: RecurrentWeights<F, G, U, E, Self>,
         reverse: bool,
         mask: Option<&Tensor<(B, S), E, Self>>,
-    ) -> Result<Tensor<(B, S, Const<U>), E, Self, T>, Self::Err>;
-}
-
-impl<E: RecurrentFloat> RecurrentKernel<E> for dfdx::prelude::Cpu
-where
-    dfdx::prelude::Cpu: Device<E>,
-{
-    fn try_recurrent<
-        B: Dim,
-        S: Dim,
-        T: Tape<E, Self>,
-        const F: usize,
-        const G: usize,
-        const U: usize,
-    >(
-        cell: Cell,
-        x: Tensor<(B, S, Const<F>), E, Self, T>,
-        weights: RecurrentWeights<F, G, U, E, Self>,
-        reverse: bool,
-        mask: Option<&Tensor<(B, S), E, Self>>,
-    ) -> Result<Tensor<(B, S, Const<U>), E, Self, T>, Self::Err> {
-        cpu::try_recurrent_cpu(cell, x, weights, reverse, mask)
-    }
-}
-
-#[cfg(feature = "cuda")]
-impl<E: Dtype> RecurrentKernel<E> for dfdx::prelude::Cuda
-where
-    dfdx::prelude::Cuda: Device<E>,
-{
-    fn try_recurrent<
-        B: Dim,
-        S: Dim,
-        T: Tape<E, Self>,
-        const F: usize,
-        const G: usize,
-        const U: usize,
-    >(
-        cell: Cell,
-        x: Tensor<(B, S, Const<F>), E, Self, T>,
-        weights: RecurrentWeights<F, G, U, E, Self>,
-        reverse: bool,
-        mask: Option<&Tensor<(B, S), E, Self>>,
     ) -> Result<Tensor<(B, S, Const<U>), E, Self, T>, Self::Err> {
         try_recurrent_generic(cell, x, weights, reverse, mask)
     }
 }
+
+#[cfg(feature = "cuda")]
+impl<E: Dtype> RecurrentKernel<E> for dfdx::prelude::Cuda where dfdx::prelude::Cuda: Device<E> {}
 
 /// The checks both implementations make before running.
 fn check_call<B: Dim, S: Dim>(cell: Cell, gates: usize, x: &(B, S), mask: Option<&(B, S)>) {
