@@ -56,7 +56,7 @@ fn another_network_fails_naming_the_tensor_and_both_shapes() {
     );
     let msg = err.to_string();
     assert!(
-        msg.contains("0.weight") && msg.contains("[8, 4]") && msg.contains("[16, 4]"),
+        msg.ends_with("layer 0's weight is (16, 4) in the model but (8, 4) in the checkpoint"),
         "{msg}"
     );
     // Checked before loading anything: no tensor was touched, not even matching ones.
@@ -74,6 +74,68 @@ fn another_network_fails_naming_the_tensor_and_both_shapes() {
     let err = load_checkpoint(&mut shallower, &path).unwrap_err();
     assert!(
         matches!(&err, TrainError::UnexpectedTensor { tensor, .. } if tensor == "2.bias"),
+        "{err}"
+    );
+}
+
+/// A network names its tensors by layer number, so its checkpoint survives any change in how
+/// the macro arranges the layers, and errors name the layer.
+#[test]
+fn network_checkpoints_name_tensors_by_layer_number() {
+    use typenet::network;
+    type Mlp = network![Input<4>, Dense<8, activation = relu>, Dropout<0.1>, Dense<3>];
+    type Wider = network![Input<4>, Dense<8, activation = relu>, Dropout<0.1>, Dense<5>];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mlp.safetensors");
+    let dev = Cpu::seed_from_u64(0);
+    let model = dev.build_module::<Mlp, f32>();
+    save_checkpoint(&model, &path).unwrap();
+    let names: Vec<String> = typenet::train::tensor_specs(&model)
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["1.weight", "1.bias", "3.weight", "3.bias"]);
+
+    let err = load_checkpoint(&mut dev.build_module::<Wider, f32>(), &path).unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("layer 3's weight is (5, 8) in the model but (3, 8) in the checkpoint"),
+        "{err}"
+    );
+}
+
+/// Files of typenet 0.1 named tensors by the nested chain (`tail.tail.head.weight`).
+#[test]
+fn an_old_nested_checkpoint_is_refused_with_the_reason() {
+    use typenet::network;
+    type Mlp = network![Input<4>, Dense<8>, ReLU, Dense<3>];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.safetensors");
+    let dev = Cpu::seed_from_u64(0);
+    // The same tensors under the old names, written with dfdx's own tuple naming.
+    let old = dev.build_module::<(Linear<4, 8>, ReLU, Linear<8, 3>), f32>();
+    let bytes = {
+        let tmp = dir.path().join("tuple.safetensors");
+        save_checkpoint(&old, &tmp).unwrap();
+        std::fs::read(&tmp).unwrap()
+    };
+    let file = ::safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut views: Vec<(String, ::safetensors::tensor::TensorView)> = file.tensors();
+    for (name, _) in &mut views {
+        *name = match name.as_str() {
+            "0.weight" => "head.weight".into(),
+            "0.bias" => "head.bias".into(),
+            "2.weight" => "tail.tail.head.weight".into(),
+            _ => "tail.tail.head.bias".into(),
+        };
+    }
+    ::safetensors::serialize_to_file(views, &None, &path).unwrap();
+
+    let mut model = dev.build_module::<Mlp, f32>();
+    let err = load_checkpoint(&mut model, &path).unwrap_err();
+    assert!(matches!(&err, TrainError::LegacyCheckpoint { .. }), "{err}");
+    assert!(
+        err.to_string().contains("nested `head`/`tail` layout"),
         "{err}"
     );
 }

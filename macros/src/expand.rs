@@ -162,9 +162,10 @@ mod tests {
 
     #[test]
     fn the_design_example_expands_to_a_tree_of_numbered_layers() {
-        let spec =
-            syn::parse_str("Input<1, 28, 28>, Conv2D<32, 3, activation = relu>, MaxPool<2>, Flatten, Dense<10>")
-                .unwrap();
+        let spec = syn::parse_str(
+            "Input<1, 28, 28>, Conv2D<32, 3, activation = relu>, MaxPool<2>, Flatten, Dense<10>",
+        )
+        .unwrap();
         let tokens = expand(&crate::infer::infer(&spec).unwrap())
             .to_string()
             .replace(' ', "");

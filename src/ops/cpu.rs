@@ -8,19 +8,31 @@ pub trait CpuFloat: Dtype + num_traits::Float + Send + Sync + 'static {}
 impl CpuFloat for f32 {}
 impl CpuFloat for f64 {}
 
-/// A row-major matrix view: `rows x cols` at `ptr`, `row_stride` apart; `transposed`
-/// reads it as its transpose (`cols x rows`) without copying.
+/// A row-major `rows x cols` matrix at the start of `data`; `transposed` reads it as its
+/// transpose (`cols x rows`) without copying.
+///
+/// The fields are private and [`Mat::new`] checks that `data` holds the matrix, always (not
+/// only in debug builds): [`matmul`] hands these views to gemm's raw-pointer API.
 #[derive(Clone, Copy)]
 pub struct Mat<'a, E> {
-    pub data: &'a [E],
-    pub rows: usize,
-    pub cols: usize,
-    pub transposed: bool,
+    data: &'a [E],
+    rows: usize,
+    cols: usize,
+    transposed: bool,
 }
 
 impl<'a, E> Mat<'a, E> {
+    /// # Panics
+    /// If `data` is shorter than `rows * cols` (or that product overflows).
     pub fn new(data: &'a [E], rows: usize, cols: usize) -> Self {
-        debug_assert!(data.len() >= rows * cols);
+        let len = rows
+            .checked_mul(cols)
+            .expect("Mat::new: rows * cols overflows");
+        assert!(
+            data.len() >= len,
+            "Mat::new: {rows} x {cols} does not fit {} elements",
+            data.len()
+        );
         Self {
             data,
             rows,
@@ -46,7 +58,8 @@ impl<'a, E> Mat<'a, E> {
 
 /// `dst (m x n, row-major) = lhs x rhs`, or `dst += lhs x rhs` with `accumulate`.
 /// `threads` > 1 lets gemm split the product; 1 keeps it on the calling thread, which is
-/// faster for small products (see DESIGN.md: split the batch instead).
+/// faster for small products (an LSTM step's 64 x 64 by 64 x 256 runs at half the speed on
+/// two threads as on one here): callers split the batch across cores instead.
 pub fn matmul<E: CpuFloat>(
     dst: &mut [E],
     lhs: Mat<E>,
@@ -72,8 +85,9 @@ pub fn matmul<E: CpuFloat>(
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: the views were checked to hold their matrices, dst holds m x n, and the
-    // strides describe row-major storage within those bounds.
+    // SAFETY: `Mat::new` checked that each view holds its matrix (its fields cannot be set
+    // otherwise), dst holds m x n (asserted above), and the strides describe row-major
+    // storage within those bounds.
     unsafe {
         gemm::gemm(
             m,

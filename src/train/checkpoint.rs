@@ -134,10 +134,7 @@ fn decode<E: Dtype + SafeDtype>(
         expected_names.insert(t.name.as_str());
         let view = file
             .tensor(&t.name)
-            .map_err(|_| TrainError::MissingTensor {
-                path: owned(),
-                tensor: t.name.clone(),
-            })?;
+            .map_err(|_| missing(file, &t.name, path))?;
         check_view(&view, &t.name, E::safe_dtype(), &t.shape, path)?;
         let size = std::mem::size_of::<E>();
         let values = (0..view.data().len() / size)
@@ -171,6 +168,25 @@ fn decode<E: Dtype + SafeDtype>(
         });
     }
     Ok(Snapshot { tensors, scalars })
+}
+
+/// The model's tensor `name` is not in the file: say so, or say that the file is of the old
+/// naming scheme, where a missing name is expected.
+fn missing(file: &SafeTensors, name: &str, path: &Path) -> TrainError {
+    let legacy = file
+        .names()
+        .into_iter()
+        .find(|n| n.split('.').any(|part| part == "head" || part == "tail"));
+    match legacy {
+        Some(old) => TrainError::LegacyCheckpoint {
+            path: path.into(),
+            tensor: old.clone(),
+        },
+        None => TrainError::MissingTensor {
+            path: path.into(),
+            tensor: name.into(),
+        },
+    }
 }
 
 fn check_view(

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 /// What can go wrong training a model, saving or loading it, or writing its history.
 ///
 /// Training never panics on bad data or a diverging loss; it returns one of these.
-/// Tensors are named as dfdx names them (`0.weight`, `tail.head.bias`).
+/// Tensors are named by their path in the model: `5.weight` is the weight of a network's
+/// layer 5 (the number compile errors and the summary give), `0.bias` the bias of the first
+/// module of a dfdx tuple. Messages say "layer 5's weight".
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// The data could not be read or does not fit the model (see [`DataError`]).
@@ -77,7 +79,7 @@ pub enum TrainError {
     },
 
     /// A checkpoint lacks a tensor the model has.
-    #[error("{}: the checkpoint has no tensor {tensor}, which the model has", path.display())]
+    #[error("{}: the checkpoint has no {}, which the model has", path.display(), place(tensor))]
     MissingTensor {
         /// The checkpoint file.
         path: PathBuf,
@@ -86,7 +88,7 @@ pub enum TrainError {
     },
 
     /// A checkpoint holds a tensor the model does not have.
-    #[error("{}: the checkpoint has a tensor {tensor}, which the model lacks", path.display())]
+    #[error("{}: the checkpoint has {}, which the model lacks", path.display(), place(tensor))]
     UnexpectedTensor {
         /// The checkpoint file.
         path: PathBuf,
@@ -95,7 +97,7 @@ pub enum TrainError {
     },
 
     /// A checkpoint's tensor has another shape than the model's tensor of that name.
-    #[error("{}: tensor {tensor} has shape {found:?} in the checkpoint but {expected:?} in the model", path.display())]
+    #[error("{}: {} is {} in the model but {} in the checkpoint", path.display(), place(tensor), dims(expected), dims(found))]
     ShapeMismatch {
         /// The checkpoint file.
         path: PathBuf,
@@ -108,7 +110,7 @@ pub enum TrainError {
     },
 
     /// A checkpoint's tensor has another element type than the model's.
-    #[error("{}: tensor {tensor} is {found} in the checkpoint but {expected} in the model", path.display())]
+    #[error("{}: {} is {expected} in the model but {found} in the checkpoint", path.display(), place(tensor))]
     DtypeMismatch {
         /// The checkpoint file.
         path: PathBuf,
@@ -118,6 +120,17 @@ pub enum TrainError {
         expected: String,
         /// Its element type in the file.
         found: String,
+    },
+
+    /// A checkpoint written before networks named their tensors by layer number: its names
+    /// follow the nested `Chain` of that time (`tail.tail.head.weight`), which says nothing
+    /// about which layer a tensor belongs to, so it cannot be matched to the model.
+    #[error("{}: {tensor} is named by the nested `head`/`tail` layout of typenet 0.1; networks now name tensors by layer number (`3.weight`), so this checkpoint cannot be matched to the model's layers: train the model again (or rename the file's tensors to their layer numbers)", path.display())]
+    LegacyCheckpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// One of its tensors with an old name.
+        tensor: String,
     },
 
     /// A setting is invalid or contradicts another (e.g. early stopping on `val_loss`
@@ -145,6 +158,23 @@ pub enum TrainError {
         /// What plotters or the PNG encoder said.
         message: String,
     },
+}
+
+/// "layer 5's weight" for `5.weight` (a network's layer, or a place in a dfdx tuple), else
+/// "tensor `name`".
+fn place(tensor: &str) -> String {
+    match tensor.rsplit_once('.') {
+        Some((layer, field)) if layer.split('.').all(|n| n.parse::<usize>().is_ok()) => {
+            format!("layer {layer}'s {field}")
+        }
+        _ => format!("tensor `{tensor}`"),
+    }
+}
+
+/// `(64, 576)`.
+fn dims(shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    format!("({})", dims.join(", "))
 }
 
 impl TrainError {

@@ -24,7 +24,7 @@
 //!   is one GEMM, each step one small GEMM `(B, U) x (U, G*U)` with the gate arithmetic fused
 //!   after it, and backpropagation through time runs inside the op's backward closure from the
 //!   gate activations kept by the forward. Large batches are split across the cores, each part
-//!   running its own single-threaded GEMMs (DESIGN.md: small GEMMs do not thread well). For
+//!   running its own single-threaded GEMMs (small GEMMs lose speed when threaded). For
 //!   `f32` the gate activations are vectorisable polynomials ([`RecurrentFloat`]).
 //! - [`try_recurrent_generic`]: composed of dfdx ops, one small graph per step. It runs on any
 //!   device (it is what `Cuda` runs) and is the oracle the fast kernel is tested against.
