@@ -22,8 +22,12 @@ fn a_network_inside_dfdx_tuples_and_residual() {
 
 #[test]
 fn dfdx_modules_inside_a_network() {
-    // a hand-written chain: a typenet network, then dfdx's own LayerNorm1D and Linear
-    type Mixed = Chain<Block, Chain<builders::LayerNorm1D<8>, Chain<builders::Linear<8, 3>, End>>>;
+    // a hand-written chain: a typenet network, then dfdx's own LayerNorm1D and Linear,
+    // numbered so that their tensors have distinct names
+    type Mixed = Chain<
+        Numbered<1, Block>,
+        Chain<Numbered<2, builders::LayerNorm1D<8>>, Numbered<3, builders::Linear<8, 3>>>,
+    >;
     let dev: Cpu = Default::default();
     let model = dev.build_module::<Mixed, f32>();
     let y: Tensor<Rank2<4, 3>, f32, _> = model.forward(dev.sample_normal::<Rank2<4, 8>>());
@@ -31,6 +35,14 @@ fn dfdx_modules_inside_a_network() {
     assert_eq!(
         model.num_trainable_params(),
         (8 * 8 + 8) + (8 + 8) + (8 * 3 + 3)
+    );
+    let names: Vec<String> = typenet::train::tensor_specs(&model)
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["1.1.weight", "1.1.bias", "2.gamma", "2.beta", "3.weight", "3.bias"]
     );
 }
 
