@@ -1,11 +1,11 @@
 //! Infer: walk the layers, compute every intermediate shape, and reject what cannot fit.
 //!
-//! Pure (no token output), so it is unit-tested on its own. The arithmetic is
-//! `src/shape.rs` of the typenet crate, compiled into this crate as well.
+//! Pure (no token output), so it is unit-tested on its own. The arithmetic is the
+//! `typenet-shape` crate, which the layer types of typenet check themselves with too.
 
 use crate::args::{positive, rate_ppm, LayerArgs};
 use crate::parse::{LayerSpec, NetworkSpec, Value};
-use crate::shape::{same_pad, window_out};
+use typenet_shape::{same_pad, window_out};
 use crate::suggest::did_you_mean;
 use std::fmt;
 

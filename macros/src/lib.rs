@@ -10,9 +10,6 @@ mod args;
 mod expand;
 mod infer;
 mod parse;
-#[allow(dead_code)] // window_fits is for the layer types
-#[path = "../../src/shape.rs"]
-mod shape;
 mod suggest;
 
 use proc_macro::TokenStream;
