@@ -162,10 +162,12 @@ mod tests {
 
     #[test]
     fn the_design_example_expands_to_a_tree_of_numbered_layers() {
-        let spec =
-            syn::parse_str("Input<1, 28, 28>, Conv2D<32, 3, activation = relu>, MaxPool<2>, Flatten, Dense<10>")
-                .unwrap();
-        let tokens = expand(&crate::infer::infer(&spec).unwrap())
+        let spec = syn::parse_str(
+            "Input<1, 28, 28>, Conv2D<32, 3, activation = relu>, MaxPool<2>, Flatten, Dense<10>",
+        )
+        .unwrap();
+        let decoded = crate::decode::decode(&spec).unwrap();
+        let tokens = expand(&crate::infer::infer(&decoded).unwrap())
             .to_string()
             .replace(' ', "");
         assert_eq!(
