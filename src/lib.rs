@@ -15,7 +15,8 @@ pub mod data;
 pub mod layers;
 pub mod numbered;
 pub mod ops;
-pub mod shape;
+/// The window arithmetic (output sizes, `same` padding) that the macro and the layer types share.
+pub use typenet_shape as shape;
 pub mod summary;
 pub mod train;
 

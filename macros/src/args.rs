@@ -1,13 +1,16 @@
 //! Reading a layer's arguments: counts, kinds and option names, each wrong one a spanned error.
 
 use crate::parse::{LayerSpec, Value};
+use crate::registry::Entry;
 use crate::suggest::did_you_mean;
 use syn::Ident;
 
-/// The arguments of one layer, checked against what the layer takes.
+/// The arguments of one layer, checked against what its registry entry says it takes.
 pub struct LayerArgs<'a> {
     spec: &'a LayerSpec,
-    /// How messages name the layer: "layer 4, `Conv2D<0, 3>`".
+    /// The written layer's position: 0 for the input, then 1, 2, ...
+    pub position: usize,
+    /// How messages name the layer: "layer 4, `Conv2D<0, 3>`" or "the input, `Input<0>`".
     who: String,
     /// How the layer is written, e.g. "Conv2D<filters, kernel>".
     usage: &'static str,
@@ -16,13 +19,16 @@ pub struct LayerArgs<'a> {
 }
 
 impl<'a> LayerArgs<'a> {
-    /// Splits the arguments; an option not in `options` is an error naming the ones there are.
-    pub fn new(
-        spec: &'a LayerSpec,
-        who: String,
-        usage: &'static str,
-        options: &[&str],
-    ) -> syn::Result<Self> {
+    /// Splits the arguments of `spec`, written at `position`, as `entry` takes them; an option
+    /// not among the entry's options is an error naming the ones there are, and so is an
+    /// option given twice.
+    pub fn new(spec: &'a LayerSpec, position: usize, entry: &Entry) -> syn::Result<Self> {
+        let who = if position == 0 {
+            format!("the input, `{}`", spec.display())
+        } else {
+            format!("layer {position}, `{}`", spec.display())
+        };
+        let options = entry.options;
         let mut positional = Vec::new();
         let mut named = Vec::new();
         for arg in &spec.args {
@@ -60,11 +66,22 @@ impl<'a> LayerArgs<'a> {
         }
         Ok(LayerArgs {
             spec,
+            position,
             who,
-            usage,
+            usage: entry.usage,
             positional,
             named,
         })
+    }
+
+    /// How messages name the layer.
+    pub fn who(&self) -> &str {
+        &self.who
+    }
+
+    /// An error about the whole layer: "layer 4, `Conv2D<0, 3>`: {problem}".
+    pub fn error(&self, problem: impl std::fmt::Display) -> syn::Error {
+        self.spec.error(format!("{}: {problem}", self.who))
     }
 
     /// Requires between `min` and `max` positional arguments.

@@ -166,7 +166,8 @@ mod tests {
             "Input<1, 28, 28>, Conv2D<32, 3, activation = relu>, MaxPool<2>, Flatten, Dense<10>",
         )
         .unwrap();
-        let tokens = expand(&crate::infer::infer(&spec).unwrap())
+        let decoded = crate::decode::decode(&spec).unwrap();
+        let tokens = expand(&crate::infer::infer(&decoded).unwrap())
             .to_string()
             .replace(' ', "");
         assert_eq!(

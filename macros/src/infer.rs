@@ -1,13 +1,13 @@
-//! Infer: walk the layers, compute every intermediate shape, and reject what cannot fit.
+//! Infer: walk the decoded layers, compute every intermediate shape, and reject what cannot
+//! fit. The arguments are already checked (`decode.rs`); what is left are the shape rules.
 //!
-//! Pure (no token output), so it is unit-tested on its own. The arithmetic is
-//! `src/shape.rs` of the typenet crate, compiled into this crate as well.
+//! Pure (no token output), so it is unit-tested on its own. The arithmetic is the
+//! `typenet-shape` crate, which the layer types of typenet check themselves with too.
 
-use crate::args::{positive, rate_ppm, LayerArgs};
-use crate::parse::{LayerSpec, NetworkSpec, Value};
-use crate::shape::{same_pad, window_out};
-use crate::suggest::did_you_mean;
+use crate::decode::{Decoded, DecodedLayer};
+use crate::registry::{LayerKind, Padding, Recurrent};
 use std::fmt;
+use typenet_shape::{same_pad, window_out};
 
 /// The shape of one sample between two layers (the batch dimension is never written).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -156,113 +156,47 @@ pub struct Inferred {
     pub layers: Vec<(usize, Layer, Dims)>,
 }
 
-const LAYERS: &[&str] = &[
-    "Input",
-    "Tokens",
-    "Conv2D",
-    "MaxPool",
-    "AvgPool",
-    "GlobalAvgPool",
-    "GlobalMaxPool",
-    "Flatten",
-    "Dense",
-    "ReLU",
-    "LeakyReLU",
-    "Sigmoid",
-    "Tanh",
-    "GELU",
-    "Softmax",
-    "Dropout",
-    "BatchNorm",
-    "LSTM",
-    "GRU",
-    "SimpleRNN",
-    "Bidirectional",
-    "ToSequence",
-    "Embedding",
-];
-
-/// Where the current shape came from, for messages: "Input<1, 28, 28>" or
-/// "MaxPool<2> (layer 3)".
+/// Where the current shape came from, for messages: "`Input<1, 28, 28>`" or
+/// "`MaxPool<2>` (layer 3)".
 struct Source {
     text: String,
 }
 
-pub fn infer(spec: &NetworkSpec) -> syn::Result<Inferred> {
-    let Some(first) = spec.layers.first() else {
-        return Err(syn::Error::new(spec.end, "an empty network: start with `Input<..>`, the shape of one sample, e.g. `network![Input<1, 28, 28>, Flatten, Dense<10>]`"));
-    };
-    let mut dims = input_dims(first)?;
+/// Walks the decoded layers from the input's shape; the first layer that does not fit the
+/// shape reaching it is the error (after it, the shapes are unknown).
+pub fn infer(decoded: &Decoded) -> syn::Result<Inferred> {
+    let mut dims = decoded.dims;
     let mut source = Source {
-        text: format!("`{}`", first.display()),
+        text: format!("`{}`", decoded.input.display()),
     };
     let mut layers = Vec::new();
-    for (position, spec) in spec.layers.iter().enumerate().skip(1) {
+    for layer in &decoded.layers {
         let ctx = Context {
-            spec,
-            position,
+            layer,
             source: &source,
         };
-        for (layer, out) in ctx.resolve(dims)? {
+        for (resolved, out) in ctx.resolve(dims)? {
             dims = out;
-            layers.push((position, layer, out));
+            layers.push((layer.position, resolved, out));
         }
         source = Source {
-            text: format!("`{}` (layer {position})", spec.display()),
+            text: format!("`{}` (layer {})", layer.spec.display(), layer.position),
         };
     }
     Ok(Inferred { layers })
 }
 
-fn input_dims(spec: &LayerSpec) -> syn::Result<Dims> {
-    let name = spec.name.to_string();
-    let tokens = name == "Tokens";
-    if name != "Input" && !tokens {
-        return Err(spec.error(format!(
-            "a network starts with `Input<..>`, the shape of one sample (e.g. `Input<1, 28, 28>` for 28x28 grey images, `Input<28, 28>` for 28 steps of 28 features), or `Tokens<T>` for T token ids; found `{}`",
-            spec.display()
-        )));
-    }
-    let usage = if tokens {
-        "Tokens<steps>"
-    } else {
-        "Input<C, H, W>, Input<T, F> or Input<N>"
-    };
-    let args = LayerArgs::new(spec, format!("the input, `{}`", spec.display()), usage, &[])?;
-    args.count(1, if tokens { 1 } else { 3 })?;
-    let d: Vec<usize> = (0..args.positional.len())
-        .map(|i| args.positive(i, "every dimension"))
-        .collect::<syn::Result<_>>()?;
-    Ok(match (tokens, d.as_slice()) {
-        (true, [t]) => Dims::Tokens(*t),
-        (false, [n]) => Dims::Vector(*n),
-        (false, [t, f]) => Dims::Sequence(*t, *f),
-        (false, [c, h, w]) => Dims::Image(*c, *h, *w),
-        _ => unreachable!("counted above"),
-    })
-}
-
 struct Context<'a> {
-    // 'a: the network spec and the source it was read from
-    spec: &'a LayerSpec,
-    position: usize,
+    layer: &'a DecodedLayer<'a>,
     source: &'a Source,
 }
 
-impl<'a> Context<'a> {
-    fn who(&self, spec: &LayerSpec) -> String {
-        format!("layer {}, `{}`", self.position, spec.display())
-    }
-
-    fn args(&self, usage: &'static str, options: &[&str]) -> syn::Result<LayerArgs<'a>> {
-        LayerArgs::new(self.spec, self.who(self.spec), usage, options)
-    }
-
+impl Context<'_> {
     fn error(&self, problem: impl fmt::Display) -> syn::Error {
-        self.spec.error(format!(
+        self.layer.spec.error(format!(
             "layer {}, `{}`: {problem}",
-            self.position,
-            self.spec.display()
+            self.layer.position,
+            self.layer.spec.display()
         ))
     }
 
@@ -275,10 +209,11 @@ impl<'a> Context<'a> {
         self.error(message)
     }
 
+    /// The layers the written layer resolves to, with their output shapes.
     fn resolve(&self, dims: Dims) -> syn::Result<Resolved> {
-        let name = self.spec.name.to_string();
+        let name = &self.layer.spec.name;
         if let Dims::Tokens(_) = dims {
-            if name != "Embedding" {
+            if !matches!(self.layer.kind, LayerKind::Embedding { .. }) {
                 return Err(self.wrong_input(
                     dims,
                     &format!("`{name}` takes floating-point values"),
@@ -286,29 +221,46 @@ impl<'a> Context<'a> {
                 ));
             }
         }
-        match name.as_str() {
-            "Conv2D" => self.conv2d(dims),
-            "MaxPool" | "AvgPool" => self.pool(dims, name == "MaxPool"),
-            "GlobalAvgPool" | "GlobalMaxPool" => self.global_pool(dims, name == "GlobalMaxPool"),
-            "Flatten" => self.flatten(dims),
-            "Dense" => self.dense(dims),
-            "ReLU" | "LeakyReLU" | "Sigmoid" | "Tanh" | "GELU" | "Softmax" => self.activation(dims),
-            "Dropout" => self.dropout(dims),
-            "BatchNorm" => self.batch_norm(dims),
-            "LSTM" | "GRU" | "SimpleRNN" => self.recurrent(self.spec, dims, false),
-            "Bidirectional" => self.bidirectional(dims),
-            "ToSequence" => self.to_sequence(dims),
-            "Embedding" => self.embedding(dims),
-            "Input" | "Tokens" => Err(self
-                .error("`Input` and `Tokens` describe the network's input and come first, once")),
-            _ => {
-                let mut message = format!("unknown layer `{name}`");
-                if let Some(close) = did_you_mean(&name, LAYERS) {
-                    message += &format!("; did you mean `{close}`?");
-                }
-                message += &format!("\n  = note: the layers are {}", LAYERS[2..].join(", "));
-                Err(syn::Error::new_spanned(&self.spec.name, message))
+        match self.layer.kind {
+            LayerKind::Conv2D {
+                filters,
+                kernel,
+                stride,
+                dilation,
+                padding,
+                activation,
+            } => self.conv2d(dims, filters, kernel, stride, dilation, padding, activation),
+            LayerKind::Pool {
+                max,
+                size,
+                stride,
+                padding,
+            } => self.pool(dims, max, size, stride, padding),
+            LayerKind::GlobalPool { max } => {
+                let (c, h, w) = self.image(dims, &format!("`{name}` takes an image (C, H, W)"))?;
+                Ok(vec![(Layer::GlobalPool { max, c, h, w }, Dims::Vector(c))])
             }
+            LayerKind::Flatten => self.flatten(dims),
+            LayerKind::Dense { units, activation } => self.dense(dims, units, activation),
+            LayerKind::Activation(kind) => Ok(vec![(
+                Layer::Activation {
+                    kind,
+                    n: dims.numel(),
+                },
+                dims,
+            )]),
+            LayerKind::Dropout { rate_ppm } => Ok(vec![(
+                Layer::Dropout {
+                    rate_ppm,
+                    n: dims.numel(),
+                },
+                dims,
+            )]),
+            LayerKind::BatchNorm => self.batch_norm(dims),
+            LayerKind::Recurrent(spec) => self.recurrent(dims, spec, false),
+            LayerKind::Bidirectional(spec) => self.recurrent(dims, spec, true),
+            LayerKind::ToSequence { height_as_time } => self.to_sequence(dims, height_as_time),
+            LayerKind::Embedding { vocab, dim } => self.embedding(dims, vocab, dim),
         }
     }
 
@@ -323,30 +275,23 @@ impl<'a> Context<'a> {
     /// does not fit.
     fn window(
         &self,
-        args: &LayerArgs,
         what: &str,
         (h, w): (usize, usize),
         k: usize,
         stride: usize,
         dilation: usize,
+        padding: Padding,
     ) -> syn::Result<((usize, usize), (usize, usize))> {
         let span = dilation * (k - 1) + 1;
-        let (pads, output) = match args.named("padding") {
-            None => (
+        let (pads, output) = match padding {
+            Padding::Valid => (
                 (0, 0),
                 (
                     window_out(h, k, stride, dilation, 0, 0),
                     window_out(w, k, stride, dilation, 0, 0),
                 ),
             ),
-            Some(v) if v.word().as_deref() == Some("valid") => (
-                (0, 0),
-                (
-                    window_out(h, k, stride, dilation, 0, 0),
-                    window_out(w, k, stride, dilation, 0, 0),
-                ),
-            ),
-            Some(v) if v.word().as_deref() == Some("same") => {
+            Padding::Same => {
                 let (ph, ph_after) = same_pad(h, k, stride, dilation);
                 let (pw, pw_after) = same_pad(w, k, stride, dilation);
                 (
@@ -357,25 +302,13 @@ impl<'a> Context<'a> {
                     ),
                 )
             }
-            Some(Value::Int(lit)) => {
-                let p: usize = lit.base10_parse()?;
-                if what == "pool window" && 2 * p > k {
-                    return Err(self.error(format!("padding {p} is more than half the {k}x{k} pool window; no window could hold a real value")));
-                }
+            Padding::Pixels(p) => (
+                (p, p),
                 (
-                    (p, p),
-                    (
-                        window_out(h, k, stride, dilation, p, p),
-                        window_out(w, k, stride, dilation, p, p),
-                    ),
-                )
-            }
-            Some(other) => {
-                return Err(syn::Error::new(
-                    other.span(),
-                    "`padding` is `valid`, `same` or a whole number of pixels",
-                ))
-            }
+                    window_out(h, k, stride, dilation, p, p),
+                    window_out(w, k, stride, dilation, p, p),
+                ),
+            ),
         };
         if output.0 == 0 || output.1 == 0 {
             let dilated = if dilation > 1 {
@@ -396,18 +329,19 @@ impl<'a> Context<'a> {
         Ok((pads, output))
     }
 
-    fn conv2d(&self, dims: Dims) -> syn::Result<Resolved> {
-        let args = self.args(
-            "Conv2D<filters, kernel>",
-            &["stride", "padding", "dilation", "activation"],
-        )?;
-        args.count(2, 2)?;
+    #[allow(clippy::too_many_arguments)]
+    fn conv2d(
+        &self,
+        dims: Dims,
+        f: usize,
+        k: usize,
+        stride: usize,
+        dilation: usize,
+        padding: Padding,
+        activation: Option<Activation>,
+    ) -> syn::Result<Resolved> {
         let (c, h, w) = self.image(dims, "`Conv2D` takes an image (C, H, W)")?;
-        let f = args.positive(0, "the number of filters")?;
-        let k = args.positive(1, "the kernel size")?;
-        let stride = args.positive_option("stride", 1)?;
-        let dilation = args.positive_option("dilation", 1)?;
-        let (pad, output) = self.window(&args, "kernel", (h, w), k, stride, dilation)?;
+        let (pad, output) = self.window("kernel", (h, w), k, stride, dilation, padding)?;
         let out = Dims::Image(f, output.0, output.1);
         let mut layers = vec![(
             Layer::Conv2D {
@@ -422,26 +356,23 @@ impl<'a> Context<'a> {
             },
             out,
         )];
-        layers.extend(self.activation_option(&args, out)?);
+        layers.extend(activation_after(activation, out));
         Ok(layers)
     }
 
-    fn pool(&self, dims: Dims, max: bool) -> syn::Result<Resolved> {
-        let usage = if max {
-            "MaxPool<size>"
-        } else {
-            "AvgPool<size>"
-        };
-        let args = self.args(usage, &["stride", "padding"])?;
-        args.count(1, 1)?;
+    fn pool(
+        &self,
+        dims: Dims,
+        max: bool,
+        k: usize,
+        stride: usize,
+        padding: Padding,
+    ) -> syn::Result<Resolved> {
         let (c, h, w) = self.image(
             dims,
-            &format!("`{}` takes an image (C, H, W)", self.spec.name),
+            &format!("`{}` takes an image (C, H, W)", self.layer.spec.name),
         )?;
-        let k = args.positive(0, "the pool size")?;
-        // Keras: the stride defaults to the pool size.
-        let stride = args.positive_option("stride", k)?;
-        let (pad, output) = self.window(&args, "pool window", (h, w), k, stride, 1)?;
+        let (pad, output) = self.window("pool window", (h, w), k, stride, 1, padding)?;
         Ok(vec![(
             Layer::Pool {
                 max,
@@ -456,17 +387,7 @@ impl<'a> Context<'a> {
         )])
     }
 
-    fn global_pool(&self, dims: Dims, max: bool) -> syn::Result<Resolved> {
-        self.args("GlobalAvgPool", &[])?.count(0, 0)?;
-        let (c, h, w) = self.image(
-            dims,
-            &format!("`{}` takes an image (C, H, W)", self.spec.name),
-        )?;
-        Ok(vec![(Layer::GlobalPool { max, c, h, w }, Dims::Vector(c))])
-    }
-
     fn flatten(&self, dims: Dims) -> syn::Result<Resolved> {
-        self.args("Flatten", &[])?.count(0, 0)?;
         match dims {
             Dims::Image(..) | Dims::Sequence(..) => Ok(vec![(
                 Layer::Flatten {
@@ -483,112 +404,28 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn dense(&self, dims: Dims) -> syn::Result<Resolved> {
-        let args = self.args("Dense<units>", &["activation"])?;
-        args.count(1, 1)?;
-        let o = args.positive(0, "the number of units")?;
+    fn dense(&self, dims: Dims, o: usize, activation: Option<Activation>) -> syn::Result<Resolved> {
         let (layer, out) = match dims {
             Dims::Vector(i) => (Layer::Dense { i, o, steps: 0 }, Dims::Vector(o)),
             Dims::Sequence(t, i) => (Layer::Dense { i, o, steps: t }, Dims::Sequence(t, o)),
-            _ => {
+            Dims::Image(..) | Dims::Tokens(_) => {
                 return Err(self.wrong_input(
                     dims,
                     "`Dense` takes a vector (N) or a sequence (T, N)",
                     Some(format!(
                         "add `Flatten` before `{}` to make the image a vector of {}",
-                        self.spec.display(),
+                        self.layer.spec.display(),
                         dims.numel()
                     )),
                 ))
             }
         };
         let mut layers = vec![(layer, out)];
-        layers.extend(self.activation_option(&args, out)?);
+        layers.extend(activation_after(activation, out));
         Ok(layers)
     }
 
-    /// The `activation = relu` option of `Conv2D` and `Dense`: an activation layer after it.
-    fn activation_option(
-        &self,
-        args: &LayerArgs,
-        dims: Dims,
-    ) -> syn::Result<Option<(Layer, Dims)>> {
-        let Some(value) = args.named("activation") else {
-            return Ok(None);
-        };
-        let word = value.word().unwrap_or_default();
-        let kind =
-            match word.as_str() {
-                "linear" => return Ok(None),
-                "relu" => Activation::Relu,
-                "leaky_relu" => Activation::LeakyRelu { slope_ppm: 300_000 },
-                "sigmoid" => Activation::Sigmoid,
-                "tanh" => Activation::Tanh,
-                "gelu" => Activation::Gelu,
-                "softmax" => Activation::Softmax,
-                _ => return Err(syn::Error::new(
-                    value.span(),
-                    "`activation` is one of relu, leaky_relu, sigmoid, tanh, gelu, softmax, linear",
-                )),
-            };
-        Ok(Some((
-            Layer::Activation {
-                kind,
-                n: dims.numel(),
-            },
-            dims,
-        )))
-    }
-
-    fn activation(&self, dims: Dims) -> syn::Result<Resolved> {
-        let leaky = self.spec.name == "LeakyReLU";
-        let args = self.args(
-            if leaky {
-                "LeakyReLU or LeakyReLU<negative_slope>"
-            } else {
-                "an activation without arguments"
-            },
-            &[],
-        )?;
-        args.count(0, usize::from(leaky))?;
-        let kind = match self.spec.name.to_string().as_str() {
-            "ReLU" => Activation::Relu,
-            "LeakyReLU" => Activation::LeakyRelu {
-                // Keras's default negative slope.
-                slope_ppm: match args.positional.first() {
-                    Some(v) => rate_ppm(v, &self.who(self.spec), "the negative slope")?,
-                    None => 300_000,
-                },
-            },
-            "Sigmoid" => Activation::Sigmoid,
-            "Tanh" => Activation::Tanh,
-            "GELU" => Activation::Gelu,
-            _ => Activation::Softmax,
-        };
-        Ok(vec![(
-            Layer::Activation {
-                kind,
-                n: dims.numel(),
-            },
-            dims,
-        )])
-    }
-
-    fn dropout(&self, dims: Dims) -> syn::Result<Resolved> {
-        let args = self.args("Dropout<rate>", &[])?;
-        args.count(1, 1)?;
-        let rate_ppm = rate_ppm(args.positional[0], &self.who(self.spec), "the rate")?;
-        Ok(vec![(
-            Layer::Dropout {
-                rate_ppm,
-                n: dims.numel(),
-            },
-            dims,
-        )])
-    }
-
     fn batch_norm(&self, dims: Dims) -> syn::Result<Resolved> {
-        self.args("BatchNorm", &[])?.count(0, 0)?;
         match dims {
             Dims::Image(c, h, w) => Ok(vec![(Layer::BatchNorm2D { c, h, w }, dims)]),
             Dims::Vector(c) => Ok(vec![(Layer::BatchNorm1D { c }, dims)]),
@@ -600,9 +437,8 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// An image meeting a recurrent layer becomes a sequence: width is time (CRNN).
     /// The steps and features a recurrent layer reads, and the `ToSequence` step the macro
-    /// inserts when the input is an image.
+    /// inserts when the input is an image: width is time (CRNN).
     fn as_sequence(&self, dims: Dims, takes: &str) -> syn::Result<(Resolved, usize, usize)> {
         match dims {
             Dims::Sequence(t, f) => Ok((vec![], t, f)),
@@ -614,34 +450,14 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn recurrent(
-        &self,
-        spec: &LayerSpec,
-        dims: Dims,
-        bidirectional: bool,
-    ) -> syn::Result<Resolved> {
-        let usage = match spec.name.to_string().as_str() {
-            "LSTM" => "LSTM<units> or LSTM<units, return_sequences>",
-            "GRU" => "GRU<units> or GRU<units, return_sequences>",
-            _ => "SimpleRNN<units> or SimpleRNN<units, return_sequences>",
-        };
-        let args = LayerArgs::new(spec, self.who(spec), usage, &["return_sequences"])?;
-        let return_sequences =
-            args.flag("return_sequences", &["return_sequences", "ReturnSequences"])?;
-        args.count(
-            1,
-            1 + usize::from(return_sequences && args.named("return_sequences").is_none()),
-        )?;
-        let u = positive(args.positional[0], &self.who(spec), "the number of units")?;
-        let cell = match spec.name.to_string().as_str() {
-            "LSTM" => Cell::Lstm,
-            "GRU" => Cell::Gru,
-            _ => Cell::SimpleRnn,
-        };
-        let takes = format!(
-            "`{}` takes a sequence (T, F) or an image (C, H, W)",
-            spec.name
-        );
+    fn recurrent(&self, dims: Dims, spec: Recurrent, bidirectional: bool) -> syn::Result<Resolved> {
+        let Recurrent {
+            cell,
+            name,
+            units: u,
+            return_sequences,
+        } = spec;
+        let takes = format!("`{name}` takes a sequence (T, F) or an image (C, H, W)");
         let (mut layers, steps, f) = self.as_sequence(dims, &takes)?;
         let width = if bidirectional { 2 * u } else { u };
         let out = if return_sequences {
@@ -661,29 +477,7 @@ impl<'a> Context<'a> {
         Ok(layers)
     }
 
-    fn bidirectional(&self, dims: Dims) -> syn::Result<Resolved> {
-        let args = self.args("Bidirectional<LSTM<units>>", &[])?;
-        args.count(1, 1)?;
-        match args.positional[0] {
-            Value::Layer(inner) if ["LSTM", "GRU", "SimpleRNN"].contains(&inner.name.to_string().as_str()) => {
-                self.recurrent(inner, dims, true)
-            }
-            other => Err(syn::Error::new(
-                other.span(),
-                format!("layer {}, `{}`: `Bidirectional` wraps a recurrent layer (`LSTM`, `GRU` or `SimpleRNN`), not `{}`", self.position, self.spec.display(), other.display()),
-            )),
-        }
-    }
-
-    fn to_sequence(&self, dims: Dims) -> syn::Result<Resolved> {
-        let args = self.args("ToSequence", &["time"])?;
-        args.count(0, 0)?;
-        let height_as_time = match args.named("time").map(|v| (v.word(), v.span())) {
-            None => false,
-            Some((Some(w), _)) if w == "width" => false,
-            Some((Some(w), _)) if w == "height" => true,
-            Some((_, span)) => return Err(syn::Error::new(span, "`time` is `width` or `height`")),
-        };
+    fn to_sequence(&self, dims: Dims, height_as_time: bool) -> syn::Result<Resolved> {
         let (c, h, w) = self.image(dims, "`ToSequence` takes an image (C, H, W)")?;
         let out = if height_as_time {
             Dims::Sequence(h, c * w)
@@ -701,11 +495,7 @@ impl<'a> Context<'a> {
         )])
     }
 
-    fn embedding(&self, dims: Dims) -> syn::Result<Resolved> {
-        let args = self.args("Embedding<vocabulary, dim>", &[])?;
-        args.count(2, 2)?;
-        let vocab = args.positive(0, "the vocabulary size")?;
-        let dim = args.positive(1, "the embedding size")?;
+    fn embedding(&self, dims: Dims, vocab: usize, dim: usize) -> syn::Result<Resolved> {
         match dims {
             Dims::Tokens(steps) => Ok(vec![(
                 Layer::Embedding { vocab, dim, steps },
@@ -720,12 +510,25 @@ impl<'a> Context<'a> {
     }
 }
 
+/// The `activation = relu` option of `Conv2D` and `Dense`: an activation layer after it.
+fn activation_after(activation: Option<Activation>, dims: Dims) -> Option<(Layer, Dims)> {
+    activation.map(|kind| {
+        (
+            Layer::Activation {
+                kind,
+                n: dims.numel(),
+            },
+            dims,
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn infer_str(s: &str) -> syn::Result<Inferred> {
-        infer(&syn::parse_str(s).unwrap())
+        infer(&crate::decode::decode(&syn::parse_str(s).unwrap())?)
     }
 
     fn outputs(s: &str) -> Vec<Vec<usize>> {

@@ -1,8 +1,10 @@
 //! Shape arithmetic: the one place where it lives.
 //!
-//! The `network!` macro computes every intermediate shape with these same rules (it has
-//! its own copy in `macros/src/infer.rs`, unit-tested against the table in the README),
-//! and every layer type re-checks its const generics with them in a `const { assert!() }`.
+//! A crate of its own so that both sides use the same rules: the `network!` macro
+//! (`typenet-macros`) computes every intermediate shape with them, and every layer type of
+//! `typenet` (which re-exports this crate as `typenet::shape`) re-checks its const generics
+//! with them in a `const { assert!() }`.
+#![no_std]
 
 /// Output length of a sliding window (convolution or pooling) along one axis:
 /// `(input + pad_before + pad_after - dilation * (kernel - 1) - 1) / stride + 1`.

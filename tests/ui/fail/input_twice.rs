@@ -1,0 +1,5 @@
+use typenet::prelude::*;
+
+type Net = network![Input<64>, Dense<10>, Input<10>];
+
+fn main() {}

@@ -1,0 +1,5 @@
+use typenet::prelude::*;
+
+type Net = network![Input<1, 28, 28>, Conv2D<32 3>];
+
+fn main() {}

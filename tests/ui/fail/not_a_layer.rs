@@ -1,0 +1,5 @@
+use typenet::prelude::*;
+
+type Net = network![Input<64>, 10];
+
+fn main() {}
