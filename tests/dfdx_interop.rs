@@ -42,7 +42,14 @@ fn dfdx_modules_inside_a_network() {
         .collect();
     assert_eq!(
         names,
-        ["1.1.weight", "1.1.bias", "2.gamma", "2.beta", "3.weight", "3.bias"]
+        [
+            "1.1.weight",
+            "1.1.bias",
+            "2.gamma",
+            "2.beta",
+            "3.weight",
+            "3.bias"
+        ]
     );
 }
 
