@@ -23,6 +23,11 @@ pub trait SampleShape: Shape {
 
 /// A tensor shape that holds samples of shape `Sample`: one sample, or a batch of any
 /// [`Dim`] in front of it.
+#[diagnostic::on_unimplemented(
+    message = "a layer takes samples of shape `{Sample}`, alone or in a batch, but is given a tensor of shape `{Self}`",
+    label = "this tensor's shape does not fit the layer",
+    note = "pass the shape the network's `Input<..>` declares, with or without a batch dimension in front"
+)]
 pub trait BatchOf<Sample: SampleShape>: Shape {
     /// The batch dimension: `Const<1>` for a lone sample.
     type Size: Dim;

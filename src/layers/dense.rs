@@ -87,6 +87,11 @@ impl<const I: usize, const O: usize, E: Dtype, D: Storage<E>> NonMutableModule
 
 /// A shape whose last dimension is `Const<I>`: one vector `(I)`, a batch `(B, I)`, a sequence
 /// `(T, I)` or a batch of sequences `(B, T, I)`. Dense maps the last dimension alone.
+#[diagnostic::on_unimplemented(
+    message = "`Dense` takes {I} features in the last dimension, but is given a tensor of shape `{Self}`",
+    label = "the last dimension of this tensor is not {I}",
+    note = "pass the shape the network's `Input<..>` declares, with or without a batch dimension in front"
+)]
 pub trait Features<const I: usize>: Shape {
     /// The same shape with `O` features.
     type With<const O: usize>: Shape;
