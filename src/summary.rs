@@ -21,6 +21,10 @@ pub trait Network {
     const FLOPS: usize;
     /// Elements of all layer outputs for one sample (what training keeps for backward).
     const ACTIVATIONS: usize;
+    /// The output shape of one sample; `None` where the network keeps its input's shape.
+    const OUTPUT: Option<&'static [usize]>;
+    /// Elements of the last layer's output for one sample (0 for no layers).
+    const LAST_ACTIVATIONS: usize;
     /// Bytes of all layer outputs for one `f32` sample.
     const ACTIVATION_BYTES: usize = Self::ACTIVATIONS * std::mem::size_of::<f32>();
 
@@ -81,6 +85,8 @@ impl Network for End {
     const PARAMS: usize = 0;
     const FLOPS: usize = 0;
     const ACTIVATIONS: usize = 0;
+    const OUTPUT: Option<&'static [usize]> = None;
+    const LAST_ACTIVATIONS: usize = 0;
     fn rows(_: &mut Vec<SummaryRow>) {}
 }
 
@@ -88,6 +94,15 @@ impl<Head: Network, Tail: Network> Network for Chain<Head, Tail> {
     const PARAMS: usize = Head::PARAMS + Tail::PARAMS;
     const FLOPS: usize = Head::FLOPS + Tail::FLOPS;
     const ACTIVATIONS: usize = Head::ACTIVATIONS + Tail::ACTIVATIONS;
+    const OUTPUT: Option<&'static [usize]> = match Tail::OUTPUT {
+        Some(_) => Tail::OUTPUT,
+        None => Head::OUTPUT,
+    };
+    const LAST_ACTIVATIONS: usize = if Tail::LAST_ACTIVATIONS > 0 {
+        Tail::LAST_ACTIVATIONS
+    } else {
+        Head::LAST_ACTIVATIONS
+    };
 
     fn rows(rows: &mut Vec<SummaryRow>) {
         Head::rows(rows);
@@ -99,6 +114,8 @@ impl<const N: usize, L: LayerInfo> Network for Numbered<N, L> {
     const PARAMS: usize = L::PARAMS;
     const FLOPS: usize = L::FLOPS;
     const ACTIVATIONS: usize = L::ACTIVATIONS;
+    const OUTPUT: Option<&'static [usize]> = L::OUTPUT;
+    const LAST_ACTIVATIONS: usize = L::ACTIVATIONS;
 
     fn rows(rows: &mut Vec<SummaryRow>) {
         rows.push(SummaryRow {

@@ -8,8 +8,9 @@ use syn::Ident;
 /// The arguments of one layer, checked against what its registry entry says it takes.
 pub struct LayerArgs<'a> {
     spec: &'a LayerSpec,
-    /// The written layer's position: 0 for the input, then 1, 2, ...
-    pub position: usize,
+    /// The written layer's number, as messages give it: `4`, or `4.2` for the second layer
+    /// in the block of layer 4; empty for the input.
+    pub label: String,
     /// How messages name the layer: "layer 4, `Conv2D<0, 3>`" or "the input, `Input<0>`".
     who: String,
     /// How the layer is written, e.g. "Conv2D<filters, kernel>".
@@ -19,14 +20,14 @@ pub struct LayerArgs<'a> {
 }
 
 impl<'a> LayerArgs<'a> {
-    /// Splits the arguments of `spec`, written at `position`, as `entry` takes them; an option
-    /// not among the entry's options is an error naming the ones there are, and so is an
-    /// option given twice.
-    pub fn new(spec: &'a LayerSpec, position: usize, entry: &Entry) -> syn::Result<Self> {
-        let who = if position == 0 {
+    /// Splits the arguments of `spec`, numbered `label` (empty for the input), as `entry`
+    /// takes them; an option not among the entry's options is an error naming the ones there
+    /// are, and so is an option given twice.
+    pub fn new(spec: &'a LayerSpec, label: &str, entry: &Entry) -> syn::Result<Self> {
+        let who = if label.is_empty() {
             format!("the input, `{}`", spec.display())
         } else {
-            format!("layer {position}, `{}`", spec.display())
+            format!("layer {label}, `{}`", spec.display())
         };
         let options = entry.options;
         let mut positional = Vec::new();
@@ -66,7 +67,7 @@ impl<'a> LayerArgs<'a> {
         }
         Ok(LayerArgs {
             spec,
-            position,
+            label: label.to_string(),
             who,
             usage: entry.usage,
             positional,

@@ -20,8 +20,11 @@ pub struct Decoded<'a> {
 }
 
 pub struct DecodedLayer<'a> {
-    /// The written layer's position, from 1 after the input.
+    /// The written layer's position in its list, from 1 (after the input, or at the start
+    /// of a block).
     pub position: usize,
+    /// Its number as messages give it: `4`, or `4.2` inside the block of layer 4.
+    pub label: String,
     /// The layer as written, for messages.
     pub spec: &'a LayerSpec,
     pub kind: LayerKind,
@@ -37,17 +40,13 @@ pub fn decode(net: &NetworkSpec) -> syn::Result<Decoded<'_>> {
         None => errors = Some(error),
     };
     let dims = input(first).map_err(&mut keep).ok();
-    let mut layers = Vec::new();
-    for (position, spec) in net.layers.iter().enumerate().skip(1) {
-        match layer(spec, position) {
-            Ok(kind) => layers.push(DecodedLayer {
-                position,
-                spec,
-                kind,
-            }),
-            Err(error) => keep(error),
+    let layers = match list(&net.layers[1..], "") {
+        Ok(layers) => layers,
+        Err(error) => {
+            keep(error);
+            Vec::new()
         }
-    }
+    };
     match (errors, dims) {
         (Some(errors), _) => Err(errors),
         (None, Some(dims)) => Ok(Decoded {
@@ -59,9 +58,36 @@ pub fn decode(net: &NetworkSpec) -> syn::Result<Decoded<'_>> {
     }
 }
 
+/// Decodes a list of layers numbered from 1 after `prefix` (`""` at the top, `"4."` in the
+/// block of layer 4), reporting every layer that does not decode.
+pub fn list<'a>(specs: &'a [LayerSpec], prefix: &str) -> syn::Result<Vec<DecodedLayer<'a>>> {
+    let mut errors: Option<syn::Error> = None;
+    let mut layers = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let position = i + 1;
+        let label = format!("{prefix}{position}");
+        match layer(spec, &label) {
+            Ok(kind) => layers.push(DecodedLayer {
+                position,
+                label,
+                spec,
+                kind,
+            }),
+            Err(error) => match &mut errors {
+                Some(errors) => errors.combine(error),
+                None => errors = Some(error),
+            },
+        }
+    }
+    match errors {
+        Some(errors) => Err(errors),
+        None => Ok(layers),
+    }
+}
+
 fn input(spec: &LayerSpec) -> syn::Result<Dims> {
     match lookup(&spec.name.to_string()).map(|entry| (entry, entry.decode)) {
-        Some((entry, Decode::Input(decode))) => decode(&LayerArgs::new(spec, 0, entry)?),
+        Some((entry, Decode::Input(decode))) => decode(&LayerArgs::new(spec, "", entry)?),
         _ => Err(spec.error(format!(
             "a network starts with `Input<..>`, the shape of one sample (e.g. `Input<1, 28, 28>` for 28x28 grey images, `Input<28, 28>` for 28 steps of 28 features), or `Tokens<T>` for T token ids; found `{}`",
             spec.display()
@@ -69,19 +95,19 @@ fn input(spec: &LayerSpec) -> syn::Result<Dims> {
     }
 }
 
-fn layer(spec: &LayerSpec, position: usize) -> syn::Result<LayerKind> {
+fn layer(spec: &LayerSpec, label: &str) -> syn::Result<LayerKind> {
     let name = spec.name.to_string();
     let Some(entry) = lookup(&name) else {
         return Err(unknown(spec, &name));
     };
     match entry.decode {
         Decode::Input(_) => Err(spec.error(format!(
-            "layer {position}, `{}`: `Input` and `Tokens` describe the network's input and come first, once",
+            "layer {label}, `{}`: `Input` and `Tokens` describe the network's input and come first, once",
             spec.display()
         ))),
-        Decode::Layer(decode) => decode(&LayerArgs::new(spec, position, entry)?),
+        Decode::Layer(decode) => decode(&LayerArgs::new(spec, label, entry)?),
         Decode::Recurrent(cell) => Ok(LayerKind::Recurrent(recurrent(
-            &LayerArgs::new(spec, position, entry)?,
+            &LayerArgs::new(spec, label, entry)?,
             cell,
             entry.name,
         )?)),
@@ -142,7 +168,7 @@ mod tests {
     #[test]
     fn unknown_layers_list_the_layers_there_are() {
         let found = errors("Input<8>, Transformer<8>");
-        assert_eq!(found, ["unknown layer `Transformer`\n  = note: the layers are Conv2D, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, Flatten, Dense, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Dropout, BatchNorm, LSTM, GRU, SimpleRNN, Bidirectional, ToSequence, Embedding"]);
+        assert_eq!(found, ["unknown layer `Transformer`\n  = note: the layers are Conv2D, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, Flatten, Dense, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Dropout, BatchNorm, LSTM, GRU, SimpleRNN, Bidirectional, ToSequence, Embedding, Residual"]);
     }
 
     #[test]

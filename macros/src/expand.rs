@@ -5,13 +5,17 @@
 //! a tree of n layers is log2(n) deep (a list made `cargo check` exponential in depth).
 //! Paths are absolute, so the user's own imports never clash with the expansion.
 
-use crate::infer::{Activation, Cell, Inferred, Layer};
+use crate::infer::{Activation, Cell, Inferred, Layer, Layers};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 pub fn expand(inferred: &Inferred) -> TokenStream {
-    let leaves: Vec<TokenStream> = inferred
-        .layers
+    network(&inferred.layers)
+}
+
+/// A list of numbered layers as a tree: the network, or the block of a `Residual`.
+fn network(layers: &Layers) -> TokenStream {
+    let leaves: Vec<TokenStream> = layers
         .iter()
         .map(|(number, layer, _)| {
             let number = lit(*number);
@@ -41,6 +45,14 @@ fn lit(n: usize) -> Literal {
 
 fn layer_type(layer: &Layer) -> TokenStream {
     match layer {
+        Layer::Residual { block, shortcut } => {
+            let block = network(block);
+            let shortcut = match shortcut {
+                Some(layers) => network(layers),
+                None => quote!(::typenet::End),
+            };
+            quote!(::typenet::layers::Residual<#block, #shortcut>)
+        }
         Layer::Conv2D {
             c,
             f,

@@ -4,8 +4,9 @@
 //! Pure (no token output), so it is unit-tested on its own. The arithmetic is the
 //! `typenet-shape` crate, which the layer types of typenet check themselves with too.
 
+use crate::args::LayerArgs;
 use crate::decode::{Decoded, DecodedLayer};
-use crate::registry::{LayerKind, Padding, Recurrent};
+use crate::registry::{lookup, residual_lists, LayerKind, Padding, Recurrent};
 use std::fmt;
 use typenet_shape::{same_pad, window_out};
 
@@ -143,17 +144,25 @@ pub enum Layer {
         dim: usize,
         steps: usize,
     },
+    Residual {
+        block: Layers,
+        /// `None`: the identity.
+        shortcut: Option<Layers>,
+    },
 }
 
 /// Layers with their output shapes: what one written layer resolves to (an `activation`
 /// option or an inserted `ToSequence` makes it more than one).
 pub type Resolved = Vec<(Layer, Dims)>;
 
+/// Resolved layers in order, each with its number within its list and its output shape.
+pub type Layers = Vec<(usize, Layer, Dims)>;
+
 /// The resolved layers, in order, each with its number (the written layer's position, from
 /// 1 after the input) and its output shape.
 #[derive(Debug)]
 pub struct Inferred {
-    pub layers: Vec<(usize, Layer, Dims)>,
+    pub layers: Layers,
 }
 
 /// Where the current shape came from, for messages: "`Input<1, 28, 28>`" or
@@ -165,12 +174,18 @@ struct Source {
 /// Walks the decoded layers from the input's shape; the first layer that does not fit the
 /// shape reaching it is the error (after it, the shapes are unknown).
 pub fn infer(decoded: &Decoded) -> syn::Result<Inferred> {
-    let mut dims = decoded.dims;
-    let mut source = Source {
+    let source = Source {
         text: format!("`{}`", decoded.input.display()),
     };
+    let (layers, _) = chain(&decoded.layers, decoded.dims, source)?;
+    Ok(Inferred { layers })
+}
+
+/// The layers of a list resolved from `dims`, which comes from `source`, and the list's
+/// output shape.
+fn chain(list: &[DecodedLayer], mut dims: Dims, mut source: Source) -> syn::Result<(Layers, Dims)> {
     let mut layers = Vec::new();
-    for layer in &decoded.layers {
+    for layer in list {
         let ctx = Context {
             layer,
             source: &source,
@@ -180,10 +195,29 @@ pub fn infer(decoded: &Decoded) -> syn::Result<Inferred> {
             layers.push((layer.position, resolved, out));
         }
         source = Source {
-            text: format!("`{}` (layer {})", layer.spec.display(), layer.position),
+            text: format!("`{}` (layer {})", layer.spec.display(), layer.label),
         };
     }
-    Ok(Inferred { layers })
+    Ok((layers, dims))
+}
+
+/// How a shortcut can reach the block's output shape, as a Keras ResNet's projection does.
+fn projection_hint(input: Dims, out: Dims) -> String {
+    match (input, out) {
+        (Dims::Image(_, h, w), Dims::Image(f, oh, ow))
+            if oh > 0 && h % oh == 0 && w % ow == 0 && h / oh == w / ow =>
+        {
+            let stride = h / oh;
+            let stride = if stride > 1 {
+                format!(", stride = {stride}")
+            } else {
+                String::new()
+            };
+            format!("project the shortcut: `shortcut = [Conv2D<{f}, 1{stride}>]`")
+        }
+        (_, Dims::Vector(n)) => format!("project the shortcut: `shortcut = [Dense<{n}>]`"),
+        _ => "give the shortcut layers that output the block's shape: `shortcut = [..]`".into(),
+    }
 }
 
 struct Context<'a> {
@@ -195,7 +229,7 @@ impl Context<'_> {
     fn error(&self, problem: impl fmt::Display) -> syn::Error {
         self.layer.spec.error(format!(
             "layer {}, `{}`: {problem}",
-            self.layer.position,
+            self.layer.label,
             self.layer.spec.display()
         ))
     }
@@ -261,7 +295,48 @@ impl Context<'_> {
             LayerKind::Bidirectional(spec) => self.recurrent(dims, spec, true),
             LayerKind::ToSequence { height_as_time } => self.to_sequence(dims, height_as_time),
             LayerKind::Embedding { vocab, dim } => self.embedding(dims, vocab, dim),
+            LayerKind::Residual { .. } => self.residual(dims),
         }
+    }
+
+    /// The block from `dims`, the shortcut (or the identity) from `dims`, and their outputs,
+    /// which the sum needs equal.
+    fn residual(&self, dims: Dims) -> syn::Result<Resolved> {
+        let entry = lookup("Residual").expect("a registry entry");
+        let args = LayerArgs::new(self.layer.spec, &self.layer.label, entry)?;
+        let (block, shortcut) = residual_lists(&args)?;
+        let source = || Source {
+            text: self.source.text.clone(),
+        };
+        let (block, out) = chain(&block, dims, source())?;
+        let (shortcut, shortcut_out) = match shortcut {
+            Some(list) => {
+                let (layers, out) = chain(&list, dims, source())?;
+                (Some(layers), out)
+            }
+            None => (None, dims),
+        };
+        if out != shortcut_out {
+            let shape = |d: Dims| d.tuple();
+            return Err(match &shortcut {
+                None => {
+                    let mut message = format!(
+                        "the block turns {} into {}; the sum with its input needs them equal",
+                        shape(dims),
+                        shape(out)
+                    );
+                    message += &format!("\n  = help: {}", projection_hint(dims, out));
+                    self.error(message)
+                }
+                Some(_) => self.error(format!(
+                    "the block turns {} into {} but the shortcut into {}; the sum needs them equal",
+                    shape(dims),
+                    shape(out),
+                    shape(shortcut_out)
+                )),
+            });
+        }
+        Ok(vec![(Layer::Residual { block, shortcut }, out)])
     }
 
     fn image(&self, dims: Dims, takes: &str) -> syn::Result<(usize, usize, usize)> {
@@ -691,5 +766,57 @@ mod tests {
             .starts_with("unknown layer `Conv2d`; did you mean `Conv2D`?"));
         assert!(error("Input<8, 8>, Bidirectional<Dense<4>>")
             .contains("`Bidirectional` wraps a recurrent layer"));
+    }
+
+    #[test]
+    fn a_residual_block_keeps_or_projects_its_shape() {
+        let shapes = outputs(
+            "Input<8, 14, 14>, Residual<[Conv2D<8, 3, padding = same>, ReLU, Conv2D<8, 3, padding = same>]>, \
+             Residual<[Conv2D<16, 3, stride = 2, padding = same>], shortcut = [Conv2D<16, 1, stride = 2>]>, \
+             Flatten, Residual<[Dense<784>, ReLU]>",
+        );
+        assert_eq!(
+            shapes,
+            vec![vec![8, 14, 14], vec![16, 7, 7], vec![784], vec![784]]
+        );
+        // the block's layers are numbered within it
+        let inferred = infer_str("Input<4>, Residual<[Dense<4>, ReLU]>").unwrap();
+        match &inferred.layers[0].1 {
+            Layer::Residual { block, shortcut } => {
+                let numbers: Vec<usize> = block.iter().map(|(n, _, _)| *n).collect();
+                assert_eq!(numbers, [1, 2]);
+                assert!(shortcut.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_residual_block_that_changes_the_shape_says_so_and_suggests_a_projection() {
+        let msg = error(
+            "Input<1, 28, 28>, Conv2D<32, 3, padding = same>, MaxPool<2>, \
+             Residual<[Conv2D<64, 3, stride = 2, padding = same>, ReLU]>",
+        );
+        assert_eq!(
+            msg,
+            "layer 3, `Residual<[Conv2D<64, 3, stride = 2, padding = same>, ReLU]>`: the block turns \
+             (32, 14, 14) into (64, 7, 7); the sum with its input needs them equal\n  = help: project \
+             the shortcut: `shortcut = [Conv2D<64, 1, stride = 2>]`"
+        );
+        let msg = error("Input<8>, Residual<[Dense<4>], shortcut = [Dense<5>]>");
+        assert!(
+            msg.ends_with(
+                "the block turns (8) into (4) but the shortcut into (5); the sum needs them equal"
+            ),
+            "{msg}"
+        );
+        // a layer inside the block that does not fit is named by its place in the block
+        let msg = error("Input<1, 4, 4>, Residual<[Conv2D<1, 5>]>");
+        assert_eq!(msg, "layer 1.1, `Conv2D<1, 5>`: a 5x5 kernel does not fit the 4x4 input coming from `Input<1, 4, 4>`");
+        let msg = error("Input<1, 8, 8>, Residual<[Conv2D<1, 3, padding = same>, Conv2D<1, 9>]>");
+        assert!(
+            msg.contains("coming from `Conv2D<1, 3, padding = same>` (layer 1.1)"),
+            "{msg}"
+        );
     }
 }

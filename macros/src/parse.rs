@@ -40,6 +40,8 @@ pub enum Value {
     Bool(LitBool),
     /// A bare word (`same`, `relu`, `ReturnSequences`) or a nested layer (`LSTM<64>`).
     Layer(LayerSpec),
+    /// A list of layers in brackets: the block of a `Residual`.
+    List(Vec<LayerSpec>, Span),
 }
 
 impl Parse for NetworkSpec {
@@ -114,7 +116,15 @@ impl Parse for Arg {
 impl Parse for Value {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let lookahead = input.lookahead1();
-        if lookahead.peek(LitInt) {
+        if lookahead.peek(syn::token::Bracket) {
+            let content;
+            let bracket = syn::bracketed!(content in input);
+            let layers = Punctuated::<LayerSpec, Token![,]>::parse_terminated(&content)?;
+            Ok(Value::List(
+                layers.into_iter().collect(),
+                bracket.span.join(),
+            ))
+        } else if lookahead.peek(LitInt) {
             Ok(Value::Int(input.parse()?))
         } else if lookahead.peek(LitFloat) {
             Ok(Value::Float(input.parse()?))
@@ -159,6 +169,10 @@ impl Value {
             Value::Float(lit) => lit.to_string(),
             Value::Bool(lit) => lit.value.to_string(),
             Value::Layer(layer) => layer.display(),
+            Value::List(layers, _) => {
+                let shown: Vec<String> = layers.iter().map(LayerSpec::display).collect();
+                format!("[{}]", shown.join(", "))
+            }
         }
     }
 
@@ -168,6 +182,7 @@ impl Value {
             Value::Float(lit) => lit.span(),
             Value::Bool(lit) => lit.span,
             Value::Layer(layer) => layer.name.span(),
+            Value::List(_, span) => *span,
         }
     }
 

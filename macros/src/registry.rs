@@ -7,6 +7,7 @@
 //! matches have no catch-all arm.
 
 use crate::args::{rate_ppm, LayerArgs};
+use crate::decode::DecodedLayer;
 use crate::infer::{Activation, Cell, Dims};
 use crate::parse::Value;
 
@@ -72,6 +73,12 @@ pub enum LayerKind {
     Embedding {
         vocab: usize,
         dim: usize,
+    },
+    /// A block of layers whose input is added to its output. The layers of the block (and of
+    /// the shortcut, if `shortcut`) are in the written arguments, checked by
+    /// [`residual_lists`], which shape inference calls again to walk them.
+    Residual {
+        shortcut: bool,
     },
 }
 
@@ -259,6 +266,13 @@ pub static LAYERS: &[Entry] = &[
         example: "Embedding<1000, 16>",
         decode: Decode::Layer(embedding),
     },
+    Entry {
+        name: "Residual",
+        usage: "Residual<[layers..]> or Residual<[layers..], shortcut = [layers..]>",
+        options: &["shortcut"],
+        example: "Residual<[Dense<8>, ReLU], shortcut = [Dense<8>]>",
+        decode: Decode::Layer(residual),
+    },
 ];
 
 /// The entry named exactly `name`.
@@ -400,13 +414,53 @@ pub fn recurrent(a: &LayerArgs, cell: Cell, name: &'static str) -> syn::Result<R
     })
 }
 
+fn residual(a: &LayerArgs) -> syn::Result<LayerKind> {
+    a.count(1, 1)?;
+    residual_lists(a)?;
+    Ok(LayerKind::Residual {
+        shortcut: a.named("shortcut").is_some(),
+    })
+}
+
+/// The block and the shortcut of a `Residual`, each decoded (`4.1`, `4.2`, ... and
+/// `4.shortcut.1`, ...), with every error in either.
+pub fn residual_lists<'a>(
+    a: &LayerArgs<'a>,
+) -> syn::Result<(Vec<DecodedLayer<'a>>, Option<Vec<DecodedLayer<'a>>>)> {
+    let layers = |value: &'a Value, what: &str, prefix: String| {
+        match value {
+        Value::List(specs, _) if !specs.is_empty() => crate::decode::list(specs, &prefix),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!(
+                "{}: {what} is a list of layers in brackets, e.g. `[Conv2D<32, 3, padding = same>, ReLU]`",
+                a.who()
+            ),
+        )),
+    }
+    };
+    let block = layers(a.positional[0], "the block", format!("{}.", a.label));
+    let shortcut = a
+        .named("shortcut")
+        .map(|value| layers(value, "`shortcut`", format!("{}.shortcut.", a.label)))
+        .transpose();
+    match (block, shortcut) {
+        (Ok(block), Ok(shortcut)) => Ok((block, shortcut)),
+        (Err(mut e), Err(other)) => {
+            e.combine(other);
+            Err(e)
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
 fn bidirectional(a: &LayerArgs) -> syn::Result<LayerKind> {
     a.count(1, 1)?;
     let value = a.positional[0];
     if let Value::Layer(inner) = value {
         if let Some(entry) = lookup(&inner.name.to_string()) {
             if let Decode::Recurrent(cell) = entry.decode {
-                let args = LayerArgs::new(inner, a.position, entry)?;
+                let args = LayerArgs::new(inner, &a.label, entry)?;
                 return Ok(LayerKind::Bidirectional(recurrent(
                     &args, cell, entry.name,
                 )?));
@@ -520,6 +574,12 @@ mod tests {
         ("Embedding<10>", "layer 1, `Embedding<10>`: `Embedding` takes 2 arguments, written `Embedding<vocabulary, dim>`, but was given 1"),
         ("Embedding<0, 4>", "layer 1, `Embedding<0, 4>`: the vocabulary size must be at least 1, not 0"),
         ("Embedding<10, 0>", "layer 1, `Embedding<10, 0>`: the embedding size must be at least 1, not 0"),
+        ("Residual<Dense<4>>", "layer 1, `Residual<Dense<4>>`: the block is a list of layers in brackets, e.g. `[Conv2D<32, 3, padding = same>, ReLU]`"),
+        ("Residual<[]>", "layer 1, `Residual<[]>`: the block is a list of layers in brackets, e.g. `[Conv2D<32, 3, padding = same>, ReLU]`"),
+        ("Residual<[Dense<4>], shortcut = Dense<4>>", "layer 1, `Residual<[Dense<4>], shortcut = Dense<4>>`: `shortcut` is a list of layers in brackets, e.g. `[Conv2D<32, 3, padding = same>, ReLU]`"),
+        ("Residual<[Dense<0>, ReLU]>", "layer 1.1, `Dense<0>`: the number of units must be at least 1, not 0"),
+        ("Residual<[Dense<4>], [Dense<4>]>", "layer 1, `Residual<[Dense<4>], [Dense<4>]>`: `Residual` takes 1 argument, written `Residual<[layers..]> or Residual<[layers..], shortcut = [layers..]>`, but was given 2"),
+        ("Residual<[Dense<4>], shortcut = [Dense<x>]>", "layer 1.shortcut.1, `Dense<x>`: the number of units must be a whole number, not `x`"),
         ("Input<8>", "layer 1, `Input<8>`: `Input` and `Tokens` describe the network's input and come first, once"),
         ("Tokens<8>", "layer 1, `Tokens<8>`: `Input` and `Tokens` describe the network's input and come first, once"),
     ];

@@ -20,6 +20,7 @@ pub mod masked;
 mod pool2d;
 mod pool_mode;
 pub mod recurrent;
+mod residual;
 mod steps;
 
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
@@ -42,4 +43,5 @@ pub use recurrent::{
     RecurrentCell, RecurrentModule, ShapeError, SimpleRNN, SimpleRnnCell, SimpleRnnModule, GRU,
     LSTM,
 };
+pub use residual::Residual;
 pub use steps::{RecurrentInfo, Steps};
