@@ -56,8 +56,14 @@ fn a_mask_of_another_shape_is_an_error() {
     let lstm = dev.build_module::<typenet::layers::LSTM<2, 5, false>, f32>();
     let x: Tensor<(usize, usize, Const<2>), f32, _> = dev.sample_normal_like(&(2, 4, Const));
     let cases = [
-        (lengths_mask::<f32, _>(&dev, &[4, 1, 2], 4, SequencePadding::Post), (3, 4)),
-        (lengths_mask::<f32, _>(&dev, &[4, 1], 6, SequencePadding::Post), (2, 6)),
+        (
+            lengths_mask::<f32, _>(&dev, &[4, 1, 2], 4, SequencePadding::Post),
+            (3, 4),
+        ),
+        (
+            lengths_mask::<f32, _>(&dev, &[4, 1], 6, SequencePadding::Post),
+            (2, 6),
+        ),
     ];
     for (mask, shape) in cases {
         let err = Masked::new(x.clone(), mask.clone()).unwrap_err();
@@ -69,10 +75,7 @@ fn a_mask_of_another_shape_is_an_error() {
             }
         );
         assert!(err.to_string().contains("lengths_mask"), "{err}");
-        let unchecked = Masked {
-            x: x.clone(),
-            mask,
-        };
+        let unchecked = Masked { x: x.clone(), mask };
         assert!(lstm.try_forward(unchecked).is_err());
     }
     let fits = lengths_mask::<f32, _>(&dev, &[4, 1], 4, SequencePadding::Post);
@@ -83,7 +86,11 @@ fn a_mask_of_another_shape_is_an_error() {
 /// `n` samples of 4 features in 3 classes.
 fn data(n: usize) -> Dataset {
     let x = (0..n * 4).map(|i| ((i * 7) % 11) as f32 / 11.0).collect();
-    Dataset::new(Samples::new(x, vec![4]).unwrap(), (0..n).map(|i| i % 3).collect()).unwrap()
+    Dataset::new(
+        Samples::new(x, vec![4]).unwrap(),
+        (0..n).map(|i| i % 3).collect(),
+    )
+    .unwrap()
 }
 
 type Bn = network![Input<4>, Dense<8>, BatchNorm, ReLU, Dense<3>];
@@ -140,8 +147,8 @@ fn batch_norm_on_batches_of_one_is_refused_before_training() {
     assert!(err.to_string().contains("at least 2 samples"), "{err}");
     drop(trainer);
     assert_eq!(
-        model.head.tail.0.running_var.as_vec(),
-        before.head.tail.0.running_var.as_vec()
+        model.head.tail.0 .0.running_var.as_vec(),
+        before.head.tail.0 .0.running_var.as_vec()
     );
 }
 
@@ -157,7 +164,7 @@ fn a_nan_loss_does_not_leave_nan_in_the_model() {
         Dataset::new(Samples::new(x, vec![4]).unwrap(), clean.labels().to_vec()).unwrap();
     let dev: Cpu = Cpu::seed_from_u64(0);
     let mut model = dev.build_module::<Bn, f32>();
-    let before = model.head.tail.0.running_mean.as_vec();
+    let before = model.head.tail.0 .0.running_mean.as_vec();
     let adam = Adam::new(&model, AdamConfig::default());
     let mut trainer = Trainer::new(&mut model, adam)
         .input::<Rank1<4>>()
@@ -170,7 +177,7 @@ fn a_nan_loss_does_not_leave_nan_in_the_model() {
     );
     all_finite(trainer.model());
     drop(trainer);
-    assert_eq!(model.head.tail.0.running_mean.as_vec(), before);
+    assert_eq!(model.head.tail.0 .0.running_mean.as_vec(), before);
 }
 
 type Mlp = network![Input<4>, Dense<8>, Tanh, Dense<3>];
@@ -215,7 +222,10 @@ fn evaluating_no_samples_is_an_error() {
     let empty = Dataset::new(Samples::new(vec![], vec![4]).unwrap(), vec![]).unwrap();
     let err = trainer.evaluate(&empty).unwrap_err();
     assert!(matches!(err, TrainError::NoSamples), "{err}");
-    assert_eq!(err.to_string(), "no samples to evaluate: the data set is empty");
+    assert_eq!(
+        err.to_string(),
+        "no samples to evaluate: the data set is empty"
+    );
     // Predicting no samples has a sensible result: no outputs.
     assert!(trainer.predict(empty.samples()).unwrap().is_empty());
 }

@@ -32,7 +32,11 @@ fn a_round_trip_reproduces_outputs_exactly() {
     assert_ne!(outputs(&other), outputs(&model));
     load_checkpoint(&mut other, &path).unwrap();
     assert_eq!(outputs(&other), outputs(&model));
-    assert_eq!(names(dir.path()), ["net.safetensors"], "no temporary is left");
+    assert_eq!(
+        names(dir.path()),
+        ["net.safetensors"],
+        "no temporary is left"
+    );
 }
 
 /// The names in `dir`, sorted.
@@ -153,10 +157,10 @@ fn an_old_nested_checkpoint_is_refused_with_the_reason() {
 #[test]
 fn an_interrupted_save_leaves_the_previous_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
-    // A name of 240 bytes: the checkpoint fits the file system's limit of 255, but no
+    // A name of 250 bytes: the checkpoint fits the file system's limit of 255, but no
     // temporary name beside it (`<name>.<pid>.<n>.tmp`) does, so every save fails before it
     // writes anything, whoever runs the test (a read-only directory does not stop root).
-    let name = format!("{}.safetensors", "n".repeat(240 - ".safetensors".len()));
+    let name = format!("{}.safetensors", "n".repeat(250 - ".safetensors".len()));
     let path = dir.path().join(&name);
     let first = trained_looking(1);
     let second = trained_looking(2);

@@ -208,7 +208,10 @@ mod tests {
     #[test]
     fn a_shape_too_large_to_count_is_an_error() {
         let err = Samples::new(vec![], vec![1 << 32, 1 << 32]).unwrap_err();
-        assert!(matches!(&err, DataError::ShapeOverflow { shape } if shape.len() == 2), "{err}");
+        assert!(
+            matches!(&err, DataError::ShapeOverflow { shape } if shape.len() == 2),
+            "{err}"
+        );
         assert!(err.to_string().contains("check the shape"), "{err}");
         let err = Samples::new(vec![0.0; 4], vec![usize::MAX, 2]).unwrap_err();
         assert!(matches!(err, DataError::ShapeOverflow { .. }), "{err}");

@@ -281,7 +281,11 @@ mod tests {
             (vec![1; 256], vec![0], "at most 255 dimensions"),
             (vec![1 << 33], vec![], "dimension 0 is 8589934592"),
             (vec![], vec![], "at least one dimension"),
-            (vec![1 << 31, 1 << 31, 1 << 31], vec![], "more than usize::MAX"),
+            (
+                vec![1 << 31, 1 << 31, 1 << 31],
+                vec![],
+                "more than usize::MAX",
+            ),
         ];
         for (dims, data, message) in cases {
             let idx = Idx { dims, data };

@@ -223,7 +223,14 @@ mod tests {
         // Many empty rows of a sane length are fine; no rows at all are fine at any length.
         let none: [&[i32]; 0] = [];
         let maxlen = Some(usize::MAX);
-        let p = pad_sequences(&none, Padding { maxlen, ..Default::default() }).unwrap();
+        let p = pad_sequences(
+            &none,
+            Padding {
+                maxlen,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!((p.rows, p.values.len()), (0, 0));
     }
 }

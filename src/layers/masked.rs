@@ -49,7 +49,9 @@ pub struct MaskShapeError {
     pub mask: (usize, usize),
 }
 
-impl<B: Dim, S: Dim, N: Dim, E: Dtype, D: Storage<E>, T> Masked<Tensor<(B, S, N), E, D, T>, Tensor<(B, S), E, D>> {
+impl<B: Dim, S: Dim, N: Dim, E: Dtype, D: Storage<E>, T>
+    Masked<Tensor<(B, S, N), E, D, T>, Tensor<(B, S), E, D>>
+{
     /// Pairs sequences `x` `(B, S, N)` with their `mask` `(B, S)`, checking that both have
     /// the same batch size and number of steps (which may be known only at run time).
     ///
@@ -62,7 +64,10 @@ impl<B: Dim, S: Dim, N: Dim, E: Dtype, D: Storage<E>, T> Masked<Tensor<(B, S, N)
     /// let err = Masked::new(x, mask).unwrap_err(); // 3 lengths for 2 sequences
     /// assert_eq!((err.sequences, err.mask), ((2, 4), (3, 4)));
     /// ```
-    pub fn new(x: Tensor<(B, S, N), E, D, T>, mask: Tensor<(B, S), E, D>) -> Result<Self, MaskShapeError> {
+    pub fn new(
+        x: Tensor<(B, S, N), E, D, T>,
+        mask: Tensor<(B, S), E, D>,
+    ) -> Result<Self, MaskShapeError> {
         let (b, s, _) = *x.shape();
         let (mb, ms) = *mask.shape();
         let (sequences, mask_shape) = ((b.size(), s.size()), (mb.size(), ms.size()));

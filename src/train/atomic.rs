@@ -170,7 +170,11 @@ mod tests {
             }
         });
         let last = std::fs::read(&path).unwrap();
-        assert!(contents.contains(&last), "a mixed file of {} bytes", last.len());
+        assert!(
+            contents.contains(&last),
+            "a mixed file of {} bytes",
+            last.len()
+        );
         assert_eq!(names(dir.path()), ["model.safetensors"]);
     }
 }

@@ -142,7 +142,10 @@ fn decode<E: Dtype + SafeDtype>(
         let values: Vec<E> = (0..view.data().len() / size)
             .map(|i| <E as SafeDtype>::from_le_bytes(view.data(), i * size))
             .collect();
-        if !values.iter().all(|v| v.to_f64().is_some_and(f64::is_finite)) {
+        if !values
+            .iter()
+            .all(|v| v.to_f64().is_some_and(f64::is_finite))
+        {
             return Err(non_finite(&t.name, path));
         }
         tensors.push(HostTensor {
