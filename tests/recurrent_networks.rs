@@ -111,14 +111,14 @@ fn a_mask_makes_padding_invisible_through_the_network() {
     let mask = lengths_mask::<f64, _>(&dev, &[4, 6], 6, SequencePadding::Post)
         .reshape_like(&(2, Const::<6>));
     let masked: Tensor<(usize, Const<2>), f64, _> =
-        net.forward(Masked::new(x.clone(), mask.clone()));
+        net.forward(Masked::new(x.clone(), mask.clone()).unwrap());
     // changing the padded steps changes nothing
     let mut values = x.as_vec();
     for v in &mut values[4 * 3..6 * 3] {
         *v = 1e3;
     }
     let x2 = dev.tensor_from_vec(values, (2, Const::<6>, Const::<3>));
-    let again = net.forward(Masked::new(x2, mask));
+    let again = net.forward(Masked::new(x2, mask).unwrap());
     assert_eq!(masked.as_vec(), again.as_vec());
     // and the first sequence's result is that of its 4 real steps alone
     let alone: Tensor<Rank1<2>, f64, _> = {

@@ -32,7 +32,21 @@ fn a_round_trip_reproduces_outputs_exactly() {
     assert_ne!(outputs(&other), outputs(&model));
     load_checkpoint(&mut other, &path).unwrap();
     assert_eq!(outputs(&other), outputs(&model));
-    assert!(!dir.path().join("net.safetensors.tmp").exists());
+    assert_eq!(
+        names(dir.path()),
+        ["net.safetensors"],
+        "no temporary is left"
+    );
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
 }
 
 #[test]
@@ -143,29 +157,71 @@ fn an_old_nested_checkpoint_is_refused_with_the_reason() {
 #[test]
 fn an_interrupted_save_leaves_the_previous_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("net.safetensors");
-    let tmp = dir.path().join("net.safetensors.tmp");
+    // A name of 250 bytes: the checkpoint fits the file system's limit of 255, but no
+    // temporary name beside it (`<name>.<pid>.<n>.tmp`) does, so every save fails before it
+    // writes anything, whoever runs the test (a read-only directory does not stop root).
+    let name = format!("{}.safetensors", "n".repeat(250 - ".safetensors".len()));
+    let path = dir.path().join(&name);
     let first = trained_looking(1);
     let second = trained_looking(2);
-    save_checkpoint(&first, &path).unwrap();
+    save_checkpoint(&first, dir.path().join("short")).unwrap();
+    std::fs::rename(dir.path().join("short"), &path).unwrap();
     let good = std::fs::read(&path).unwrap();
 
-    // The temporary file cannot be written (a directory is in the way).
-    std::fs::create_dir(&tmp).unwrap();
     let err = save_checkpoint(&second, &path).unwrap_err();
     assert!(matches!(err, TrainError::Io { .. }), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), good);
     let mut loaded = trained_looking(3);
     load_checkpoint(&mut loaded, &path).unwrap();
     assert_eq!(outputs(&loaded), outputs(&first));
+    assert_eq!(names(dir.path()), [name.as_str()]);
 
-    // A temporary file left by a crash is garbage, not an obstacle.
-    std::fs::remove_dir(&tmp).unwrap();
-    std::fs::write(&tmp, b"half a checkpoint").unwrap();
+    // Temporary files left by crashed writers (of the old `<path>.tmp` scheme and of this
+    // one) are garbage, not an obstacle, and are left alone.
+    let path = dir.path().join("net.safetensors");
+    save_checkpoint(&first, &path).unwrap();
+    let leftovers = [
+        "net.safetensors.tmp".to_string(),
+        format!("net.safetensors.{}.0.tmp", std::process::id()),
+        "net.safetensors.1.0.tmp".to_string(),
+    ];
+    for leftover in &leftovers {
+        std::fs::write(dir.path().join(leftover), b"half a checkpoint").unwrap();
+    }
     save_checkpoint(&second, &path).unwrap();
     load_checkpoint(&mut loaded, &path).unwrap();
     assert_eq!(outputs(&loaded), outputs(&second));
-    assert!(!tmp.exists());
+    for leftover in &leftovers {
+        assert_eq!(
+            std::fs::read(dir.path().join(leftover)).unwrap(),
+            b"half a checkpoint"
+        );
+    }
+    assert_eq!(names(dir.path()).len(), 2 + leftovers.len());
+}
+
+/// Two processes saving one checkpoint path at once no longer share `<path>.tmp`: the
+/// checkpoint is always one of the two, whole, and every save succeeds.
+#[test]
+fn concurrent_saves_of_one_path_do_not_collide() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net.safetensors");
+    let models = [trained_looking(1), trained_looking(2)];
+    std::thread::scope(|scope| {
+        for model in &models {
+            let path = &path;
+            scope.spawn(move || {
+                for _ in 0..30 {
+                    save_checkpoint(model, path).unwrap();
+                }
+            });
+        }
+    });
+    let mut loaded = trained_looking(3);
+    load_checkpoint(&mut loaded, &path).unwrap();
+    let out = outputs(&loaded);
+    assert!(out == outputs(&models[0]) || out == outputs(&models[1]));
+    assert_eq!(names(dir.path()), ["net.safetensors"]);
 }
 
 #[test]

@@ -20,9 +20,12 @@ impl Samples {
     /// Splits `data` into samples of `shape` (e.g. `[1, 28, 28]` or `[28, 28]`).
     ///
     /// Errors with [`DataError::Ragged`] unless `data` holds a whole number of samples of
-    /// a non-empty shape.
+    /// a non-empty shape, and with [`DataError::ShapeOverflow`] for a shape whose number of
+    /// values overflows a `usize`.
     pub fn new(data: Vec<f32>, shape: Vec<usize>) -> Result<Self, DataError> {
-        let sample_len: usize = shape.iter().product();
+        let Some(sample_len) = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) else {
+            return Err(DataError::ShapeOverflow { shape });
+        };
         if sample_len == 0 || !data.len().is_multiple_of(sample_len) {
             return Err(DataError::Ragged {
                 len: data.len(),
@@ -200,6 +203,18 @@ mod tests {
             }
         ));
         assert!(Samples::new(vec![0.0; 4], vec![0]).is_err());
+    }
+
+    #[test]
+    fn a_shape_too_large_to_count_is_an_error() {
+        let err = Samples::new(vec![], vec![1 << 32, 1 << 32]).unwrap_err();
+        assert!(
+            matches!(&err, DataError::ShapeOverflow { shape } if shape.len() == 2),
+            "{err}"
+        );
+        assert!(err.to_string().contains("check the shape"), "{err}");
+        let err = Samples::new(vec![0.0; 4], vec![usize::MAX, 2]).unwrap_err();
+        assert!(matches!(err, DataError::ShapeOverflow { .. }), "{err}");
     }
 
     #[test]

@@ -73,6 +73,29 @@ pub enum DataError {
         shape: Vec<usize>,
     },
 
+    /// A sample shape whose number of values does not fit in a `usize`, e.g. `[1 << 32, 1 << 32]`
+    /// on a 64-bit machine: no data could hold even one such sample.
+    #[error("a sample of shape {shape:?} would hold more values than a usize can count; check the shape (e.g. [28, 28] for MNIST images)")]
+    ShapeOverflow {
+        /// The shape given.
+        shape: Vec<usize>,
+    },
+
+    /// [`pad_sequences`](crate::data::pad_sequences) was asked for more values than
+    /// [`MAX_PADDED_VALUES`](crate::data::MAX_PADDED_VALUES) (or than a `usize` counts):
+    /// almost always a `maxlen` far larger than meant. Nothing was allocated.
+    #[error("padding {rows} sequences to maxlen {maxlen} needs {} values, more than the {limit} pad_sequences allows; pass a smaller maxlen (every row is padded to exactly maxlen, as in Keras), or pad fewer sequences at a time", values.map_or_else(|| "more than usize::MAX".to_string(), |v| v.to_string()))]
+    PaddedTooLarge {
+        /// The number of sequences.
+        rows: usize,
+        /// The length asked for.
+        maxlen: usize,
+        /// `rows * maxlen`, or `None` where that overflows a `usize`.
+        values: Option<usize>,
+        /// The most values allowed.
+        limit: usize,
+    },
+
     /// Samples of one shape were given to a model whose input has another, e.g. 28x28
     /// images to a model expecting 1x32x32.
     #[error("samples of shape {found:?} do not fit the model's input shape {expected:?}")]
@@ -109,6 +132,15 @@ pub enum IdxError {
         expected: usize,
         /// The length there is.
         found: usize,
+    },
+
+    /// A gzip file decompresses to more bytes than its IDX header describes. Decompression
+    /// stops one byte past the described size, so a small file that inflates without end
+    /// (a "zip bomb") costs no more memory than its header admits to.
+    #[error("the gzip stream holds more than the {expected} bytes its header describes (decompression stopped there)")]
+    GzipTrailingBytes {
+        /// The length in bytes the header implies.
+        expected: usize,
     },
 
     /// More bytes follow the data the header describes.

@@ -41,12 +41,13 @@ impl Idx {
     /// assert_eq!(Idx::decode(&labels.encode()).unwrap(), labels);
     /// assert!(Idx::decode(b"not idx").is_err());
     /// ```
+    ///
+    /// Decompression is bounded by the header: it stops one byte past the size the header
+    /// describes, and more is [`IdxError::GzipTrailingBytes`], so a small file that inflates
+    /// without end costs no more memory than its header declares.
     pub fn decode(bytes: &[u8]) -> Result<Self, IdxError> {
         if bytes.starts_with(&GZIP_MAGIC) {
-            let mut raw = Vec::new();
-            GzDecoder::new(bytes)
-                .read_to_end(&mut raw)
-                .map_err(IdxError::Gzip)?;
+            let raw = gunzip_bounded(bytes)?;
             Self::decode_raw(&raw)
         } else {
             Self::decode_raw(bytes)
@@ -103,23 +104,62 @@ impl Idx {
     /// Encodes this array as uncompressed IDX bytes.
     ///
     /// # Panics
-    /// If a dimension exceeds `u32::MAX`, there are more than 255 dimensions, or `data`
-    /// does not hold `dims.iter().product()` elements: all programming errors.
+    /// Where [`try_encode`](Self::try_encode) errors: a dimension exceeds `u32::MAX`, there
+    /// are no or more than 255 dimensions, or `data` does not hold `dims.iter().product()`
+    /// elements.
     pub fn encode(&self) -> Vec<u8> {
-        let rank = u8::try_from(self.dims.len()).expect("IDX has at most 255 dimensions");
-        assert_eq!(
-            self.data.len(),
-            self.dims.iter().product::<usize>(),
-            "IDX data length must match its dimensions"
-        );
-        let mut bytes = Vec::with_capacity(4 + 4 * self.dims.len() + self.data.len());
-        bytes.extend_from_slice(&[0, 0, UNSIGNED_BYTE, rank]);
-        for &d in &self.dims {
-            let d = u32::try_from(d).expect("IDX dimensions fit in u32");
-            bytes.extend_from_slice(&d.to_be_bytes());
+        match self.try_encode() {
+            Ok(bytes) => bytes,
+            Err(err) => panic!("{err}"),
         }
+    }
+
+    /// Encodes this array as uncompressed IDX bytes, or says why it cannot be IDX: an
+    /// [`InvalidInput`](std::io::ErrorKind::InvalidInput) error for no or more than 255
+    /// dimensions, a dimension over `u32::MAX`, or `data` not holding `dims.iter().product()`
+    /// elements.
+    ///
+    /// ```
+    /// use typenet::data::Idx;
+    /// let bad = Idx { dims: vec![3], data: vec![1] };
+    /// let err = bad.try_encode().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn try_encode(&self) -> std::io::Result<Vec<u8>> {
+        let invalid = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, msg);
+        let rank = match u8::try_from(self.dims.len()) {
+            Ok(0) => return Err(invalid("an IDX array needs at least one dimension".into())),
+            Ok(rank) => rank,
+            Err(_) => {
+                return Err(invalid(format!(
+                    "IDX holds at most 255 dimensions, this array has {}; reshape it",
+                    self.dims.len()
+                )))
+            }
+        };
+        let mut header = Vec::with_capacity(4 + 4 * self.dims.len());
+        header.extend_from_slice(&[0, 0, UNSIGNED_BYTE, rank]);
+        for (i, &d) in self.dims.iter().enumerate() {
+            let d = u32::try_from(d).map_err(|_| {
+                invalid(format!(
+                    "IDX dimensions are u32, but dimension {i} is {d} (over {}); split the array",
+                    u32::MAX
+                ))
+            })?;
+            header.extend_from_slice(&d.to_be_bytes());
+        }
+        let expected = self.dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if expected != Some(self.data.len()) {
+            return Err(invalid(format!(
+                "dimensions {:?} describe {} elements, but data holds {}; make them agree",
+                self.dims,
+                expected.map_or_else(|| "more than usize::MAX".into(), |n| n.to_string()),
+                self.data.len()
+            )));
+        }
+        let mut bytes = header;
         bytes.extend_from_slice(&self.data);
-        bytes
+        Ok(bytes)
     }
 
     /// Reads an IDX file, raw or gzip-compressed.
@@ -142,8 +182,11 @@ impl Idx {
     }
 
     /// Writes this array as an IDX file, gzip-compressed if `gzip` is true.
+    ///
+    /// An array that is not valid IDX (see [`try_encode`](Self::try_encode)) is an
+    /// [`InvalidInput`](std::io::ErrorKind::InvalidInput) error, and no file is written.
     pub fn write(&self, path: impl AsRef<Path>, gzip: bool) -> std::io::Result<()> {
-        let raw = self.encode();
+        let raw = self.try_encode()?;
         let bytes = if gzip {
             let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
             encoder.write_all(&raw)?;
@@ -153,6 +196,48 @@ impl Idx {
         };
         std::fs::write(path, bytes)
     }
+}
+
+/// Decompresses gzip data holding IDX, reading no more than the IDX header describes plus
+/// one byte: the header first, then at most the data it describes and one byte more, which
+/// if present is [`IdxError::GzipTrailingBytes`]. A short or malformed header is returned
+/// as it is, for [`Idx::decode_raw`] to name what is wrong with it.
+fn gunzip_bounded(bytes: &[u8]) -> Result<Vec<u8>, IdxError> {
+    let mut decoder = GzDecoder::new(bytes);
+    let mut raw = Vec::new();
+    // The magic number; its last byte is the rank.
+    read_up_to(&mut decoder, &mut raw, 4)?;
+    if raw.len() < 4 || raw[..3] != [0, 0, UNSIGNED_BYTE] {
+        return Ok(raw);
+    }
+    let header_len = 4 + 4 * usize::from(raw[3]);
+    read_up_to(&mut decoder, &mut raw, header_len - 4)?;
+    if raw.len() < header_len {
+        return Ok(raw);
+    }
+    // An overflowing size is left for `decode_raw` to report.
+    let data_len = raw[4..header_len]
+        .chunks_exact(4)
+        .map(|d| u32::from_be_bytes([d[0], d[1], d[2], d[3]]) as usize)
+        .try_fold(1usize, usize::checked_mul);
+    let Some(total) = data_len.and_then(|n| n.checked_add(header_len)) else {
+        return Ok(raw);
+    };
+    read_up_to(&mut decoder, &mut raw, total - header_len + 1)?;
+    if raw.len() > total {
+        return Err(IdxError::GzipTrailingBytes { expected: total });
+    }
+    Ok(raw)
+}
+
+/// Appends at most `limit` more bytes of `reader` to `out` (fewer at the end of the stream).
+fn read_up_to(reader: &mut impl Read, out: &mut Vec<u8>, limit: usize) -> Result<(), IdxError> {
+    let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+    reader
+        .take(limit)
+        .read_to_end(out)
+        .map(drop)
+        .map_err(IdxError::Gzip)
 }
 
 #[cfg(test)]
@@ -184,6 +269,69 @@ mod tests {
             assert_eq!(on_disk.starts_with(&GZIP_MAGIC), gz);
             assert_eq!(Idx::read(&path).unwrap(), images());
         }
+    }
+
+    /// Each of these asserted (panicked) in `encode`, although `write` returns `io::Result`.
+    #[test]
+    fn writing_an_invalid_array_is_an_invalid_input_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad");
+        let cases = [
+            (vec![3], vec![1], "describe 3 elements, but data holds 1"),
+            (vec![1; 256], vec![0], "at most 255 dimensions"),
+            (vec![1 << 33], vec![], "dimension 0 is 8589934592"),
+            (vec![], vec![], "at least one dimension"),
+            (
+                vec![1 << 31, 1 << 31, 1 << 31],
+                vec![],
+                "more than usize::MAX",
+            ),
+        ];
+        for (dims, data, message) in cases {
+            let idx = Idx { dims, data };
+            for gz in [false, true] {
+                let err = idx.write(&path, gz).unwrap_err();
+                assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+                assert!(err.to_string().contains(message), "{err}");
+                assert!(!path.exists());
+            }
+        }
+    }
+
+    /// A gzip stream that inflates far beyond its header is cut one byte past the header's
+    /// size, not decompressed to the end.
+    #[test]
+    fn gzip_decompression_stops_at_the_declared_size() {
+        let mut raw = Idx {
+            dims: vec![2, 2],
+            data: vec![1, 2, 3, 4],
+        }
+        .encode();
+        // 64 MiB of zeros after the 4 declared bytes: about 64 KiB compressed.
+        raw.resize(raw.len() + (64 << 20), 0);
+        let bomb = gzip(&raw);
+        assert!(bomb.len() < 1 << 20);
+        let err = Idx::decode(&bomb).unwrap_err();
+        assert!(
+            matches!(err, IdxError::GzipTrailingBytes { expected: 16 }),
+            "{err}"
+        );
+        // Bounded reading still checks the gzip trailer of an exact file.
+        let exact = gzip(&images().encode());
+        assert_eq!(Idx::decode(&exact).unwrap(), images());
+        let mut bad_crc = exact.clone();
+        let crc_at = bad_crc.len() - 8;
+        bad_crc[crc_at] ^= 0xff;
+        assert!(matches!(Idx::decode(&bad_crc), Err(IdxError::Gzip(_))));
+        // Headers that are cut short or malformed inside gzip are named as when raw.
+        assert!(matches!(
+            Idx::decode(&gzip(&[0, 0, 8, 2, 0])),
+            Err(IdxError::Truncated { .. })
+        ));
+        assert!(matches!(
+            Idx::decode(&gzip(&[0, 0, 0x0d, 1, 0, 0, 0, 0])),
+            Err(IdxError::UnsupportedType { code: 0x0d })
+        ));
     }
 
     #[test]

@@ -27,4 +27,4 @@ pub use error::{DataError, IdxError};
 pub use idx::Idx;
 pub use input::InputShape;
 pub use mnist::{read_split, Mnist};
-pub use pad::{pad_sequences, Padded, Padding, Side};
+pub use pad::{pad_sequences, Padded, Padding, Side, MAX_PADDED_VALUES};

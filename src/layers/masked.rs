@@ -1,9 +1,12 @@
 //! `Masked`: a batch of padded sequences together with the mask that says which steps are real.
 
-use dfdx::prelude::{Dtype, Tensor, TensorFromVec};
+use dfdx::prelude::{Dim, Dtype, HasShape, Storage, Tensor, TensorFromVec};
 
 /// A batch of sequences `x` `(B, S, ..)` with its `mask` `(B, S)`: 1 for a real step, 0 for
 /// padding.
+///
+/// Build one with [`Masked::new`], which checks that the mask fits `x` (a `Masked` built
+/// from its fields is checked when a layer runs it: an error on `Cpu`, a panic elsewhere).
 ///
 /// Recurrent layers take a `Masked` input and skip the padded steps (the state and the output do
 /// not change there, as in Keras). With `return_sequences` they output a `Masked` again, so a
@@ -36,9 +39,45 @@ pub enum SequencePadding {
     Pre,
 }
 
-impl<X, M> Masked<X, M> {
-    pub fn new(x: X, mask: M) -> Self {
-        Masked { x, mask }
+/// A mask whose (batch, steps) are not those of the sequences it masks.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the mask is (batch {}, steps {}) but the sequences are (batch {}, steps {}): build the mask for the same batch and padded length, e.g. lengths_mask(&dev, &lengths, steps, ..) with one length per sequence and steps the sequences' padded length", mask.0, mask.1, sequences.0, sequences.1)]
+pub struct MaskShapeError {
+    /// The sequences' (batch, steps).
+    pub sequences: (usize, usize),
+    /// The mask's (batch, steps).
+    pub mask: (usize, usize),
+}
+
+impl<B: Dim, S: Dim, N: Dim, E: Dtype, D: Storage<E>, T>
+    Masked<Tensor<(B, S, N), E, D, T>, Tensor<(B, S), E, D>>
+{
+    /// Pairs sequences `x` `(B, S, N)` with their `mask` `(B, S)`, checking that both have
+    /// the same batch size and number of steps (which may be known only at run time).
+    ///
+    /// ```rust
+    /// # use typenet::prelude::*;
+    /// # use typenet::layers::{lengths_mask, Masked, SequencePadding};
+    /// let dev: Cpu = Default::default();
+    /// let x: Tensor<(usize, usize, Const<2>), f32, _> = dev.sample_normal_like(&(2, 4, Const));
+    /// let mask = lengths_mask::<f32, _>(&dev, &[3, 1, 2], 4, SequencePadding::Post);
+    /// let err = Masked::new(x, mask).unwrap_err(); // 3 lengths for 2 sequences
+    /// assert_eq!((err.sequences, err.mask), ((2, 4), (3, 4)));
+    /// ```
+    pub fn new(
+        x: Tensor<(B, S, N), E, D, T>,
+        mask: Tensor<(B, S), E, D>,
+    ) -> Result<Self, MaskShapeError> {
+        let (b, s, _) = *x.shape();
+        let (mb, ms) = *mask.shape();
+        let (sequences, mask_shape) = ((b.size(), s.size()), (mb.size(), ms.size()));
+        if sequences != mask_shape {
+            return Err(MaskShapeError {
+                sequences,
+                mask: mask_shape,
+            });
+        }
+        Ok(Masked { x, mask })
     }
 }
 

@@ -19,9 +19,10 @@ use std::path::{Path, PathBuf};
 
 /// Saves every tensor of `model` to `path` in the safetensors format.
 ///
-/// The save is atomic: the file is written as `<path>.tmp` in the same directory, flushed
-/// to disk, then renamed over `path`, so a crash or a full disk leaves the previous
-/// checkpoint intact. A model holding NaN or infinity is not saved
+/// The save is atomic: the file is written as `<path>.<pid>.<n>.tmp` in the same
+/// directory (a name no other writer uses, so two processes saving one path at once do not
+/// mix their files), flushed to disk, then renamed over `path`, so a crash or a full disk
+/// leaves the previous checkpoint intact. A model holding NaN or infinity is not saved
 /// ([`TrainError::NonFiniteCheckpoint`]), so a diverged run never replaces a good file.
 ///
 /// ```
@@ -68,8 +69,9 @@ pub(crate) fn save_snapshot<E: Dtype + SafeDtype>(
 /// Nothing is loaded unless the file matches the model: every tensor of the model must be
 /// in the file with the same shape and dtype, and the file must hold no other tensor.
 /// A checkpoint of another network fails with an error naming the first tensor that
-/// differs and, for a shape, both shapes ([`TrainError::ShapeMismatch`]). Scalars the
-/// file lacks (older files) keep the model's values.
+/// differs and, for a shape, both shapes ([`TrainError::ShapeMismatch`]). A file holding
+/// NaN or infinity is refused ([`TrainError::NonFiniteInCheckpoint`]), as saving refuses
+/// such weights. Scalars the file lacks (older files) keep the model's values.
 pub fn load_checkpoint<M, E, D>(model: &mut M, path: impl AsRef<Path>) -> Result<(), TrainError>
 where
     M: TensorCollection<E, D>,
@@ -137,9 +139,15 @@ fn decode<E: Dtype + SafeDtype>(
             .map_err(|_| missing(file, &t.name, path))?;
         check_view(&view, &t.name, E::safe_dtype(), &t.shape, path)?;
         let size = std::mem::size_of::<E>();
-        let values = (0..view.data().len() / size)
+        let values: Vec<E> = (0..view.data().len() / size)
             .map(|i| <E as SafeDtype>::from_le_bytes(view.data(), i * size))
             .collect();
+        if !values
+            .iter()
+            .all(|v| v.to_f64().is_some_and(f64::is_finite))
+        {
+            return Err(non_finite(&t.name, path));
+        }
         tensors.push(HostTensor {
             name: t.name.clone(),
             shape: t.shape.clone(),
@@ -153,7 +161,11 @@ fn decode<E: Dtype + SafeDtype>(
             check_view(&view, name, FileDtype::F64, &[], path)?;
             let mut le = [0; 8];
             le.copy_from_slice(view.data());
-            scalars.push((name.clone(), f64::from_le_bytes(le)));
+            let value = f64::from_le_bytes(le);
+            if !value.is_finite() {
+                return Err(non_finite(name, path));
+            }
+            scalars.push((name.clone(), value));
         }
     }
     let mut names = file.names();
@@ -168,6 +180,13 @@ fn decode<E: Dtype + SafeDtype>(
         });
     }
     Ok(Snapshot { tensors, scalars })
+}
+
+fn non_finite(tensor: &str, path: &Path) -> TrainError {
+    TrainError::NonFiniteInCheckpoint {
+        path: path.into(),
+        tensor: tensor.into(),
+    }
 }
 
 /// The model's tensor `name` is not in the file: say so, or say that the file is of the old

@@ -39,12 +39,55 @@ pub enum TrainError {
     },
 
     /// A weight became NaN or infinite during an epoch although every loss was finite;
-    /// training stopped before any checkpoint of it was written.
-    #[error("tensor {tensor} became NaN or infinite during epoch {epoch}; training stopped")]
+    /// training stopped before any checkpoint of it was written, and the model was given back
+    /// its weights from the start of that epoch.
+    #[error("tensor {tensor} became NaN or infinite during epoch {epoch}; training stopped and the model holds its weights from before that epoch")]
     NonFiniteWeights {
         /// The epoch, from 1.
         epoch: usize,
         /// The first such tensor.
+        tensor: String,
+    },
+
+    /// The validation loss is NaN or infinite although the weights are finite: the
+    /// validation data holds NaN or infinite values (or values so large that the model's
+    /// outputs overflow). Training stopped; no checkpoint of that epoch was written.
+    #[error("the validation loss became {loss} at epoch {epoch} while every weight is finite; check the validation data for NaN or infinite values")]
+    NonFiniteValidationLoss {
+        /// The epoch, from 1.
+        epoch: usize,
+        /// The loss: NaN or an infinity.
+        loss: f64,
+    },
+
+    /// A model with a batch norm (a tensor named `running_var`) would train on a batch of one
+    /// sample, whose variance is undefined: dfdx's running-variance update divides by
+    /// `n - 1 = 0` and fills the model with NaN. `fit` checks this before training. (A last
+    /// batch of one sample left over by the batch size is merged into the batch before it
+    /// instead; this error is for a batch size of 1 or a single training sample.)
+    #[error("{} belongs to a batch norm, which cannot train on a batch of one sample (its variance is undefined); {}", place(tensor), if *batch_size == 1 { "use a batch size of 2 or more" } else { "train on at least 2 samples" })]
+    BatchNormSingleSample {
+        /// The batch norm's running variance.
+        tensor: String,
+        /// The batch size set.
+        batch_size: usize,
+        /// The number of training samples.
+        samples: usize,
+    },
+
+    /// There is nothing to evaluate: the data set is empty, so loss and accuracy are
+    /// undefined.
+    #[error("no samples to evaluate: the data set is empty")]
+    NoSamples,
+
+    /// A checkpoint holds a NaN or infinite value; nothing was loaded and the model is
+    /// unchanged. (Saving refuses such weights, so the file was written by another program,
+    /// or is damaged.)
+    #[error("{}: not loaded, {} holds NaN or infinity (a diverged run or a damaged file); the model is unchanged", path.display(), place(tensor))]
+    NonFiniteInCheckpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// The first such tensor (or scalar).
         tensor: String,
     },
 

@@ -17,12 +17,16 @@ where
     I: InputShape,
 {
     /// The loss and accuracy of the model on `data`, as Keras's `evaluate`. Changes
-    /// nothing in the model.
+    /// nothing in the model. An empty `data` is [`TrainError::NoSamples`]: its loss and
+    /// accuracy are undefined.
     pub fn evaluate<const K: usize>(&self, data: &Dataset) -> Result<Metrics, TrainError>
     where
         M: Classifier<I, E, D, K>,
     {
         self.check_data::<K>(data)?;
+        if data.is_empty() {
+            return Err(TrainError::NoSamples);
+        }
         self.evaluate_indices::<K>(data, (0..data.len()).collect())
     }
 

@@ -8,7 +8,7 @@ use super::params;
 use super::progress::Progress;
 use super::schedule::{LearningRate, LrSchedule};
 use super::trainer::{Classifier, Trainer, Validation};
-use crate::data::{epoch_order, train_len, Batch, Batches, Dataset, InputShape};
+use crate::data::{epoch_order, train_len, Batch, Dataset, InputShape};
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::nn::ZeroGrads;
 use dfdx::optim::Optimizer;
@@ -24,6 +24,9 @@ struct Plan<'d> {
     n_train: usize,
     /// The validation set and the indices of it to evaluate.
     validation: Option<(&'d Dataset, Range<usize>)>,
+    /// Whether a last batch of one sample joins the batch before it: the model has a batch
+    /// norm, which cannot train on one sample.
+    merge_single_last: bool,
 }
 
 impl<'a, M, O, E, D, I> Trainer<'a, M, O, E, D, I>
@@ -42,11 +45,18 @@ where
     ///
     /// Errors before any update: the samples do not fit the model's input
     /// ([`DataError::SampleShape`](crate::data::DataError::SampleShape)), a label is out of
-    /// range, a setting is invalid. Errors during training: a NaN or infinite loss
-    /// ([`TrainError::NonFiniteLoss`], naming the epoch and step; that step's update is
-    /// not applied), weights that became non-finite ([`TrainError::NonFiniteWeights`]), a
-    /// checkpoint that cannot be written. No checkpoint is written after a non-finite
-    /// loss or weight, so the last one written stays intact.
+    /// range, a setting is invalid, a model with a batch norm would train on batches of one
+    /// sample ([`TrainError::BatchNormSingleSample`]). Errors during training: a NaN or
+    /// infinite loss ([`TrainError::NonFiniteLoss`], naming the epoch and step; that step's
+    /// update is not applied), weights that became non-finite
+    /// ([`TrainError::NonFiniteWeights`]), a non-finite validation loss
+    /// ([`TrainError::NonFiniteValidationLoss`]), a checkpoint that cannot be written. No
+    /// checkpoint is written after a non-finite loss or weight, so the last one written stays
+    /// intact, and a model left holding NaN or infinity (e.g. a batch norm's running
+    /// statistics) is given back its weights from the start of that epoch.
+    ///
+    /// In a model with a batch norm, a last batch of one sample (33 samples in batches of
+    /// 32) is merged into the batch before it, as the variance of one sample is undefined.
     pub fn fit<const K: usize>(&mut self, train: &Dataset) -> Result<History, TrainError>
     where
         M: Classifier<I, E, D, K>,
@@ -78,16 +88,28 @@ where
             self.early_stopping,
         );
         let mut history = History::default();
+        // The weights at the start of the epoch, given back if the epoch leaves NaN.
+        let mut last_good = params::read(&*self.model);
         for epoch in 0..self.epochs {
             let learning_rate = callbacks.scheduler.lr(epoch);
             self.optimizer.set_learning_rate(learning_rate);
             let started = Instant::now();
             let train;
-            (train, grads) = self.train_epoch::<K>(&dev, plan, epoch, grads, progress)?;
+            let trained = self.train_epoch::<K>(&dev, plan, epoch, grads, progress);
+            (train, grads) = match trained {
+                Ok(done) => done,
+                Err(err) => {
+                    if params::read(&*self.model).first_non_finite().is_some() {
+                        params::write(self.model, &last_good);
+                    }
+                    return Err(err);
+                }
+            };
             let seconds = started.elapsed().as_secs_f64();
 
             let weights = params::read(&*self.model);
             if let Some(tensor) = weights.first_non_finite() {
+                params::write(self.model, &last_good);
                 return Err(TrainError::NonFiniteWeights {
                     epoch: epoch + 1,
                     tensor: tensor.into(),
@@ -95,7 +117,14 @@ where
             }
             let validation = match &plan.validation {
                 Some((data, range)) => {
-                    Some(self.evaluate_indices::<K>(data, range.clone().collect())?)
+                    let metrics = self.evaluate_indices::<K>(data, range.clone().collect())?;
+                    if !metrics.loss.is_finite() {
+                        return Err(TrainError::NonFiniteValidationLoss {
+                            epoch: epoch + 1,
+                            loss: metrics.loss,
+                        });
+                    }
+                    Some(metrics)
                 }
                 None => None,
             };
@@ -108,6 +137,7 @@ where
                 samples_per_sec: train.seen as f64 / seconds.max(1e-9),
             };
             progress.end_epoch(&stats);
+            last_good = weights.clone();
             let stop = callbacks.end_epoch(&stats, weights)?;
             history.epochs.push(stats);
             if stop {
@@ -134,11 +164,16 @@ where
         M: Classifier<I, E, D, K>,
     {
         let order = epoch_order(plan.n_train, self.seed, epoch);
-        let batches: Batches<E> = Batches::new(plan.train, order, self.batch_size);
-        progress.start_epoch(epoch, batches.steps());
+        let spans = batch_spans(order.len(), self.batch_size, plan.merge_single_last);
+        progress.start_epoch(epoch, spans.len());
         let started = Instant::now();
         let mut sum = MetricsSum::default();
-        for (step, batch) in batches.enumerate() {
+        for (step, span) in spans.into_iter().enumerate() {
+            let indices = &order[span];
+            let batch = Batch {
+                inputs: plan.train.samples().gather(indices),
+                labels: indices.iter().map(|&i| plan.train.labels()[i]).collect(),
+            };
             let n = batch.len();
             let (loss, correct);
             (loss, correct, grads) = self.train_step::<K>(dev, batch, grads, (epoch, step))?;
@@ -221,6 +256,20 @@ where
         if n_train == 0 {
             return config("there are no training samples".into());
         }
+        let batch_norm = params::read(&*self.model)
+            .tensors
+            .into_iter()
+            .find(|t| t.name == "running_var" || t.name.ends_with(".running_var"))
+            .map(|t| t.name);
+        if let Some(tensor) = &batch_norm {
+            if self.batch_size == 1 || n_train == 1 {
+                return Err(TrainError::BatchNormSingleSample {
+                    tensor: tensor.clone(),
+                    batch_size: self.batch_size,
+                    samples: n_train,
+                });
+            }
+        }
         let has_validation = validation.is_some();
         if let Some(es) = &self.early_stopping {
             es.monitor.check(has_validation, "early stopping")?;
@@ -235,8 +284,26 @@ where
             train,
             n_train,
             validation,
+            merge_single_last: batch_norm.is_some(),
         })
     }
+}
+
+/// The index ranges of an epoch's batches of `len` samples: `batch_size` at a time, the
+/// last one the remainder; with `merge_single_last` a remainder of one sample joins the
+/// batch before it (a batch norm cannot train on one sample).
+fn batch_spans(len: usize, batch_size: usize, merge_single_last: bool) -> Vec<Range<usize>> {
+    let mut spans: Vec<Range<usize>> = (0..len)
+        .step_by(batch_size)
+        .map(|start| start..(start + batch_size).min(len))
+        .collect();
+    if merge_single_last && spans.len() > 1 && spans.last().is_some_and(|s| s.len() == 1) {
+        spans.pop();
+        if let Some(last) = spans.last_mut() {
+            last.end = len;
+        }
+    }
+    spans
 }
 
 /// Type-checks `fit`, `evaluate` and `predict` on dfdx's `Cuda` device: CI runs
@@ -254,4 +321,21 @@ fn type_checks_on_cuda(train: &Dataset) -> Result<(), TrainError> {
     trainer.evaluate(train)?;
     trainer.predict(train.samples())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_spans;
+    use std::ops::Range;
+
+    #[test]
+    fn a_single_last_sample_joins_the_batch_before_it_only_for_batch_norm() {
+        assert_eq!(batch_spans(33, 32, false), [0..32, 32..33]);
+        assert_eq!(batch_spans(33, 32, true), vec![Range { start: 0, end: 33 }]);
+        assert_eq!(batch_spans(65, 32, true), [0..32, 32..65]);
+        assert_eq!(batch_spans(34, 32, true), [0..32, 32..34]);
+        assert_eq!(batch_spans(64, 32, true), [0..32, 32..64]);
+        assert_eq!(batch_spans(5, 32, true), vec![Range { start: 0, end: 5 }]);
+        assert_eq!(batch_spans(0, 32, true), []);
+    }
 }

@@ -76,7 +76,8 @@ pub trait ReturnSequences {
     type Masked<B: Dim, S: Dim, N: Dim, E: Dtype, D: Storage<E>, T>;
 
     /// Keeps every state, or takes the last one: step `S - 1`, or step 0 for a layer that ran
-    /// in `reverse` (the state after it has seen the whole sequence, as Keras does it).
+    /// in `reverse` (the state after it has seen the whole sequence, as Keras does it). A
+    /// batch of no samples gives `(0, N)`; sequences of no steps give the initial state, zeros.
     fn try_take<B: Dim, S: Dim, N: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>>(
         states: Tensor<(B, S, N), E, D, T>,
         reverse: bool,
@@ -154,11 +155,13 @@ impl ReturnSequences for Sequences<false> {
         states: Tensor<(B, S, N), E, D, T>,
         reverse: bool,
     ) -> Result<Tensor<(B, N), E, D, T>, D::Err> {
-        let (b, s, _) = *states.shape();
-        assert!(
-            s.size() > 0,
-            "a recurrent layer without return_sequences needs at least one step"
-        );
+        let (b, s, n) = *states.shape();
+        if b.size() == 0 || s.size() == 0 {
+            // No samples: an empty (0, N), as any layer gives. No steps: the state after
+            // none is the initial one, zeros. (dfdx's select does not take an empty tensor.)
+            let (states, tape) = states.split_tape();
+            return Ok(states.device().try_zeros_like(&(b, n))?.put_tape(tape));
+        }
         let last = if reverse { 0 } else { s.size() - 1 };
         let idx = states
             .device()

@@ -42,7 +42,8 @@ where
         mask: Option<&Tensor<(B, S), E, Self>>,
     ) -> Result<Tensor<(B, S, Const<U>), E, Self, T>, CpuError> {
         let (b, s, _) = *x.shape();
-        check_call(cell, G, &(b, s), mask.map(|m| m.shape()));
+        check_call(cell, G, &(b, s), mask.map(|m| m.shape()))
+            .map_err(|_| CpuError::WrongNumElements)?;
         // The kernel reads storage in row-major order: make a permuted or broadcast input
         // contiguous (free when it already is; differentiable when it is not).
         let x = x.try_contiguous()?;

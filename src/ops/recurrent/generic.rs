@@ -28,7 +28,12 @@ pub fn try_recurrent_generic<
     mask: Option<&Tensor<(B, S), E, D>>,
 ) -> Result<Tensor<(B, S, Const<U>), E, D, T>, D::Err> {
     let (b, s, _) = *x.shape();
-    check_call(cell, G, &(b, s), mask.map(|m| m.shape()));
+    let checked = check_call(cell, G, &(b, s), mask.map(|m| m.shape()));
+    assert!(
+        checked.is_ok(),
+        "recurrent op: the mask's (batch, steps) differ from the input's; build masked input \
+         with Masked::new, which says how"
+    );
     let dev = x.device().clone();
     let steps = s.size();
     let (x, mut pending) = x.split_tape();

@@ -102,7 +102,10 @@ pub trait RecurrentKernel<E: Dtype>: Device<E> {
     /// bidirectional layer); the outputs stay in input time order, so `out[:, 0]` is then the
     /// final state. `mask` `(B, S)` marks real steps with 1 and padding with 0.
     ///
-    /// Panics if `G` is not `cell.gates()` or the mask's shape is not `x`'s `(B, S)`.
+    /// Panics if `G` is not `cell.gates()`. A mask whose shape is not `x`'s `(B, S)` is an
+    /// error on `Cpu` (`CpuError::WrongNumElements`; build masked input with
+    /// [`Masked::new`](crate::layers::Masked::new), which names both shapes) and a panic in
+    /// the device-generic implementation, which cannot build a device error.
     fn try_recurrent<
         B: Dim,
         S: Dim,
@@ -124,22 +127,32 @@ pub trait RecurrentKernel<E: Dtype>: Device<E> {
 #[cfg(feature = "cuda")]
 impl<E: Dtype> RecurrentKernel<E> for dfdx::prelude::Cuda where dfdx::prelude::Cuda: Device<E> {}
 
-/// The checks both implementations make before running.
-fn check_call<B: Dim, S: Dim>(cell: Cell, gates: usize, x: &(B, S), mask: Option<&(B, S)>) {
+/// The checks both implementations make before running: the gate count (fixed by the
+/// types, so a mismatch is a bug in typenet and panics), then the mask's shape, which
+/// [`Masked::new`](crate::layers::Masked::new) checks with a typed error but a `Masked` built
+/// from its fields does not: a mismatch is `Err`, which the `Cpu` kernel returns as
+/// `CpuError::WrongNumElements`.
+fn check_call<B: Dim, S: Dim>(
+    cell: Cell,
+    gates: usize,
+    x: &(B, S),
+    mask: Option<&(B, S)>,
+) -> Result<(), MaskMismatch> {
     assert_eq!(
         gates,
         cell.gates(),
         "recurrent op: {cell:?} has {} gates, the weights hold {gates}",
         cell.gates()
     );
-    if let Some(m) = mask {
-        assert_eq!(
-            (m.0.size(), m.1.size()),
-            (x.0.size(), x.1.size()),
-            "recurrent op: the mask's (batch, steps) differ from the input's"
-        );
+    match mask {
+        Some(m) if (m.0.size(), m.1.size()) != (x.0.size(), x.1.size()) => Err(MaskMismatch),
+        _ => Ok(()),
     }
 }
+
+/// A mask whose (batch, steps) differ from the input's.
+#[derive(Debug)]
+struct MaskMismatch;
 
 /// The time index of the `k`-th step processed.
 fn step_time(k: usize, steps: usize, reverse: bool) -> usize {
