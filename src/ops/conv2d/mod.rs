@@ -18,7 +18,8 @@ use super::Window2D;
 use crate::shape::window_fits;
 use dfdx::prelude::*;
 
-/// Devices that run a 2-D convolution.
+/// Devices that run a 2-D convolution. The provided method is the device-generic path;
+/// `Cpu` replaces it with the fast kernel, so a device adds itself with an empty impl.
 pub trait Conv2DKernel<E: Dtype>: Device<E> {
     /// x: (B, C, H, W), weight: (F, C, K, K) as PyTorch lays it out, bias: (F) -> (B, F, OH, OW).
     /// window.kernel == K. OH/OW are given by the caller (already checked with shape::window_fits).
@@ -44,7 +45,9 @@ pub trait Conv2DKernel<E: Dtype>: Device<E> {
         weight: &Tensor<Rank4<F, C, K, K>, E, Self>,
         bias: &Tensor<Rank1<F>, E, Self>,
         window: Window2D,
-    ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err>;
+    ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
+        try_conv2d_generic(x, weight, bias, window)
+    }
 }
 
 impl<E: crate::ops::cpu::CpuFloat> Conv2DKernel<E> for Cpu
@@ -73,29 +76,7 @@ where
 }
 
 #[cfg(feature = "cuda")]
-impl<E: Dtype> Conv2DKernel<E> for Cuda
-where
-    Cuda: Device<E>,
-{
-    fn try_conv2d<
-        B: Dim,
-        T: Tape<E, Self>,
-        const C: usize,
-        const H: usize,
-        const W: usize,
-        const F: usize,
-        const K: usize,
-        const OH: usize,
-        const OW: usize,
-    >(
-        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Self, T>,
-        weight: &Tensor<Rank4<F, C, K, K>, E, Self>,
-        bias: &Tensor<Rank1<F>, E, Self>,
-        window: Window2D,
-    ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
-        try_conv2d_generic(x, weight, bias, window)
-    }
-}
+impl<E: Dtype> Conv2DKernel<E> for Cuda where Cuda: Device<E> {}
 
 /// Panics unless `window` with a `kernel`-sized kernel maps an `input` image to `out`:
 /// the one check both implementations make before they index anything.

@@ -29,7 +29,8 @@ pub enum PoolKind {
     Avg,
 }
 
-/// Devices that run 2-D pooling.
+/// Devices that run 2-D pooling. The provided method is the device-generic path; `Cpu`
+/// replaces it with the fast kernel, so a device adds itself with an empty impl.
 pub trait Pool2DKernel<E: Dtype>: Device<E> {
     /// x: (B, C, H, W) -> (B, C, OH, OW), each output reducing one `window.kernel` square
     /// window. OH/OW are given by the caller (already checked with shape::window_fits).
@@ -46,7 +47,9 @@ pub trait Pool2DKernel<E: Dtype>: Device<E> {
         x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Self, T>,
         kind: PoolKind,
         window: Window2D,
-    ) -> Result<Tensor<(B, Const<C>, Const<OH>, Const<OW>), E, Self, T>, Self::Err>;
+    ) -> Result<Tensor<(B, Const<C>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
+        try_pool2d_generic(x, kind, window)
+    }
 }
 
 impl<E: crate::ops::cpu::CpuFloat> Pool2DKernel<E> for Cpu
@@ -72,26 +75,7 @@ where
 }
 
 #[cfg(feature = "cuda")]
-impl<E: Dtype> Pool2DKernel<E> for Cuda
-where
-    Cuda: Device<E>,
-{
-    fn try_pool2d<
-        B: Dim,
-        T: Tape<E, Self>,
-        const C: usize,
-        const H: usize,
-        const W: usize,
-        const OH: usize,
-        const OW: usize,
-    >(
-        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Self, T>,
-        kind: PoolKind,
-        window: Window2D,
-    ) -> Result<Tensor<(B, Const<C>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
-        try_pool2d_generic(x, kind, window)
-    }
-}
+impl<E: Dtype> Pool2DKernel<E> for Cuda where Cuda: Device<E> {}
 
 /// Panics unless `window` is a pooling window (dilation 1) mapping `input` to `out`.
 fn check_pool_geometry(window: Window2D, input: (usize, usize), out: (usize, usize)) {

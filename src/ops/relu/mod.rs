@@ -16,7 +16,9 @@ use dfdx::prelude::*;
 pub trait ReluKernel<E: Dtype>: Device<E> {
     fn try_relu<S: Shape, T: Tape<E, Self>>(
         x: Tensor<S, E, Self, T>,
-    ) -> Result<Tensor<S, E, Self, T>, Self::Err>;
+    ) -> Result<Tensor<S, E, Self, T>, Self::Err> {
+        x.try_relu()
+    }
 }
 
 impl<E: crate::ops::cpu::CpuFloat> ReluKernel<E> for Cpu
@@ -31,13 +33,4 @@ where
 }
 
 #[cfg(feature = "cuda")]
-impl<E: Dtype> ReluKernel<E> for Cuda
-where
-    Cuda: Device<E>,
-{
-    fn try_relu<S: Shape, T: Tape<E, Self>>(
-        x: Tensor<S, E, Self, T>,
-    ) -> Result<Tensor<S, E, Self, T>, Self::Err> {
-        x.try_relu()
-    }
-}
+impl<E: Dtype> ReluKernel<E> for Cuda where Cuda: Device<E> {}
