@@ -73,7 +73,7 @@ layers() {
 train_fn() {
   local net=$1 with_adam=$2
   cat <<EOF
-fn train_$net(dev: &Cpu) -> f32 {
+fn train_${net,,}(dev: &Cpu) -> f32 {
     let mut model = dev.build_module::<$net, f32>();
     let x: Tensor<Rank4<2, 4, 8, 8>, f32, _> = dev.sample_normal();
     let _ = model.forward(x.clone());
@@ -110,7 +110,7 @@ program() {
     conv)
       echo "type Net = network!["; layers conv "$depth"; echo "];"
       train_fn Net true
-      echo "fn main() { train_Net(&Cpu::default()); }"
+      echo "fn main() { train_net(&Cpu::default()); }"
       ;;
     ten)
       # Ten distinct types: the filters of the first conv differ.
@@ -122,7 +122,7 @@ program() {
       done
       echo "fn main() {"
       echo "    let dev = Cpu::default();"
-      for n in 1 2 3 4 5 6 7 8 9 10; do echo "    train_Net$n(&dev);"; done
+      for n in 1 2 3 4 5 6 7 8 9 10; do echo "    train_net$n(&dev);"; done
       echo "}"
       ;;
   esac
