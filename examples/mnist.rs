@@ -6,6 +6,7 @@
 //! cargo run --release --example mnist                       # the seed CNN
 //! cargo run --release --example mnist -- --model lstm       # the seed's stacked LSTM on rows
 //! cargo run --release --example mnist -- --model crnn       # Conv2D, MaxPool, LSTM, Dense
+//! cargo run --release --example mnist -- --model resnet     # a small residual CNN
 //! cargo run --release --example mnist -- --data ~/mnist     # the full 60,000/10,000 set
 //! ```
 
@@ -26,6 +27,26 @@ type SeedCnn = network![
 ];
 type SeedLstm = network![Input<28, 28>, LSTM<64, return_sequences>, LSTM<64>, Dense<10>];
 type Crnn = network![Input<1, 28, 28>, Conv2D<32, 3>, MaxPool<2>, LSTM<64>, Dense<10>];
+/// Two ResNet basic blocks, the second downsampling with a projection shortcut.
+type ResNet = network![
+    Input<1, 28, 28>,
+    Conv2D<16, 3, padding = same>, BatchNorm, ReLU, MaxPool<2>,
+    Residual<[
+        Conv2D<16, 3, padding = same>, BatchNorm, ReLU,
+        Conv2D<16, 3, padding = same>, BatchNorm,
+    ]>,
+    ReLU,
+    Residual<
+        [
+            Conv2D<32, 3, stride = 2, padding = same>, BatchNorm, ReLU,
+            Conv2D<32, 3, padding = same>, BatchNorm,
+        ],
+        shortcut = [Conv2D<32, 1, stride = 2>, BatchNorm],
+    >,
+    ReLU,
+    GlobalAvgPool,
+    Dense<10>,
+];
 
 struct Args {
     model: String,
@@ -82,7 +103,15 @@ fn main() -> Result<(), TrainError> {
             },
             &args,
         ),
-        other => panic!("--model is cnn, lstm or crnn, not {other}"),
+        "resnet" => train::<ResNet, Rank3<1, 28, 28>>(
+            "resnet",
+            Recipe {
+                epochs: 10,
+                decay: 0.8,
+            },
+            &args,
+        ),
+        other => panic!("--model is cnn, lstm, crnn or resnet, not {other}"),
     }
 }
 
