@@ -187,40 +187,55 @@ where
         let (out_id, x_id, w_id, b_id) = (out.clone(), x.clone(), weight.clone(), bias.clone());
         tape.add_backward_op(move |grads| {
             let mut cols = cols;
-            // dX group by group; dW^T and db summed over the groups of each task, then over tasks.
+            // dX group by group; dW^T and db summed over the groups of each part, then over
+            // the parts in order. The parts are fixed (one per thread, consecutive groups), not
+            // rayon's work-stealing splits, so the sums run in the same order on every run.
             let zeros = || (vec![E::zero(); ckk * F], vec![E::zero(); F]);
             let (dw_t, db) = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
-                g_out
-                    .par_chunks(per_group * F * ohw)
-                    .zip(cols.par_chunks_mut(per_group * ckk * ohw))
-                    .zip(g_x.par_chunks_mut(per_group * chw))
-                    .fold(zeros, |(mut dw_t, mut db), ((g_out, cols), g_x)| {
-                        let g = group(g_out.len());
-                        let n = g.n();
-                        // dY as (F, G*OH*OW): for one image, g_out as it lies.
-                        let gathered;
-                        let dy = if g.batch == 1 {
-                            g_out
-                        } else {
-                            let mut dy = vec![E::zero(); g_out.len()];
-                            swap_plane_axes(g_out, &mut dy, g.batch, ohw);
-                            gathered = dy;
-                            &gathered
-                        };
-                        for (d, row) in db.iter_mut().zip(dy.chunks_exact(n)) {
-                            *d = row.iter().fold(*d, |acc, &v| acc + v);
-                        }
-                        let dy = Mat::new(dy, F, n);
-                        matmul(&mut dw_t, Mat::new(cols, ckk, n), dy.t(), true, threads);
-                        matmul(cols, Mat::new(&weights, F, ckk).t(), dy, false, threads);
-                        col2im(&g, cols, g_x);
-                        (dw_t, db)
+                let group_out = per_group * F * ohw;
+                let groups = g_out.len().div_ceil(group_out);
+                let per_part = groups.div_ceil(num_threads().max(1)).max(1);
+                let partials: Vec<(Vec<E>, Vec<E>)> = g_out
+                    .par_chunks(per_part * group_out)
+                    .zip(cols.par_chunks_mut(per_part * per_group * ckk * ohw))
+                    .zip(g_x.par_chunks_mut(per_part * per_group * chw))
+                    .map(|((g_out, cols), g_x)| {
+                        g_out
+                            .chunks(group_out)
+                            .zip(cols.chunks_mut(per_group * ckk * ohw))
+                            .zip(g_x.chunks_mut(per_group * chw))
+                            .fold(zeros(), |(mut dw_t, mut db), ((g_out, cols), g_x)| {
+                                let g = group(g_out.len());
+                                let n = g.n();
+                                // dY as (F, G*OH*OW): for one image, g_out as it lies.
+                                let gathered;
+                                let dy = if g.batch == 1 {
+                                    g_out
+                                } else {
+                                    let mut dy = vec![E::zero(); g_out.len()];
+                                    swap_plane_axes(g_out, &mut dy, g.batch, ohw);
+                                    gathered = dy;
+                                    &gathered
+                                };
+                                for (d, row) in db.iter_mut().zip(dy.chunks_exact(n)) {
+                                    *d = row.iter().fold(*d, |acc, &v| acc + v);
+                                }
+                                let dy = Mat::new(dy, F, n);
+                                matmul(&mut dw_t, Mat::new(cols, ckk, n), dy.t(), true, threads);
+                                matmul(cols, Mat::new(&weights, F, ckk).t(), dy, false, threads);
+                                col2im(&g, cols, g_x);
+                                (dw_t, db)
+                            })
                     })
-                    .reduce(zeros, |(mut dw_t, mut db), (dw_t2, db2)| {
+                    .collect();
+                partials
+                    .into_iter()
+                    .reduce(|(mut dw_t, mut db), (dw_t2, db2)| {
                         dw_t.iter_mut().zip(dw_t2).for_each(|(a, b)| *a += b);
                         db.iter_mut().zip(db2).for_each(|(a, b)| *a += b);
                         (dw_t, db)
                     })
+                    .unwrap_or_else(zeros)
             })?;
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
                 for (f, g_row) in g_weight.chunks_exact_mut(ckk).enumerate() {
