@@ -58,7 +58,11 @@ const ON_GLIBC: bool = cfg!(all(target_os = "linux", target_env = "gnu"));
 #[ignore = "run by the other tests in a child process"]
 fn scenario() {
     let scenario = std::env::var("SCENARIO").expect("SCENARIO names the case");
-    assert_eq!(keeps_freed_buffers(), None, "nothing decided before the first kernel");
+    assert_eq!(
+        keeps_freed_buffers(),
+        None,
+        "nothing decided before the first kernel"
+    );
     match scenario.as_str() {
         "default" => {
             run_a_kernel();

@@ -230,7 +230,9 @@ static DECIDE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// ```
 pub fn keep_freed_buffers(keep: bool) -> bool {
     use std::sync::atomic::Ordering;
-    let _guard = DECIDE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _guard = DECIDE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if DECISION.load(Ordering::Acquire) != UNDECIDED {
         return false;
     }

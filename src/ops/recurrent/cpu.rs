@@ -17,7 +17,9 @@ use dfdx::prelude::*;
 
 use super::activation::RecurrentFloat;
 use super::{check_call, step_time, Cell, RecurrentKernel, RecurrentWeights};
-use crate::ops::cpu::{decide_freed_buffers, matmul, num_threads, read, with_grads, with_simd, Mat};
+use crate::ops::cpu::{
+    decide_freed_buffers, matmul, num_threads, read, with_grads, with_simd, Mat,
+};
 
 /// The smallest batch that is split across threads, and the fewest rows per part.
 const MIN_SPLIT_BATCH: usize = 8;
