@@ -189,16 +189,85 @@ pub fn taps_inside(
     lo.min(hi)..hi
 }
 
-/// Keeps freed kernel buffers in the process for reuse, once per process (glibc only).
+/// The environment variable that turns [`keep_freed_buffers`] off for a whole program:
+/// `TYPENET_KEEP_FREED_BUFFERS=0` (or `false`, `no`, `off`). Read once, by the first kernel,
+/// and only if the program has not called [`keep_freed_buffers`] itself.
+pub const KEEP_FREED_BUFFERS_ENV: &str = "TYPENET_KEEP_FREED_BUFFERS";
+
+/// Not decided yet; decided to keep freed buffers (applied); decided not to.
+const UNDECIDED: u8 = 0;
+const KEEP: u8 = 1;
+const RELEASE: u8 = 2;
+static DECISION: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(UNDECIDED);
+static DECIDE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Chooses, once per process, whether typenet tells glibc to keep freed buffers in the
+/// process for reuse (`mallopt`; on other platforms nothing is changed either way).
 ///
 /// A training step frees and re-allocates the same multi-megabyte buffers (im2col columns,
 /// activations, gradients). By default glibc serves each one with a fresh `mmap` and hands
 /// it back with `munmap`, so every step pays page faults to zero new pages and TLB
 /// shootdowns across the cores: a third of the seed CNN's step time in our profiles.
-/// Raising the mmap threshold to its maximum (32 MiB) and the trim threshold to 1 GiB keeps
-/// those buffers in the heap. The cost: up to the step's peak working set stays mapped
-/// after a large step ends, as with PyTorch's caching allocator.
-pub fn keep_freed_buffers() {
+/// Keeping them raises glibc's mmap threshold to its maximum (32 MiB) and its trim
+/// threshold to 1 GiB, so those buffers stay in the heap. The cost: up to the step's peak
+/// working set stays mapped after a large step ends, as with PyTorch's caching allocator,
+/// and the setting is process-wide, so it also applies to the rest of the program's
+/// allocations.
+///
+/// Unless decided before, the first typenet kernel to run decides `true`, or `false` when
+/// the environment variable [`KEEP_FREED_BUFFERS_ENV`] (`TYPENET_KEEP_FREED_BUFFERS`) is
+/// `0`, `false`, `no` or `off`. Call `keep_freed_buffers(false)` before the first kernel to
+/// leave glibc's settings alone whatever the environment says.
+///
+/// Returns whether this call decided: `false` if the choice was already made (by an earlier
+/// call or a kernel), in which case the earlier choice stands; see
+/// [`keeps_freed_buffers`] for what it was.
+///
+/// ```
+/// // In `main`, before any model runs:
+/// typenet::ops::cpu::keep_freed_buffers(false);
+/// assert_eq!(typenet::ops::cpu::keeps_freed_buffers(), Some(false));
+/// ```
+pub fn keep_freed_buffers(keep: bool) -> bool {
+    use std::sync::atomic::Ordering;
+    let _guard = DECIDE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if DECISION.load(Ordering::Acquire) != UNDECIDED {
+        return false;
+    }
+    if keep {
+        apply_keep_settings();
+    }
+    DECISION.store(if keep { KEEP } else { RELEASE }, Ordering::Release);
+    true
+}
+
+/// What was decided by [`keep_freed_buffers`] or the first kernel: `None` before either
+/// ran, `Some(true)` if glibc was told to keep freed buffers (always `Some(false)` off glibc).
+pub fn keeps_freed_buffers() -> Option<bool> {
+    match DECISION.load(std::sync::atomic::Ordering::Acquire) {
+        UNDECIDED => None,
+        KEEP => Some(cfg!(all(target_os = "linux", target_env = "gnu"))),
+        _ => Some(false),
+    }
+}
+
+/// Called by every fast kernel: decides [`keep_freed_buffers`] from the environment if the
+/// program has not. One atomic load once decided.
+pub(crate) fn decide_freed_buffers() {
+    if DECISION.load(std::sync::atomic::Ordering::Acquire) == UNDECIDED {
+        let off = std::env::var(KEEP_FREED_BUFFERS_ENV).is_ok_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "0" | "false" | "no" | "off"
+            )
+        });
+        keep_freed_buffers(!off);
+    }
+}
+
+fn apply_keep_settings() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::os::raw::c_int;
@@ -207,13 +276,12 @@ pub fn keep_freed_buffers() {
         }
         const M_TRIM_THRESHOLD: c_int = -1;
         const M_MMAP_THRESHOLD: c_int = -3;
-        static ONCE: std::sync::Once = std::sync::Once::new();
         // SAFETY: mallopt only changes allocator settings; any value is valid input, and an
         // unsupported one is refused (returns 0) without effect.
-        ONCE.call_once(|| unsafe {
+        unsafe {
             mallopt(M_MMAP_THRESHOLD, 32 << 20);
             mallopt(M_TRIM_THRESHOLD, 1 << 30);
-        });
+        }
     }
 }
 

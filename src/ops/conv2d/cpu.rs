@@ -12,7 +12,7 @@
 //! dY`, then `dcols = W^T x dY` overwrites the group's `cols` and col2im adds it into dX.
 
 use crate::ops::cpu::{
-    keep_freed_buffers, matmul, num_threads, par_min_len, read, tap_range, with_grads, CpuFloat,
+    decide_freed_buffers, matmul, num_threads, par_min_len, read, tap_range, with_grads, CpuFloat,
     Mat,
 };
 use crate::ops::Window2D;
@@ -119,7 +119,7 @@ pub(super) fn try_conv2d<
 where
     Cpu: Device<E>,
 {
-    keep_freed_buffers();
+    decide_freed_buffers();
     // The kernels index the storage as row-major: a permuted input is made contiguous
     // first (free when it already is; otherwise dfdx's copy carries the gradient back).
     let (x, mut tape) = x.try_contiguous()?.split_tape();

@@ -2,7 +2,7 @@
 //! records each output's argmax (an index into its plane) for the backward.
 
 use super::PoolKind;
-use crate::ops::cpu::{keep_freed_buffers, par_min_len, read, taps_inside, with_grads, CpuFloat};
+use crate::ops::cpu::{decide_freed_buffers, par_min_len, read, taps_inside, with_grads, CpuFloat};
 use crate::ops::Window2D;
 use dfdx::prelude::*;
 use rayon::prelude::*;
@@ -47,7 +47,7 @@ pub(super) fn try_pool2d<
 where
     Cpu: Device<E>,
 {
-    keep_freed_buffers();
+    decide_freed_buffers();
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let batch = x.shape().0;
     let (hw, ohw) = (H * W, OH * OW);

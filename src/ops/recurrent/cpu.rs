@@ -17,7 +17,9 @@ use dfdx::prelude::*;
 
 use super::activation::RecurrentFloat;
 use super::{check_call, step_time, Cell, RecurrentKernel, RecurrentWeights};
-use crate::ops::cpu::{keep_freed_buffers, matmul, num_threads, read, with_grads, with_simd, Mat};
+use crate::ops::cpu::{
+    decide_freed_buffers, matmul, num_threads, read, with_grads, with_simd, Mat,
+};
 
 /// The smallest batch that is split across threads, and the fewest rows per part.
 const MIN_SPLIT_BATCH: usize = 8;
@@ -47,7 +49,7 @@ where
         // The kernel reads storage in row-major order: make a permuted or broadcast input
         // contiguous (free when it already is; differentiable when it is not).
         let x = x.try_contiguous()?;
-        keep_freed_buffers();
+        decide_freed_buffers();
         let (x, mut tape) = x.split_tape();
         let dev = x.device().clone();
         let dims = Dims {

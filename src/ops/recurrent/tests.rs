@@ -691,3 +691,154 @@ fn empty_batches_and_sequences() {
         }
     }
 }
+
+// ---------------------------------------------------------------- properties (proptest)
+
+/// Random cell, batch (0 to 3), steps (0 to 4), features, units, direction, mask and
+/// recurrent bias: the fast kernel agrees with the generic one in the output and every
+/// gradient. Features and units are type parameters, so they come from a table.
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use rand::Rng;
+
+    #[derive(Clone, Debug)]
+    struct Draw {
+        cell: Cell,
+        batch: usize,
+        steps: usize,
+        reverse: bool,
+        recurrent_bias: bool,
+        /// One bit per (sequence, step) when masked: 1 real, 0 padding.
+        mask: Option<Vec<bool>>,
+        seed: u64,
+    }
+
+    fn run<const F: usize, const G: usize, const U: usize>(d: &Draw) {
+        let (b, s) = (d.batch, d.steps);
+        let mut rng = StdRng::seed_from_u64(d.seed);
+        let mut v = |n: usize, scale: f32| -> Vec<f32> {
+            (0..n).map(|_| rng.gen_range(-scale..scale)).collect()
+        };
+        let dev = Cpu::default();
+        let x: Tensor<(usize, usize, Const<F>), f32, Cpu> =
+            dev.tensor_from_vec(v(b * s * F, 1.0), (b, s, Const));
+        let w_ih: Tensor<Rank3<G, U, F>, f32, Cpu> =
+            dev.tensor_from_vec(v(G * U * F, 0.6), Default::default());
+        let w_hh: Tensor<Rank3<G, U, U>, f32, Cpu> =
+            dev.tensor_from_vec(v(G * U * U, 0.6), Default::default());
+        let bias: Tensor<Rank2<G, U>, f32, Cpu> =
+            dev.tensor_from_vec(v(G * U, 0.5), Default::default());
+        let rbias: Option<Tensor<Rank2<G, U>, f32, Cpu>> = d
+            .recurrent_bias
+            .then(|| dev.tensor_from_vec(v(G * U, 0.5), Default::default()));
+        let r: Tensor<(usize, usize, Const<U>), f32, Cpu> =
+            dev.tensor_from_vec(v(b * s * U, 1.0), (b, s, Const));
+        let mask: Option<Tensor<(usize, usize), f32, Cpu>> = d.mask.as_ref().map(|m| {
+            let m = m.iter().map(|&real| if real { 1.0 } else { 0.0 }).collect();
+            dev.tensor_from_vec(m, (b, s))
+        });
+        let weights = RecurrentWeights {
+            w_ih: &w_ih,
+            w_hh: &w_hh,
+            bias: &bias,
+            recurrent_bias: rbias.as_ref(),
+        };
+        let mut results = Vec::new();
+        for fast in [true, false] {
+            let out = if fast {
+                Cpu::try_recurrent(d.cell, x.leaky_trace(), weights, d.reverse, mask.as_ref())
+            } else {
+                try_recurrent_generic(d.cell, x.leaky_trace(), weights, d.reverse, mask.as_ref())
+            }
+            .unwrap();
+            assert_eq!(*out.shape(), (b, s, Const::<U>));
+            // (dfdx 0.13's `as_vec` indexes element 0 even of an empty tensor: `read`.)
+            let mut all = vec![crate::ops::cpu::read(&out)];
+            // dfdx's sum divides by zero on an empty tensor: no backward without outputs.
+            if b * s > 0 {
+                let grads = out.try_mul(r.clone()).unwrap().sum::<Rank0, _>().backward();
+                all.push(grads.get(&x).as_vec());
+                all.push(grads.get(&w_ih).as_vec());
+                all.push(grads.get(&w_hh).as_vec());
+                all.push(grads.get(&bias).as_vec());
+                if let Some(rb) = &rbias {
+                    all.push(grads.get(rb).as_vec());
+                }
+            }
+            results.push(all);
+        }
+        for (k, (a, o)) in results[0].iter().zip(&results[1]).enumerate() {
+            let a: Vec<f64> = a.iter().map(|&v| f64::from(v)).collect();
+            let o: Vec<f64> = o.iter().map(|&v| f64::from(v)).collect();
+            assert_close(&a, &o, 1e-4, &format!("{d:?} F={F} U={U} {}", NAMES[k]));
+        }
+    }
+
+    /// (F, U) pairs the property draws from.
+    const SIZES: [(usize, usize); 5] = [(1, 1), (3, 5), (4, 2), (2, 7), (6, 3)];
+
+    fn dispatch<const G: usize>(sizes: usize, d: &Draw) {
+        match SIZES[sizes] {
+            (1, 1) => run::<1, G, 1>(d),
+            (3, 5) => run::<3, G, 5>(d),
+            (4, 2) => run::<4, G, 2>(d),
+            (2, 7) => run::<2, G, 7>(d),
+            (6, 3) => run::<6, G, 3>(d),
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    fn draw() -> impl Strategy<Value = Draw> {
+        let cell = prop_oneof![Just(Cell::Lstm), Just(Cell::Gru), Just(Cell::SimpleRnn)];
+        (
+            cell,
+            0usize..4,
+            0usize..5,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<u64>(),
+        )
+            .prop_flat_map(
+                |(cell, batch, steps, reverse, recurrent_bias, masked, seed)| {
+                    let mask = if masked {
+                        proptest::collection::vec(any::<bool>(), batch * steps)
+                            .prop_map(Some)
+                            .boxed()
+                    } else {
+                        Just(None).boxed()
+                    };
+                    mask.prop_map(move |mask| Draw {
+                        cell,
+                        batch,
+                        steps,
+                        reverse,
+                        recurrent_bias,
+                        mask,
+                        seed,
+                    })
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 160,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn recurrent_fast_agrees_with_generic_on_random_sizes(
+            d in draw(),
+            sizes in 0..SIZES.len(),
+        ) {
+            match d.cell {
+                Cell::Lstm => dispatch::<4>(sizes, &d),
+                Cell::Gru => dispatch::<3>(sizes, &d),
+                Cell::SimpleRnn => dispatch::<1>(sizes, &d),
+            }
+        }
+    }
+}

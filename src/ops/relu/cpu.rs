@@ -1,7 +1,7 @@
 //! The fast `Cpu` ReLU: one parallel pass forward, one backward, reading the input kept
 //! from forward (`x > 0` is where the gradient passes).
 
-use crate::ops::cpu::{keep_freed_buffers, par_min_len, read, with_grads, CpuFloat};
+use crate::ops::cpu::{decide_freed_buffers, par_min_len, read, with_grads, CpuFloat};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
@@ -14,7 +14,7 @@ pub(super) fn try_relu<S: Shape, E: CpuFloat, T: Tape<E, Cpu>>(
 where
     Cpu: Device<E>,
 {
-    keep_freed_buffers();
+    decide_freed_buffers();
     // The kernel indexes the storage as row-major: a permuted or broadcast input is made
     // contiguous first (free when it already is; otherwise dfdx's copy carries the gradient).
     let (x, mut tape) = x.try_contiguous()?.split_tape();
