@@ -376,7 +376,6 @@ fn every_layer_kind_takes_batches_of_any_size() {
 /// between an image and a recurrent layer panics (dfdx 0.13's reshape of an empty
 /// permuted tensor).
 #[test]
-#[ignore = "known bug: ToSequence (image into a recurrent layer) panics on an empty batch"]
 fn image_to_sequence_takes_an_empty_batch() {
     check_batches!(
         Crnn,
@@ -391,7 +390,6 @@ type Leaky = network![Input<4>, Dense<3>, LeakyReLU, Dense<2>];
 /// Found by this test: an empty batch through `LeakyReLU` panics inside dfdx 0.13 (its
 /// strided iterators read element 0 of an empty tensor, in `prelu`'s `lt`).
 #[test]
-#[ignore = "known bug: LeakyReLU panics on an empty batch (dfdx 0.13 prelu)"]
 fn leaky_relu_takes_an_empty_batch() {
     check_batches!(
         Leaky,

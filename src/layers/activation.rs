@@ -7,7 +7,7 @@
 use super::LayerInfo;
 use crate::ops::relu::ReluKernel;
 use dfdx::nn::{BuildOnDevice, Module, NonMutableModule, ZeroSizedModule};
-use dfdx::prelude::{Device, Dtype, Shape, Tape, Tensor};
+use dfdx::prelude::{Device, Dtype, HasShape, Shape, Tape, Tensor};
 
 pub use dfdx::nn::modules::{Sigmoid, Softmax, Tanh};
 
@@ -64,6 +64,10 @@ impl<const SLOPE_PPM: u32, S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>>
     type Error = D::Err;
 
     fn try_forward(&self, x: Tensor<S, E, D, T>) -> Result<Self::Output, D::Err> {
+        if x.shape().num_elements() == 0 {
+            // dfdx's prelu reads element 0; an empty batch has nothing to activate.
+            return Ok(x);
+        }
         let slope = E::from_f64(SLOPE_PPM as f64 * 1e-6).unwrap();
         dfdx::tensor_ops::TryPReLU::try_prelu(x, slope)
     }

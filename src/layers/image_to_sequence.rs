@@ -116,6 +116,11 @@ impl<
         let x = X::batch(x)?;
         let b = x.shape().0;
         let out_shape = (b, Const::<STEPS>, Const::<FEATURES>);
+        if x.shape().num_elements() == 0 {
+            // dfdx copies a permuted empty tensor by reading element 0; with nothing to move,
+            // relabelling the shape is the whole job.
+            return X::unbatch(x.try_reshape_like(&out_shape)?);
+        }
         X::unbatch(if HAT {
             x.try_permute::<_, Axes4<0, 2, 1, 3>>()?
                 .try_reshape_like(&out_shape)?
