@@ -28,13 +28,20 @@ pub trait Network {
     /// Bytes of all layer outputs for one `f32` sample.
     const ACTIVATION_BYTES: usize = Self::ACTIVATIONS * std::mem::size_of::<f32>();
 
-    /// Appends one row per layer.
-    fn rows(rows: &mut Vec<SummaryRow>);
+    /// Appends one row per layer, the layers inside a block (a branch, a residual block)
+    /// before the block's own row, labelled after `prefix` (`"4.2."` inside branch 2 of layer
+    /// 4). `input` is the shape reaching the first layer, where known; returns the shape
+    /// leaving the last.
+    fn rows_within(
+        prefix: &str,
+        input: Option<&'static [usize]>,
+        rows: &mut Vec<SummaryRow>,
+    ) -> Option<&'static [usize]>;
 
     /// The table a Keras user gets from `model.summary()`.
     fn summary() -> Summary {
         let mut rows = Vec::new();
-        Self::rows(&mut rows);
+        Self::rows_within("", None, &mut rows);
         Summary {
             rows,
             params: Self::PARAMS,
@@ -48,8 +55,9 @@ pub trait Network {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SummaryRow {
     /// The layer's number, as compile errors and checkpoint names give it (from 1 after the
-    /// input; an `activation` option or an inserted `ToSequence` shares its layer's number).
-    pub number: usize,
+    /// input; an `activation` option or an inserted `ToSequence` shares its layer's number;
+    /// `4.2.1` is the first layer of branch 2 of layer 4).
+    pub label: String,
     pub name: &'static str,
     /// Output shape of one sample; `None` where the layer keeps its input's shape.
     pub output: Option<&'static [usize]>,
@@ -87,7 +95,13 @@ impl Network for End {
     const ACTIVATIONS: usize = 0;
     const OUTPUT: Option<&'static [usize]> = None;
     const LAST_ACTIVATIONS: usize = 0;
-    fn rows(_: &mut Vec<SummaryRow>) {}
+    fn rows_within(
+        _: &str,
+        input: Option<&'static [usize]>,
+        _: &mut Vec<SummaryRow>,
+    ) -> Option<&'static [usize]> {
+        input
+    }
 }
 
 impl<Head: Network, Tail: Network> Network for Chain<Head, Tail> {
@@ -104,9 +118,13 @@ impl<Head: Network, Tail: Network> Network for Chain<Head, Tail> {
         Head::LAST_ACTIVATIONS
     };
 
-    fn rows(rows: &mut Vec<SummaryRow>) {
-        Head::rows(rows);
-        Tail::rows(rows);
+    fn rows_within(
+        prefix: &str,
+        input: Option<&'static [usize]>,
+        rows: &mut Vec<SummaryRow>,
+    ) -> Option<&'static [usize]> {
+        let middle = Head::rows_within(prefix, input, rows);
+        Tail::rows_within(prefix, middle, rows)
     }
 }
 
@@ -117,13 +135,24 @@ impl<const N: usize, L: LayerInfo> Network for Numbered<N, L> {
     const OUTPUT: Option<&'static [usize]> = L::OUTPUT;
     const LAST_ACTIVATIONS: usize = L::ACTIVATIONS;
 
-    fn rows(rows: &mut Vec<SummaryRow>) {
+    fn rows_within(
+        prefix: &str,
+        input: Option<&'static [usize]>,
+        rows: &mut Vec<SummaryRow>,
+    ) -> Option<&'static [usize]> {
+        let label = format!("{prefix}{N}");
+        let first_inner = rows.len();
+        L::inner_rows(&format!("{label}."), input, rows);
+        // A block's row shows only what its inner rows do not: the column adds up.
+        let inner: usize = rows[first_inner..].iter().map(|row| row.params).sum();
+        let output = L::OUTPUT.or(input);
         rows.push(SummaryRow {
-            number: N,
+            label,
             name: L::NAME,
-            output: L::OUTPUT,
-            params: L::PARAMS,
+            output,
+            params: L::PARAMS - inner,
         });
+        output
     }
 }
 
@@ -145,7 +174,7 @@ impl fmt::Display for Summary {
         let rule = "─".repeat(62);
         writeln!(
             f,
-            "{:>3}  {:<17}{:<26}{:>14}",
+            "{:<7}{:<15}{:<26}{:>14}",
             "#", "Layer", "Output shape", "Param #"
         )?;
         writeln!(f, "{rule}")?;
@@ -156,8 +185,8 @@ impl fmt::Display for Summary {
             let shape = format!("({})", dims.join(", "));
             writeln!(
                 f,
-                "{:>3}  {:<17}{:<26}{:>14}",
-                row.number,
+                "{:<7}{:<15}{:<26}{:>14}",
+                row.label,
                 row.name,
                 shape,
                 thousands(row.params)

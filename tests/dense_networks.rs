@@ -79,8 +79,8 @@ fn the_summary_comes_from_the_type() {
     let names: Vec<&str> = summary.rows.iter().map(|r| r.name).collect();
     assert_eq!(names, ["Dense", "ReLU", "Dropout", "Dense", "Softmax"]);
     // numbered as written: the `activation = relu` option shares its Dense's number
-    let numbers: Vec<usize> = summary.rows.iter().map(|r| r.number).collect();
-    assert_eq!(numbers, [1, 1, 2, 3, 4]);
+    let labels: Vec<&str> = summary.rows.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["1", "1", "2", "3", "4"]);
     assert_eq!(
         summary.output_shapes(),
         vec![vec![8], vec![8], vec![8], vec![3], vec![3]]
@@ -88,6 +88,6 @@ fn the_summary_comes_from_the_type() {
     assert_eq!(Mlp::FLOPS, 2 * 6 * 8 + 8 + 2 * 8 * 3 + 4 * 3);
     let shown = summary.to_string();
     assert!(shown.contains("Total params: 83"), "{shown}");
-    assert!(shown.contains("\n  3  Dense            (B, 3)"), "{shown}");
+    assert!(shown.contains("\n3      Dense          (B, 3)"), "{shown}");
     assert_eq!(SeqDense::summary().output_shapes()[0], vec![5, 3]);
 }

@@ -165,20 +165,35 @@ type ResCnn = network![
 #[test]
 fn a_residual_cnn_names_its_tensors_by_place_and_trains() {
     let summary = ResCnn::summary();
-    let names: Vec<&str> = summary.rows.iter().map(|r| r.name).collect();
+    let rows: Vec<(&str, &str)> = summary
+        .rows
+        .iter()
+        .map(|r| (r.label.as_str(), r.name))
+        .collect();
+    // the layers inside a block come before its row, numbered by place
     assert_eq!(
-        names,
+        rows,
         [
-            "Conv2D",
-            "ReLU",
-            "Residual",
-            "ReLU",
-            "Residual",
-            "GlobalAvgPool",
-            "Dense"
+            ("1", "Conv2D"),
+            ("2", "ReLU"),
+            ("3.1", "Conv2D"),
+            ("3.2", "BatchNorm"),
+            ("3.3", "ReLU"),
+            ("3.4", "Conv2D"),
+            ("3", "Residual"),
+            ("4", "ReLU"),
+            ("5.1", "Conv2D"),
+            ("5.2", "ReLU"),
+            ("5.shortcut.1", "Conv2D"),
+            ("5", "Residual"),
+            ("6", "GlobalAvgPool"),
+            ("7", "Dense")
         ]
     );
-    assert_eq!(summary.output_shapes()[4], vec![8, 6, 6]);
+    assert_eq!(summary.output_shapes()[11], vec![8, 6, 6]);
+    // the shortcut reads the block's input, not the block's output
+    assert_eq!(summary.output_shapes()[10], vec![8, 6, 6]);
+    assert_eq!(summary.rows[11].params, 0);
     // parameters: convs, the batch norm (4 per channel, as Keras counts), the projection
     let params =
         (4 * 9 + 4) + 2 * (4 * 4 * 9 + 4) + 4 * 4 + (8 * 4 * 9 + 8) + (8 * 4 + 8) + (8 * 3 + 3);

@@ -6,16 +6,16 @@
 
 use crate::args::LayerArgs;
 use crate::infer::Dims;
-use crate::parse::{LayerSpec, NetworkSpec};
-use crate::registry::{lookup, recurrent, Decode, LayerKind, LAYERS};
+use crate::parse::{LayerSpec, NetworkSpec, Value};
+use crate::registry::{lookup, recurrent, Decode, DecodedBranch, LayerKind, MergeKind, LAYERS};
 use crate::suggest::did_you_mean;
 
 /// The network with every layer decoded.
 pub struct Decoded<'a> {
-    /// The first layer, `Input<..>` or `Tokens<..>`.
-    pub input: &'a LayerSpec,
-    /// The shape it declares.
-    pub dims: Dims,
+    /// The first layer, `Input<..>` or `Tokens<..>`, and the shape it declares; `None` for
+    /// a network with several inputs, whose first layer is a merge of branches that each
+    /// start with their own.
+    pub input: Option<(&'a LayerSpec, Dims)>,
     pub layers: Vec<DecodedLayer<'a>>,
 }
 
@@ -39,23 +39,70 @@ pub fn decode(net: &NetworkSpec) -> syn::Result<Decoded<'_>> {
         Some(errors) => errors.combine(error),
         None => errors = Some(error),
     };
-    let dims = input(first).map_err(&mut keep).ok();
-    let layers = match list(&net.layers[1..], "") {
+    let several_inputs = starts_with_inputs(first);
+    let input = if several_inputs {
+        None
+    } else {
+        input(first)
+            .map_err(&mut keep)
+            .ok()
+            .map(|dims| (first, dims))
+    };
+    let rest = if several_inputs {
+        &net.layers[..]
+    } else {
+        &net.layers[1..]
+    };
+    let layers = match list(rest, "") {
         Ok(layers) => layers,
         Err(error) => {
             keep(error);
             Vec::new()
         }
     };
-    match (errors, dims) {
-        (Some(errors), _) => Err(errors),
-        (None, Some(dims)) => Ok(Decoded {
-            input: first,
-            dims,
-            layers,
-        }),
-        (None, None) => unreachable!("a failed input is an error"),
+    match errors {
+        Some(errors) => Err(errors),
+        None => Ok(Decoded { input, layers }),
     }
+}
+
+/// Whether `spec` is a merge whose first branch starts with an input: the first layer of a
+/// network with several inputs.
+fn starts_with_inputs(spec: &LayerSpec) -> bool {
+    let is_merge = MergeKind::ALL.iter().any(|kind| spec.name == kind.name());
+    let first_branch = spec.args.first().map(|arg| &arg.value);
+    is_merge
+        && matches!(first_branch, Some(Value::List(specs, _)) if specs.first().is_some_and(is_input))
+}
+
+/// A branch of a merge: its own input if its first layer is one, then its layers, numbered
+/// from 1 after `prefix`.
+pub fn branch<'a>(specs: &'a [LayerSpec], prefix: &str) -> syn::Result<DecodedBranch<'a>> {
+    match specs.first() {
+        Some(first) if is_input(first) => {
+            let dims = input(first);
+            let layers = list(&specs[1..], prefix);
+            match (dims, layers) {
+                (Ok(dims), Ok(layers)) => Ok(DecodedBranch {
+                    input: Some((first, dims)),
+                    layers,
+                }),
+                (Err(mut e), Err(other)) => {
+                    e.combine(other);
+                    Err(e)
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            }
+        }
+        _ => Ok(DecodedBranch {
+            input: None,
+            layers: list(specs, prefix)?,
+        }),
+    }
+}
+
+fn is_input(spec: &LayerSpec) -> bool {
+    lookup(&spec.name.to_string()).is_some_and(|entry| matches!(entry.decode, Decode::Input(_)))
 }
 
 /// Decodes a list of layers numbered from 1 after `prefix` (`""` at the top, `"4."` in the
@@ -89,7 +136,7 @@ fn input(spec: &LayerSpec) -> syn::Result<Dims> {
     match lookup(&spec.name.to_string()).map(|entry| (entry, entry.decode)) {
         Some((entry, Decode::Input(decode))) => decode(&LayerArgs::new(spec, "", entry)?),
         _ => Err(spec.error(format!(
-            "a network starts with `Input<..>`, the shape of one sample (e.g. `Input<1, 28, 28>` for 28x28 grey images, `Input<28, 28>` for 28 steps of 28 features), or `Tokens<T>` for T token ids; found `{}`",
+            "a network starts with `Input<..>`, the shape of one sample (e.g. `Input<1, 28, 28>` for 28x28 grey images, `Input<28, 28>` for 28 steps of 28 features), or `Tokens<T>` for T token ids, or with a merge of branches that each start with an input of their own (`Concat<[Input<1, 28, 28>, ..], [Tokens<20>, ..]>`); found `{}`",
             spec.display()
         ))),
     }
@@ -168,7 +215,7 @@ mod tests {
     #[test]
     fn unknown_layers_list_the_layers_there_are() {
         let found = errors("Input<8>, Transformer<8>");
-        assert_eq!(found, ["unknown layer `Transformer`\n  = note: the layers are Conv2D, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, Flatten, Dense, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Dropout, BatchNorm, LSTM, GRU, SimpleRNN, Bidirectional, ToSequence, Embedding, Residual"]);
+        assert_eq!(found, ["unknown layer `Transformer`\n  = note: the layers are Conv2D, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, Flatten, Dense, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Dropout, BatchNorm, LSTM, GRU, SimpleRNN, Bidirectional, ToSequence, Embedding, Residual, Concat, Add, Multiply, Average, Maximum"]);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! a tree of n layers is log2(n) deep (a list made `cargo check` exponential in depth).
 //! Paths are absolute, so the user's own imports never clash with the expansion.
 
-use crate::infer::{Activation, Cell, Inferred, Layer, Layers};
+use crate::infer::{Activation, Cell, Dims, Inferred, Layer, Layers, MergeInput};
+use crate::registry::MergeKind;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
@@ -43,6 +44,12 @@ fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
 }
 
+/// One sample's shape as dfdx's tuple of `Const`s.
+fn shape(dims: Dims) -> TokenStream {
+    let dims = dims.list().into_iter().map(lit);
+    quote!((#(::typenet::dfdx::shapes::Const<#dims>,)*))
+}
+
 fn layer_type(layer: &Layer) -> TokenStream {
     match layer {
         Layer::Residual { block, shortcut } => {
@@ -52,6 +59,37 @@ fn layer_type(layer: &Layer) -> TokenStream {
                 None => quote!(::typenet::End),
             };
             quote!(::typenet::layers::Residual<#block, #shortcut>)
+        }
+        Layer::Merge {
+            kind,
+            steps,
+            route,
+            branches,
+            output,
+        } => {
+            let op = match kind {
+                MergeKind::Concat => {
+                    let steps = lit(*steps);
+                    quote!(::typenet::layers::Concat<#steps>)
+                }
+                MergeKind::Add => quote!(::typenet::layers::Add),
+                MergeKind::Multiply => quote!(::typenet::layers::Multiply),
+                MergeKind::Average => quote!(::typenet::layers::Average),
+                MergeKind::Maximum => quote!(::typenet::layers::Maximum),
+            };
+            let route = match route {
+                MergeInput::Shared(dims) => {
+                    let input = shape(*dims);
+                    quote!(::typenet::layers::Shared<#input>)
+                }
+                MergeInput::Own(inputs) => {
+                    let inputs = inputs.iter().map(|d| shape(*d));
+                    quote!(::typenet::layers::Inputs<(#(#inputs,)*)>)
+                }
+            };
+            let output = shape(*output);
+            let branches = branches.iter().map(network);
+            quote!(::typenet::layers::Parallel<#op, #output, #route, (#(#branches,)*)>)
         }
         Layer::Conv2D {
             c,

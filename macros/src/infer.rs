@@ -6,7 +6,9 @@
 
 use crate::args::LayerArgs;
 use crate::decode::{Decoded, DecodedLayer};
-use crate::registry::{lookup, residual_lists, LayerKind, Padding, Recurrent};
+use crate::registry::{
+    lookup, merge_branches, residual_lists, LayerKind, MergeKind, Padding, Recurrent,
+};
 use std::fmt;
 use typenet_shape::{same_pad, window_out};
 
@@ -149,6 +151,24 @@ pub enum Layer {
         /// `None`: the identity.
         shortcut: Option<Layers>,
     },
+    Merge {
+        kind: MergeKind,
+        /// Rows per sample when the merge works on a matrix view: a sequence's steps when
+        /// sequences' features are concatenated, 1 otherwise.
+        steps: usize,
+        route: MergeInput,
+        branches: Vec<Layers>,
+        output: Dims,
+    },
+}
+
+/// What the branches of a merge read.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum MergeInput {
+    /// The same input, of this shape.
+    Shared(Dims),
+    /// One input each, of these shapes: the network's inputs.
+    Own(Vec<Dims>),
 }
 
 /// Layers with their output shapes: what one written layer resolves to (an `activation`
@@ -174,10 +194,31 @@ struct Source {
 /// Walks the decoded layers from the input's shape; the first layer that does not fit the
 /// shape reaching it is the error (after it, the shapes are unknown).
 pub fn infer(decoded: &Decoded) -> syn::Result<Inferred> {
-    let source = Source {
-        text: format!("`{}`", decoded.input.display()),
+    if let Some((input, dims)) = decoded.input {
+        let source = Source {
+            text: format!("`{}`", input.display()),
+        };
+        let (layers, _) = chain(&decoded.layers, dims, source)?;
+        return Ok(Inferred { layers });
+    }
+    // Several inputs: the first layer is a merge of branches that start with their own.
+    let first = &decoded.layers[0];
+    let LayerKind::Merge(kind) = first.kind else {
+        unreachable!("decode starts a network with an input or a merge of inputs")
     };
-    let (layers, _) = chain(&decoded.layers, decoded.dims, source)?;
+    let ctx = Context {
+        layer: first,
+        source: &Source {
+            text: String::new(),
+        },
+    };
+    let (merge, out) = ctx.merge(kind, None)?.remove(0);
+    let source = Source {
+        text: format!("`{}` (layer {})", first.spec.display(), first.label),
+    };
+    let (rest, _) = chain(&decoded.layers[1..], out, source)?;
+    let mut layers = vec![(first.position, merge, out)];
+    layers.extend(rest);
     Ok(Inferred { layers })
 }
 
@@ -247,7 +288,10 @@ impl Context<'_> {
     fn resolve(&self, dims: Dims) -> syn::Result<Resolved> {
         let name = &self.layer.spec.name;
         if let Dims::Tokens(_) = dims {
-            if !matches!(self.layer.kind, LayerKind::Embedding { .. }) {
+            if !matches!(
+                self.layer.kind,
+                LayerKind::Embedding { .. } | LayerKind::Merge(_)
+            ) {
                 return Err(self.wrong_input(
                     dims,
                     &format!("`{name}` takes floating-point values"),
@@ -296,7 +340,124 @@ impl Context<'_> {
             LayerKind::ToSequence { height_as_time } => self.to_sequence(dims, height_as_time),
             LayerKind::Embedding { vocab, dim } => self.embedding(dims, vocab, dim),
             LayerKind::Residual { .. } => self.residual(dims),
+            LayerKind::Merge(kind) => self.merge(kind, Some(dims)),
         }
+    }
+
+    /// Each branch from `dims` (or from its own input, for the network's first layer when
+    /// `dims` is `None`), and the merged shape.
+    fn merge(&self, kind: MergeKind, dims: Option<Dims>) -> syn::Result<Resolved> {
+        let entry = lookup(kind.name()).expect("a registry entry");
+        let args = LayerArgs::new(self.layer.spec, &self.layer.label, entry)?;
+        let mut branches = Vec::new();
+        let mut outputs = Vec::new();
+        let mut inputs = Vec::new();
+        for branch in merge_branches(&args)? {
+            let (start, source) = match (branch.input, dims) {
+                (Some((input, own)), None) => {
+                    inputs.push(own);
+                    let text = format!("`{}`", input.display());
+                    (own, Source { text })
+                }
+                (Some((input, _)), Some(_)) => {
+                    return Err(self.error(format!(
+                        "its branches start with inputs of their own (`{}`), which only the network's first layer can do: a network's inputs come first",
+                        input.display()
+                    )))
+                }
+                (None, Some(dims)) => {
+                    let text = self.source.text.clone();
+                    (dims, Source { text })
+                }
+                (None, None) => unreachable!("decode gives the first merge its inputs"),
+            };
+            let (layers, out) = chain(&branch.layers, start, source)?;
+            branches.push(layers);
+            outputs.push(out);
+        }
+        let output = self.merged(kind, &outputs)?;
+        let steps = match (kind, output) {
+            (MergeKind::Concat, Dims::Sequence(t, _)) => t,
+            _ => 1,
+        };
+        let route = match dims {
+            Some(dims) => MergeInput::Shared(dims),
+            None => MergeInput::Own(inputs),
+        };
+        let layer = Layer::Merge {
+            kind,
+            steps,
+            route,
+            branches,
+            output,
+        };
+        Ok(vec![(layer, output)])
+    }
+
+    /// The shape of the branches' `outputs` merged, or an error naming two that cannot be.
+    fn merged(&self, kind: MergeKind, outputs: &[Dims]) -> syn::Result<Dims> {
+        let name = kind.name();
+        let first = outputs[0];
+        if let Some(b) = outputs.iter().position(|d| matches!(d, Dims::Tokens(_))) {
+            return Err(self.error(format!(
+                "branch {} gives {}, but `{name}` merges floating-point values\n  = help: token ids go through `Embedding<vocab, dim>` first",
+                b + 1,
+                outputs[b]
+            )));
+        }
+        if kind != MergeKind::Concat {
+            return match outputs.iter().position(|&d| d != first) {
+                None => Ok(first),
+                Some(b) => Err(self.error(format!(
+                    "`{name}` needs every branch to give the same shape, but branch 1 gives {first} and branch {} gives {}",
+                    b + 1,
+                    outputs[b]
+                ))),
+            };
+        }
+        let mut total = first;
+        for (b, &out) in outputs.iter().enumerate().skip(1) {
+            total = match (total, out) {
+                (Dims::Image(c, h, w), Dims::Image(more, oh, ow)) if (h, w) == (oh, ow) => {
+                    Dims::Image(c + more, h, w)
+                }
+                (Dims::Vector(n), Dims::Vector(more)) => Dims::Vector(n + more),
+                (Dims::Sequence(t, f), Dims::Sequence(ot, more)) if t == ot => {
+                    Dims::Sequence(t, f + more)
+                }
+                _ => return self.concat_mismatch(first, b, out),
+            };
+        }
+        Ok(total)
+    }
+
+    /// Branch `b` (from 0) gives `out`, which cannot join branch 1's `first`.
+    fn concat_mismatch(&self, first: Dims, b: usize, out: Dims) -> syn::Result<Dims> {
+        let gives = format!("branch 1 gives {first} and branch {} {out}", b + 1);
+        let message = match (first, out) {
+            (Dims::Image(..), Dims::Image(..)) => format!(
+                "`Concat` joins images along their channels, so their heights and widths must agree, but {gives}"
+            ),
+            (Dims::Sequence(..), Dims::Sequence(..)) => format!(
+                "`Concat` joins sequences along their features, so their lengths must agree, but {gives}"
+            ),
+            _ => {
+                let mut message = format!(
+                    "`Concat` joins images with images, vectors with vectors and sequences with sequences, but {gives}"
+                );
+                let image = [(0, first), (b, out)]
+                    .into_iter()
+                    .find(|(_, d)| matches!(d, Dims::Image(..)));
+                if let (Some((i, _)), true) = (image, matches!((first, out), (Dims::Vector(_), _) | (_, Dims::Vector(_)))) {
+                    message += &format!(
+                        "\n  = help: end branch {} with `Flatten` (or `GlobalAvgPool`) to make the image a vector",
+                        i + 1
+                    );
+                }
+                message
+            }
+        };
+        Err(self.error(message))
     }
 
     /// The block from `dims`, the shortcut (or the identity) from `dims`, and their outputs,
@@ -818,5 +979,85 @@ mod tests {
             msg.contains("coming from `Conv2D<1, 3, padding = same>` (layer 1.1)"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn branches_merge_into_the_shapes_keras_gives() {
+        // Inception: channels add up, height and width are kept.
+        let inception = "Input<8, 14, 14>, Concat<[Conv2D<4, 1>], [Conv2D<6, 3, padding = same>, ReLU], [MaxPool<3, stride = 1, padding = same>], []>";
+        assert_eq!(outputs(inception)[0], [4 + 6 + 8 + 8, 14, 14]);
+        assert_eq!(outputs("Input<8>, Concat<[Dense<3>], [Dense<5>]>")[0], [8]);
+        assert_eq!(
+            outputs("Input<6, 4>, Concat<[Dense<3>], [LSTM<5, return_sequences>]>")[0],
+            [6, 8]
+        );
+        for kind in ["Add", "Multiply", "Average", "Maximum"] {
+            assert_eq!(
+                outputs(&format!("Input<8>, {kind}<[Dense<4>], [Dense<4>, ReLU]>"))[0],
+                [4]
+            );
+        }
+        // Branch layers are numbered within their branch.
+        let inferred = infer_str(inception).unwrap();
+        match &inferred.layers[0].1 {
+            Layer::Merge {
+                branches, steps, ..
+            } => {
+                let numbers: Vec<Vec<usize>> = branches
+                    .iter()
+                    .map(|b| b.iter().map(|(n, _, _)| *n).collect())
+                    .collect();
+                assert_eq!(numbers, vec![vec![1], vec![1, 2], vec![1], vec![]]);
+                assert_eq!(*steps, 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_network_with_several_inputs_starts_with_their_merge() {
+        let inferred = infer_str(
+            "Concat<[Input<1, 28, 28>, Conv2D<4, 3>, MaxPool<2>, Flatten], [Tokens<5>, Embedding<10, 8>, LSTM<16>]>, Dense<2>",
+        )
+        .unwrap();
+        let shapes: Vec<Vec<usize>> = inferred.layers.iter().map(|(_, _, d)| d.list()).collect();
+        assert_eq!(shapes, vec![vec![4 * 13 * 13 + 16], vec![2]]);
+        match &inferred.layers[0].1 {
+            Layer::Merge { route, .. } => assert_eq!(
+                route,
+                &MergeInput::Own(vec![Dims::Image(1, 28, 28), Dims::Tokens(5)])
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn merge_errors_name_the_branches_and_the_layer() {
+        assert_eq!(
+            error("Input<8, 14, 14>, Concat<[Conv2D<4, 1>], [Conv2D<4, 3, stride = 2>]>"),
+            "layer 1, `Concat<[Conv2D<4, 1>], [Conv2D<4, 3, stride = 2>]>`: `Concat` joins images along their channels, so their heights and widths must agree, but branch 1 gives an image (4, 14, 14) and branch 2 an image (4, 6, 6)"
+        );
+        assert_eq!(
+            error("Input<8, 14, 14>, Add<[Conv2D<4, 1>], [Conv2D<8, 1>]>"),
+            "layer 1, `Add<[Conv2D<4, 1>], [Conv2D<8, 1>]>`: `Add` needs every branch to give the same shape, but branch 1 gives an image (4, 14, 14) and branch 2 gives an image (8, 14, 14)"
+        );
+        let msg = error("Input<8, 6, 6>, Concat<[Conv2D<4, 1>], [Flatten, Dense<4>]>");
+        assert!(msg.contains("`Concat` joins images with images, vectors with vectors and sequences with sequences, but branch 1 gives an image (4, 6, 6) and branch 2 a vector (4)\n  = help: end branch 1 with `Flatten` (or `GlobalAvgPool`) to make the image a vector"), "{msg}");
+        assert!(
+            error("Input<6, 4>, Concat<[LSTM<3, return_sequences>], [Dense<3>, MaxPool<2>]>")
+                .contains("layer 1.2.2, `MaxPool<2>`: `MaxPool` takes an image (C, H, W), but receives a sequence (6, 3) from `Dense<3>` (layer 1.2.1)")
+        );
+        // A branch's first layer hears of the block's input
+        assert!(error("Input<1, 28, 28>, Conv2D<4, 3>, Concat<[Dense<3>], []>")
+            .contains("layer 2.1.1, `Dense<3>`: `Dense` takes a vector (N) or a sequence (T, N), but receives an image (4, 26, 26) from `Conv2D<4, 3>` (layer 1)"));
+        assert!(error("Input<4>, Concat<[Input<4>], [Input<4>]>").contains(
+            "which only the network's first layer can do: a network's inputs come first"
+        ));
+        assert!(error("Tokens<5>, Concat<[], [Embedding<10, 4>]>")
+            .contains("branch 1 gives token ids (5), but `Concat` merges floating-point values"));
+        assert!(error(
+            "Concat<[Input<1, 8, 8>, Conv2D<2, 9>], [Tokens<3>, Embedding<10, 4>, LSTM<4>]>"
+        )
+        .contains("layer 1.1.1, `Conv2D<2, 9>`: a 9x9 kernel does not fit the 8x8 input coming from `Input<1, 8, 8>`"));
     }
 }

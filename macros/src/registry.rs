@@ -80,6 +80,50 @@ pub enum LayerKind {
     Residual {
         shortcut: bool,
     },
+    /// Parallel branches joined by a merge. The branches are in the written arguments,
+    /// checked by [`merge_branches`], which shape inference calls again to walk them.
+    Merge(MergeKind),
+}
+
+/// Keras's merge layers: how parallel branches become one tensor.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MergeKind {
+    Concat,
+    Add,
+    Multiply,
+    Average,
+    Maximum,
+}
+
+impl MergeKind {
+    pub const ALL: [MergeKind; 5] = [
+        MergeKind::Concat,
+        MergeKind::Add,
+        MergeKind::Multiply,
+        MergeKind::Average,
+        MergeKind::Maximum,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MergeKind::Concat => "Concat",
+            MergeKind::Add => "Add",
+            MergeKind::Multiply => "Multiply",
+            MergeKind::Average => "Average",
+            MergeKind::Maximum => "Maximum",
+        }
+    }
+}
+
+/// The most branches a merge takes (dfdx visits up to 6 fields of a module), and the most
+/// inputs a network takes.
+pub const MAX_BRANCHES: usize = 6;
+pub const MAX_INPUTS: usize = 4;
+
+/// One branch of a merge: its own input, if it starts with one, and its layers.
+pub struct DecodedBranch<'a> {
+    pub input: Option<(&'a crate::parse::LayerSpec, Dims)>,
+    pub layers: Vec<DecodedLayer<'a>>,
 }
 
 /// The `padding` option of a window (convolution or pooling).
@@ -273,6 +317,41 @@ pub static LAYERS: &[Entry] = &[
         example: "Residual<[Dense<8>, ReLU], shortcut = [Dense<8>]>",
         decode: Decode::Layer(residual),
     },
+    Entry {
+        name: "Concat",
+        usage: "Concat<[layers..], [layers..], ..>",
+        options: &[],
+        example: "Concat<[Dense<8>], [Dense<4>, ReLU], []>",
+        decode: Decode::Layer(|a| merge(a, MergeKind::Concat)),
+    },
+    Entry {
+        name: "Add",
+        usage: "Add<[layers..], [layers..], ..>",
+        options: &[],
+        example: "Add<[Dense<8>, ReLU], [Dense<8>]>",
+        decode: Decode::Layer(|a| merge(a, MergeKind::Add)),
+    },
+    Entry {
+        name: "Multiply",
+        usage: "Multiply<[layers..], [layers..], ..>",
+        options: &[],
+        example: "Multiply<[Dense<8>, Sigmoid], [Dense<8>]>",
+        decode: Decode::Layer(|a| merge(a, MergeKind::Multiply)),
+    },
+    Entry {
+        name: "Average",
+        usage: "Average<[layers..], [layers..], ..>",
+        options: &[],
+        example: "Average<[Dense<8>], [Dense<8>]>",
+        decode: Decode::Layer(|a| merge(a, MergeKind::Average)),
+    },
+    Entry {
+        name: "Maximum",
+        usage: "Maximum<[layers..], [layers..], ..>",
+        options: &[],
+        example: "Maximum<[Dense<8>], [Dense<8>]>",
+        decode: Decode::Layer(|a| merge(a, MergeKind::Maximum)),
+    },
 ];
 
 /// The entry named exactly `name`.
@@ -454,6 +533,59 @@ pub fn residual_lists<'a>(
     }
 }
 
+fn merge(a: &LayerArgs, kind: MergeKind) -> syn::Result<LayerKind> {
+    a.count(2, MAX_BRANCHES)?;
+    merge_branches(a)?;
+    Ok(LayerKind::Merge(kind))
+}
+
+/// The branches of a merge, each decoded (`4.1.1`, `4.1.2`, ... for branch 1 of layer 4),
+/// with every error in any of them. Either every branch starts with an input of its own (the
+/// network's inputs) or none does.
+pub fn merge_branches<'a>(a: &LayerArgs<'a>) -> syn::Result<Vec<DecodedBranch<'a>>> {
+    let mut errors: Option<syn::Error> = None;
+    let mut keep = |error: syn::Error| match &mut errors {
+        Some(errors) => errors.combine(error),
+        None => errors = Some(error),
+    };
+    let mut branches = Vec::new();
+    for (i, value) in a.positional.iter().enumerate() {
+        let b = i + 1;
+        let decoded = match value {
+            Value::List(specs, _) => crate::decode::branch(specs, &format!("{}.{b}.", a.label)),
+            other => Err(syn::Error::new(
+                other.span(),
+                format!(
+                    "{}: branch {b} is a list of layers in brackets, e.g. `[Conv2D<32, 3, padding = same>, ReLU]`; `[]` passes the input through",
+                    a.who()
+                ),
+            )),
+        };
+        match decoded {
+            Ok(branch) => branches.push(branch),
+            Err(error) => keep(error),
+        }
+    }
+    if let Some(errors) = errors {
+        return Err(errors);
+    }
+    let inputs = branches.iter().filter(|b| b.input.is_some()).count();
+    if inputs > 0 {
+        if let Some(b) = branches.iter().position(|b| b.input.is_none()) {
+            return Err(a.error(format!(
+                "branch {} has no input of its own but the other branches start with theirs; in a network with several inputs, every branch of the first layer starts with its `Input<..>` or `Tokens<..>`",
+                b + 1
+            )));
+        }
+        if inputs > MAX_INPUTS {
+            return Err(a.error(format!(
+                "a network takes at most {MAX_INPUTS} inputs, not {inputs}"
+            )));
+        }
+    }
+    Ok(branches)
+}
+
 fn bidirectional(a: &LayerArgs) -> syn::Result<LayerKind> {
     a.count(1, 1)?;
     let value = a.positional[0];
@@ -580,6 +712,12 @@ mod tests {
         ("Residual<[Dense<0>, ReLU]>", "layer 1.1, `Dense<0>`: the number of units must be at least 1, not 0"),
         ("Residual<[Dense<4>], [Dense<4>]>", "layer 1, `Residual<[Dense<4>], [Dense<4>]>`: `Residual` takes 1 argument, written `Residual<[layers..]> or Residual<[layers..], shortcut = [layers..]>`, but was given 2"),
         ("Residual<[Dense<4>], shortcut = [Dense<x>]>", "layer 1.shortcut.1, `Dense<x>`: the number of units must be a whole number, not `x`"),
+        ("Concat<[Dense<4>]>", "layer 1, `Concat<[Dense<4>]>`: `Concat` takes 2 to 6 arguments, written `Concat<[layers..], [layers..], ..>`, but was given 1"),
+        ("Concat<[Dense<4>], Dense<4>>", "layer 1, `Concat<[Dense<4>], Dense<4>>`: branch 2 is a list of layers in brackets, e.g. `[Conv2D<32, 3, padding = same>, ReLU]`; `[]` passes the input through"),
+        ("Add<[Dense<0>], [Dense<4>]>", "layer 1.1.1, `Dense<0>`: the number of units must be at least 1, not 0"),
+        ("Multiply<[], [], [], [], [], [], []>", "layer 1, `Multiply<[], [], [], [], [], [], []>`: `Multiply` takes 2 to 6 arguments, written `Multiply<[layers..], [layers..], ..>`, but was given 7"),
+        ("Average<[Input<4>], []>", "layer 1, `Average<[Input<4>], []>`: branch 2 has no input of its own but the other branches start with theirs; in a network with several inputs, every branch of the first layer starts with its `Input<..>` or `Tokens<..>`"),
+        ("Maximum<[Dense<4>], [Dense<4>, Input<4>]>", "layer 1.2.2, `Input<4>`: `Input` and `Tokens` describe the network's input and come first, once"),
         ("Input<8>", "layer 1, `Input<8>`: `Input` and `Tokens` describe the network's input and come first, once"),
         ("Tokens<8>", "layer 1, `Tokens<8>`: `Input` and `Tokens` describe the network's input and come first, once"),
     ];

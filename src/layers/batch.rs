@@ -34,6 +34,9 @@ pub trait BatchOf<Sample: SampleShape>: Shape {
     /// The same batching around another sample shape (what a layer outputs).
     type Of<Out: SampleShape>: Shape;
 
+    /// The number of samples in a tensor of this shape.
+    fn batch_size(shape: &Self) -> Self::Size;
+
     /// The input as a batch, `(Size, ..Sample)`; free for a contiguous tensor.
     fn batch<E: Dtype, D: Device<E>, T: Tape<E, D>>(
         x: Tensor<Self, E, D, T>,
@@ -68,6 +71,10 @@ macro_rules! sample_shapes {
             type Size = Const<1>;
             type Of<Out: SampleShape> = Out;
 
+            fn batch_size(_: &Self) -> Const<1> {
+                Const
+            }
+
             fn batch<E: Dtype, D: Device<E>, T: Tape<E, D>>(
                 x: Tensor<Self, E, D, T>,
             ) -> Result<Tensor<(Const<1>, $($d,)+), E, D, T>, D::Err> {
@@ -87,6 +94,10 @@ macro_rules! sample_shapes {
         impl<N: Dim, $($d: Dim,)+> BatchOf<($($d,)+)> for (N, $($d,)+) {
             type Size = N;
             type Of<Out: SampleShape> = Out::Batched<N>;
+
+            fn batch_size(shape: &Self) -> N {
+                shape.0
+            }
 
             fn batch<E: Dtype, D: Device<E>, T: Tape<E, D>>(
                 x: Tensor<Self, E, D, T>,

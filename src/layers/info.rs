@@ -12,4 +12,13 @@ pub trait LayerInfo {
     const FLOPS: usize;
     /// Elements of one sample's output.
     const ACTIVATIONS: usize;
+
+    /// The summary rows of the layers inside this one (a branch, a residual block), labelled
+    /// after `prefix`; `input` is the shape reaching this layer, where known.
+    fn inner_rows(
+        _prefix: &str,
+        _input: Option<&'static [usize]>,
+        _rows: &mut Vec<crate::summary::SummaryRow>,
+    ) {
+    }
 }

@@ -17,6 +17,8 @@ mod global_pool;
 pub mod image_to_sequence;
 mod info;
 pub mod masked;
+mod merge_op;
+mod parallel;
 mod pool2d;
 mod pool_mode;
 pub mod recurrent;
@@ -36,6 +38,8 @@ pub use global_pool::{GlobalAvgPool, GlobalMaxPool, GlobalPool};
 pub use image_to_sequence::ImageToSequence;
 pub use info::LayerInfo;
 pub use masked::{lengths_mask, MaskShapeError, Masked, SequencePadding};
+pub use merge_op::{Add, Average, Concat, Maximum, MergeOp, Multiply, Rows};
+pub use parallel::{Inputs, JoinTape, JoinTapes, Parallel, Route, Shared};
 pub use pool2d::{AvgPool2D, MaxPool2D, Pool2D};
 pub use pool_mode::{Avg, Max, PoolMode};
 pub use recurrent::{

@@ -1,6 +1,6 @@
 //! `Residual`: a block whose input is added to its output, as in a ResNet.
 
-use crate::summary::Network;
+use crate::summary::{Network, SummaryRow};
 use crate::End;
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
 use dfdx::nn::{BuildOnDevice, Module, ModuleMut};
@@ -106,4 +106,9 @@ impl<B: Network, S: Network> LayerInfo for Residual<B, S> {
     // The branches, and the sum: one addition per output element.
     const FLOPS: usize = B::FLOPS + S::FLOPS + B::LAST_ACTIVATIONS;
     const ACTIVATIONS: usize = B::ACTIVATIONS + S::ACTIVATIONS + B::LAST_ACTIVATIONS;
+
+    fn inner_rows(prefix: &str, input: Option<&'static [usize]>, rows: &mut Vec<SummaryRow>) {
+        B::rows_within(prefix, input, rows);
+        S::rows_within(&format!("{prefix}shortcut."), input, rows);
+    }
 }
