@@ -1,0 +1,8 @@
+use typenet::prelude::*;
+
+type Net = network![
+    Tokens<20>,
+    Concat<[], [Embedding<100, 8>]>,
+];
+
+fn main() {}
