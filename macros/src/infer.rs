@@ -288,10 +288,7 @@ impl Context<'_> {
     fn resolve(&self, dims: Dims) -> syn::Result<Resolved> {
         let name = &self.layer.spec.name;
         if let Dims::Tokens(_) = dims {
-            if !matches!(
-                self.layer.kind,
-                LayerKind::Embedding { .. } | LayerKind::Merge(_)
-            ) {
+            if !matches!(self.layer.kind, LayerKind::Embedding { .. }) {
                 return Err(self.wrong_input(
                     dims,
                     &format!("`{name}` takes floating-point values"),
@@ -1054,6 +1051,8 @@ mod tests {
             "which only the network's first layer can do: a network's inputs come first"
         ));
         assert!(error("Tokens<5>, Concat<[], [Embedding<10, 4>]>")
+            .contains("`Concat` takes floating-point values, but receives token ids (5)"));
+        assert!(error("Concat<[Tokens<5>], [Input<3>]>")
             .contains("branch 1 gives token ids (5), but `Concat` merges floating-point values"));
         assert!(error(
             "Concat<[Input<1, 8, 8>, Conv2D<2, 9>], [Tokens<3>, Embedding<10, 4>, LSTM<4>]>"
