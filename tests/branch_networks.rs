@@ -395,3 +395,37 @@ fn a_tape_on_either_input_trains_both_branches() {
     let after = loss(image)(&net);
     assert!(after < 0.5 * before, "{before} -> {after}");
 }
+
+#[test]
+fn a_network_with_several_inputs_saves_and_loads_by_name() {
+    let dir = std::env::temp_dir().join(format!("typenet-branches-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("multimodal.safetensors");
+    let dev = Cpu::seed_from_u64(7);
+    let (image, tokens) = pair(&dev);
+    let trained = dev.build_module::<Multimodal, f64>();
+    typenet::train::save_checkpoint(&trained, &path).unwrap();
+
+    let mut fresh = Cpu::seed_from_u64(8).build_module::<Multimodal, f64>();
+    let before = fresh.forward((image.clone(), tokens.clone())).as_vec();
+    assert_ne!(
+        before,
+        trained.forward((image.clone(), tokens.clone())).as_vec()
+    );
+    typenet::train::load_checkpoint(&mut fresh, &path).unwrap();
+    assert_eq!(
+        fresh.forward((image.clone(), tokens.clone())).as_vec(),
+        trained.forward((image, tokens)).as_vec()
+    );
+
+    // a checkpoint of another network says which tensor does not fit
+    let mut other = dev.build_module::<Inception, f64>();
+    let error = typenet::train::load_checkpoint(&mut other, &path).unwrap_err();
+    assert!(
+        error.to_string().ends_with(
+            "layer 1.1.1's weight is (2, 2, 1, 1) in the model but (2, 1, 3, 3) in the checkpoint"
+        ),
+        "{error}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
