@@ -96,6 +96,22 @@ pub enum DataError {
         limit: usize,
     },
 
+    /// The inputs of one data set hold different numbers of samples; sample `i` of every
+    /// input belongs to one example, so they must agree.
+    #[error("input {input} holds {samples} samples but input 0 holds {expected}")]
+    InputLengths {
+        /// The input that disagrees, from 0.
+        input: usize,
+        /// Its number of samples.
+        samples: usize,
+        /// The number of samples of input 0.
+        expected: usize,
+    },
+
+    /// A data set was given no inputs at all.
+    #[error("a data set needs at least one input")]
+    NoInputs,
+
     /// Samples of one shape were given to a model whose input has another, e.g. 28x28
     /// images to a model expecting 1x32x32.
     #[error("samples of shape {found:?} do not fit the model's input shape {expected:?}")]

@@ -172,6 +172,7 @@ where
             let indices = &order[span];
             let batch = Batch {
                 inputs: plan.train.samples().gather(indices),
+                more_inputs: Vec::new(),
                 labels: indices.iter().map(|&i| plan.train.labels()[i]).collect(),
             };
             let n = batch.len();
