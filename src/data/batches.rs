@@ -51,6 +51,10 @@ fn from_f32<E: Dtype>(v: f32) -> E {
 
 /// One batch on the host: `labels.len()` samples, copied row after row into `inputs` (and,
 /// for a data set of several inputs, into `more_inputs`).
+///
+/// Token ids arrive as `E` like every value; the trainer instead converts them from the
+/// stored `f32` ([`ModelInput::gather`](super::ModelInput::gather)), which stays exact
+/// whatever `E` is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch<E> {
     /// The samples' values of the first (or only) input, row-major, `labels.len() *

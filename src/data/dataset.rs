@@ -163,7 +163,8 @@ impl Dataset {
         &self.inputs[0]
     }
 
-    /// The samples of every input, in order.
+    /// The samples of every input, in order; pass them to
+    /// [`Trainer::predict`](crate::train::Trainer::predict).
     pub fn inputs(&self) -> &[Samples] {
         &self.inputs
     }
@@ -209,6 +210,55 @@ impl Dataset {
         let n_train = train_len(self.len(), fraction);
         let all: Vec<usize> = (0..self.len()).collect();
         (self.select(&all[..n_train]), self.select(&all[n_train..]))
+    }
+}
+
+/// The samples of every input of a model, borrowed: what
+/// [`Trainer::predict`](crate::train::Trainer::predict) takes. Made from one `&Samples`
+/// (a single-input model), from [`Dataset::inputs`], or from an array of `&Samples` in the
+/// order of the model's input tuple, e.g. `[&images, &tokens]`.
+#[derive(Clone, Debug)]
+pub struct Inputs<'a>(Vec<&'a Samples>);
+
+impl<'a> Inputs<'a> {
+    /// The sets, one per input.
+    pub fn sets(&self) -> &[&'a Samples] {
+        &self.0
+    }
+
+    /// The number of samples of the first input (every input holds as many once
+    /// [`ModelInput::check`](super::ModelInput::check) passed), 0 for no inputs.
+    pub fn len(&self) -> usize {
+        self.0.first().map_or(0, |s| s.len())
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'a> From<&'a Samples> for Inputs<'a> {
+    fn from(samples: &'a Samples) -> Self {
+        Inputs(vec![samples])
+    }
+}
+
+impl<'a> From<&'a [Samples]> for Inputs<'a> {
+    fn from(sets: &'a [Samples]) -> Self {
+        Inputs(sets.iter().collect())
+    }
+}
+
+impl<'a> From<&'a Vec<Samples>> for Inputs<'a> {
+    fn from(sets: &'a Vec<Samples>) -> Self {
+        Inputs(sets.iter().collect())
+    }
+}
+
+impl<'a, const N: usize> From<[&'a Samples; N]> for Inputs<'a> {
+    fn from(sets: [&'a Samples; N]) -> Self {
+        Inputs(sets.to_vec())
     }
 }
 
