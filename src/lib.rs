@@ -32,7 +32,7 @@ pub use dfdx;
 /// layer types (whose names take precedence over dfdx's modules of the same name).
 pub mod prelude {
     pub use crate::chain::{Chain, End};
-    pub use crate::data::{Dataset, Mnist, Samples};
+    pub use crate::data::{Dataset, Mnist, Samples, Tokens};
     pub use crate::layers::{
         Activation, BatchNorm1D, BatchNorm2D, Dense, Dropout, Flatten, GlobalAvgPool,
         GlobalMaxPool, LayerInfo, LeakyReLU, ReLU, GELU,

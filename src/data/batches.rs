@@ -1,4 +1,5 @@
-//! Batching: seeded per-epoch shuffling, and batch assembly into one contiguous buffer.
+//! Batching: seeded per-epoch shuffling, and batch assembly into one contiguous buffer per
+//! input.
 
 use super::dataset::{Dataset, Samples};
 use dfdx::prelude::Dtype;
@@ -48,16 +49,33 @@ fn from_f32<E: Dtype>(v: f32) -> E {
     E::from_f32(v).unwrap_or_default()
 }
 
-/// One batch on the host: `labels.len()` samples, copied row after row into `inputs`.
+/// One batch on the host: `labels.len()` samples, copied row after row into `inputs` (and,
+/// for a data set of several inputs, into `more_inputs`).
+///
+/// Token ids arrive as `E` like every value; the trainer instead converts them from the
+/// stored `f32` ([`ModelInput::gather`](super::ModelInput::gather)), which stays exact
+/// whatever `E` is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch<E> {
-    /// The samples' values, row-major, `labels.len() * sample_len` of them.
+    /// The samples' values of the first (or only) input, row-major, `labels.len() *
+    /// sample_len` of them.
     pub inputs: Vec<E>,
+    /// The values of every input after the first, one buffer each, laid out as `inputs`;
+    /// empty for a data set of one input.
+    pub more_inputs: Vec<Vec<E>>,
     /// The samples' class indices.
     pub labels: Vec<usize>,
 }
 
 impl<E> Batch<E> {
+    /// The values of input `i` (0 is [`inputs`](Self::inputs)), or `None` past the last.
+    pub fn input(&self, i: usize) -> Option<&[E]> {
+        match i {
+            0 => Some(&self.inputs),
+            _ => self.more_inputs.get(i - 1).map(Vec::as_slice),
+        }
+    }
+
     /// The number of samples.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -120,9 +138,11 @@ impl<E: Dtype> Iterator for Batches<'_, E> {
         }
         let indices = &indices[..indices.len().min(self.batch_size)];
         self.next += indices.len();
+        let mut inputs = self.data.inputs().iter().map(|s| s.gather(indices));
         Some(Batch {
-            inputs: self.data.samples().gather(indices),
-            labels: indices.iter().map(|&i| self.data.labels()[i]).collect(),
+            inputs: inputs.next().unwrap_or_default(),
+            more_inputs: inputs.collect(),
+            labels: self.data.labels_at(indices),
         })
     }
 
@@ -193,6 +213,25 @@ mod tests {
         }
         seen.sort();
         assert_eq!(seen, (0..7).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn every_input_is_batched_in_one_order() {
+        let a = Samples::new((0..6).map(|v| v as f32).collect(), vec![2]).unwrap();
+        let b = Samples::new((0..3).map(|v| -(v as f32)).collect(), vec![1]).unwrap();
+        let data = Dataset::with_inputs(vec![a, b], vec![0, 1, 2]).unwrap();
+        for batch in data.shuffled_batches::<f32>(2, 5, 0) {
+            assert_eq!(batch.more_inputs.len(), 1);
+            for (k, &label) in batch.labels.iter().enumerate() {
+                let i = label as f32;
+                assert_eq!(batch.inputs[2 * k..2 * k + 2], [2.0 * i, 2.0 * i + 1.0]);
+                assert_eq!(batch.input(1).unwrap()[k], -i);
+            }
+            assert!(batch.input(2).is_none());
+        }
+        assert!(counting(2)
+            .batches::<f32>(2)
+            .all(|b| b.more_inputs.is_empty()));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `Samples` and `Dataset`: flat rows of one shape, with or without class labels.
+//! `Samples` and `Dataset`: flat rows of one shape, with or without class labels, one set
+//! per model input.
 
 use super::error::DataError;
 
@@ -87,6 +88,11 @@ impl Samples {
 
 /// Samples with one class label each: what a classifier trains and is evaluated on.
 ///
+/// A data set has one [`Samples`] per model input: one for most models
+/// ([`new`](Self::new)), several for a model that reads, say, an image and a sentence
+/// ([`with_inputs`](Self::with_inputs)). Sample `i` of every input and label `i` are one
+/// example, and every operation (selecting, splitting, batching) keeps them together.
+///
 /// ```
 /// use typenet::data::{Dataset, Samples};
 /// let x = Samples::new(vec![0.0, 1.0, 1.0, 0.0], vec![2]).unwrap();
@@ -96,22 +102,49 @@ impl Samples {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
-    samples: Samples,
+    /// One set per model input, never none, all of `labels.len()` samples.
+    inputs: Vec<Samples>,
     labels: Vec<usize>,
 }
 
 impl Dataset {
-    /// Pairs samples with their labels (class indices).
+    /// Pairs samples with their labels (class indices): a data set of one input.
     ///
     /// Errors with [`DataError::CountMismatch`] unless there is one label per sample.
     pub fn new(samples: Samples, labels: Vec<usize>) -> Result<Self, DataError> {
-        if samples.len() != labels.len() {
+        Dataset::with_inputs(vec![samples], labels)
+    }
+
+    /// A data set of several inputs, in the order of the model's input tuple: for a model
+    /// trained with `.input::<(Rank3<1, 28, 28>, Tokens<20>)>()`, the images, then the token
+    /// ids.
+    ///
+    /// Errors with [`DataError::NoInputs`] for no inputs, [`DataError::InputLengths`]
+    /// unless every input holds as many samples as the first, and
+    /// [`DataError::CountMismatch`] unless there is one label per sample.
+    ///
+    /// ```
+    /// use typenet::data::{DataError, Dataset, Samples};
+    /// let points = Samples::new(vec![0.5; 3 * 4], vec![4])?;
+    /// let words = Samples::new(vec![7.0, 1.0, 2.0, 0.0, 4.0, 4.0], vec![2])?;
+    /// let data = Dataset::with_inputs(vec![points.clone(), words], vec![0, 1, 1])?;
+    /// assert_eq!((data.len(), data.inputs().len()), (3, 2));
+    ///
+    /// let two_words = Samples::new(vec![7.0, 1.0, 2.0, 0.0], vec![2])?;
+    /// let err = Dataset::with_inputs(vec![points, two_words], vec![0, 1, 1]).unwrap_err();
+    /// assert!(matches!(err, DataError::InputLengths { input: 1, samples: 2, expected: 3 }));
+    /// # Ok::<(), DataError>(())
+    /// ```
+    pub fn with_inputs(inputs: Vec<Samples>, labels: Vec<usize>) -> Result<Self, DataError> {
+        let first = inputs.first().ok_or(DataError::NoInputs)?;
+        same_lengths(&inputs.iter().collect::<Vec<_>>())?;
+        if first.len() != labels.len() {
             return Err(DataError::CountMismatch {
-                images: samples.len(),
+                images: first.len(),
                 labels: labels.len(),
             });
         }
-        Ok(Dataset { samples, labels })
+        Ok(Dataset { inputs, labels })
     }
 
     /// The number of samples.
@@ -124,14 +157,29 @@ impl Dataset {
         self.labels.is_empty()
     }
 
-    /// The samples, without labels.
+    /// The samples of the first input (the only one of a data set built by
+    /// [`new`](Self::new)), without labels.
     pub fn samples(&self) -> &Samples {
-        &self.samples
+        &self.inputs[0]
+    }
+
+    /// The samples of every input, in order; pass them to
+    /// [`Trainer::predict`](crate::train::Trainer::predict).
+    pub fn inputs(&self) -> &[Samples] {
+        &self.inputs
     }
 
     /// One class index per sample.
     pub fn labels(&self) -> &[usize] {
         &self.labels
+    }
+
+    /// The labels of the samples at `indices`, in that order.
+    ///
+    /// # Panics
+    /// If an index is out of range.
+    pub fn labels_at(&self, indices: &[usize]) -> Vec<usize> {
+        indices.iter().map(|&i| self.labels[i]).collect()
     }
 
     /// The samples at `indices`, in that order, as a new set.
@@ -140,8 +188,8 @@ impl Dataset {
     /// If an index is out of range.
     pub fn select(&self, indices: &[usize]) -> Dataset {
         Dataset {
-            samples: self.samples.select(indices),
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            inputs: self.inputs.iter().map(|s| s.select(indices)).collect(),
+            labels: self.labels_at(indices),
         }
     }
 
@@ -149,13 +197,8 @@ impl Dataset {
     /// or a quick run.
     pub fn take(&self, n: usize) -> Dataset {
         let n = n.min(self.len());
-        Dataset {
-            samples: Samples {
-                data: self.samples.data[..n * self.samples.sample_len()].to_vec(),
-                shape: self.samples.shape.clone(),
-            },
-            labels: self.labels[..n].to_vec(),
-        }
+        let all: Vec<usize> = (0..n).collect();
+        self.select(&all)
     }
 
     /// Splits off the last `fraction` of the samples for validation, before any
@@ -167,6 +210,71 @@ impl Dataset {
         let n_train = train_len(self.len(), fraction);
         let all: Vec<usize> = (0..self.len()).collect();
         (self.select(&all[..n_train]), self.select(&all[n_train..]))
+    }
+}
+
+/// The samples of every input of a model, borrowed: what
+/// [`Trainer::predict`](crate::train::Trainer::predict) takes. Made from one `&Samples`
+/// (a single-input model), from [`Dataset::inputs`], or from an array of `&Samples` in the
+/// order of the model's input tuple, e.g. `[&images, &tokens]`.
+#[derive(Clone, Debug)]
+pub struct Inputs<'a>(Vec<&'a Samples>);
+
+impl<'a> Inputs<'a> {
+    /// The sets, one per input.
+    pub fn sets(&self) -> &[&'a Samples] {
+        &self.0
+    }
+
+    /// The number of samples of the first input (every input holds as many once
+    /// [`ModelInput::check`](super::ModelInput::check) passed), 0 for no inputs.
+    pub fn len(&self) -> usize {
+        self.0.first().map_or(0, |s| s.len())
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'a> From<&'a Samples> for Inputs<'a> {
+    fn from(samples: &'a Samples) -> Self {
+        Inputs(vec![samples])
+    }
+}
+
+impl<'a> From<&'a [Samples]> for Inputs<'a> {
+    fn from(sets: &'a [Samples]) -> Self {
+        Inputs(sets.iter().collect())
+    }
+}
+
+impl<'a> From<&'a Vec<Samples>> for Inputs<'a> {
+    fn from(sets: &'a Vec<Samples>) -> Self {
+        Inputs(sets.iter().collect())
+    }
+}
+
+impl<'a, const N: usize> From<[&'a Samples; N]> for Inputs<'a> {
+    fn from(sets: [&'a Samples; N]) -> Self {
+        Inputs(sets.to_vec())
+    }
+}
+
+/// Checks that every set holds as many samples as the first: sample `i` of each is one
+/// example.
+pub(crate) fn same_lengths(sets: &[&Samples]) -> Result<(), DataError> {
+    let Some(first) = sets.first() else {
+        return Ok(());
+    };
+    match sets.iter().position(|s| s.len() != first.len()) {
+        Some(input) => Err(DataError::InputLengths {
+            input,
+            samples: sets[input].len(),
+            expected: first.len(),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -222,6 +330,39 @@ mod tests {
         let data = counting(4).select(&[3, 1]);
         assert_eq!(data.labels(), &[3, 1]);
         assert_eq!(data.samples().as_slice(), &[6.0, 7.0, 2.0, 3.0]);
+    }
+
+    /// `n` samples of two inputs, the second holding 100 plus the first's values.
+    fn two_inputs(n: usize) -> Dataset {
+        let a = Samples::new((0..n).map(|v| v as f32).collect(), vec![1]).unwrap();
+        let b = Samples::new((0..n).map(|v| 100.0 + v as f32).collect(), vec![1]).unwrap();
+        Dataset::with_inputs(vec![a, b], (0..n).collect()).unwrap()
+    }
+
+    #[test]
+    fn every_input_stays_with_its_label() {
+        let data = two_inputs(10);
+        let picked = data.select(&[7, 2]);
+        assert_eq!(picked.inputs()[0].as_slice(), &[7.0, 2.0]);
+        assert_eq!(picked.inputs()[1].as_slice(), &[107.0, 102.0]);
+        let (train, val) = data.split_validation(0.2);
+        assert_eq!(val.inputs()[1].as_slice(), &[108.0, 109.0]);
+        assert_eq!(train.inputs()[1].len(), 8);
+        assert_eq!(data.take(3).inputs()[1].as_slice(), &[100.0, 101.0, 102.0]);
+        assert_eq!(data.samples(), &data.inputs()[0]);
+    }
+
+    #[test]
+    fn several_inputs_need_one_label_per_sample() {
+        let data = two_inputs(3);
+        let err = Dataset::with_inputs(data.inputs().to_vec(), vec![0, 1]).unwrap_err();
+        assert!(matches!(
+            err,
+            DataError::CountMismatch {
+                images: 3,
+                labels: 2
+            }
+        ));
     }
 
     #[test]

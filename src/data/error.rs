@@ -96,6 +96,57 @@ pub enum DataError {
         limit: usize,
     },
 
+    /// A value of a token-id input is not a token id. Token ids are stored as `f32`, like
+    /// every sample value, so an id is a whole number from 0 to 2^24 - 1, the range in which
+    /// `f32` holds every integer exactly.
+    #[error("sample {sample} holds {value} at position {position}, which is not a token id (a whole number from 0 to 16777215, the largest integer an f32 stores exactly)")]
+    TokenId {
+        /// The sample's index in its set.
+        sample: usize,
+        /// The value's place within the sample.
+        position: usize,
+        /// The value.
+        value: f32,
+    },
+
+    /// A model takes one set of samples per input, and was given another number of sets.
+    #[error(
+        "the model reads one set of samples per input, {expected} in all, but was given {found}"
+    )]
+    InputCount {
+        /// The model's number of inputs.
+        expected: usize,
+        /// The number of sets given.
+        found: usize,
+    },
+
+    /// The inputs of one data set hold different numbers of samples; sample `i` of every
+    /// input belongs to one example, so they must agree.
+    #[error("input {input} holds {samples} samples but input 0 holds {expected}")]
+    InputLengths {
+        /// The input that disagrees, from 0.
+        input: usize,
+        /// Its number of samples.
+        samples: usize,
+        /// The number of samples of input 0.
+        expected: usize,
+    },
+
+    /// A data set was given no inputs at all.
+    #[error("a data set needs at least one input")]
+    NoInputs,
+
+    /// What went wrong with one input of a model that takes several (its shape or its
+    /// values); a single-input model reports the error itself.
+    #[error("input {input}: {source}")]
+    Input {
+        /// The input, from 0, in the order of the model's input tuple.
+        input: usize,
+        /// What is wrong with it.
+        #[source]
+        source: Box<DataError>,
+    },
+
     /// Samples of one shape were given to a model whose input has another, e.g. 28x28
     /// images to a model expecting 1x32x32.
     #[error("samples of shape {found:?} do not fit the model's input shape {expected:?}")]

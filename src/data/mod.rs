@@ -1,9 +1,10 @@
 //! Data: IDX/MNIST reading, batching and sequence padding.
 //!
-//! A data set is flat `f32` rows of one sample shape plus a class index per sample
-//! ([`Dataset`]); a model's input type says which sample shapes it takes ([`InputShape`]);
-//! batches are copied into one buffer per step ([`Batches`]), shuffled per epoch from a
-//! seed ([`epoch_order`]).
+//! A data set is flat `f32` rows of one sample shape per model input plus a class index per
+//! sample ([`Dataset`]); a model's input type says which sample shapes it takes
+//! ([`InputShape`]), whether it reads token ids ([`Tokens`]) and how a batch of one or
+//! several inputs becomes tensors ([`ModelInput`]); batches are copied into one buffer per
+//! input and step ([`Batches`]), shuffled per epoch from a seed ([`epoch_order`]).
 //!
 //! ```no_run
 //! use typenet::data::Mnist;
@@ -17,14 +18,19 @@ mod dataset;
 mod error;
 mod idx;
 mod input;
+mod input_tuples;
 mod mnist;
+mod model_input;
 mod pad;
+mod tokens;
 
 pub use batches::{epoch_order, Batch, Batches};
 pub(crate) use dataset::train_len;
-pub use dataset::{Dataset, Samples};
+pub use dataset::{Dataset, Inputs, Samples};
 pub use error::{DataError, IdxError};
 pub use idx::Idx;
 pub use input::InputShape;
 pub use mnist::{read_split, Mnist};
+pub use model_input::{ModelInput, SingleInput};
 pub use pad::{pad_sequences, Padded, Padding, Side, MAX_PADDED_VALUES};
+pub use tokens::Tokens;

@@ -5,7 +5,7 @@ use super::error::TrainError;
 use super::history::{Metrics, MetricsSum};
 use super::params;
 use super::trainer::{Classifier, Trainer};
-use crate::data::{Batches, Dataset, InputShape, Samples};
+use crate::data::{Dataset, Inputs, ModelInput};
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::prelude::*;
 
@@ -14,7 +14,7 @@ where
     E: Dtype,
     D: Device<E>,
     M: TensorCollection<E, D>,
-    I: InputShape,
+    I: ModelInput<E, D>,
 {
     /// The loss and accuracy of the model on `data`, as Keras's `evaluate`. Changes
     /// nothing in the model. An empty `data` is [`TrainError::NoSamples`]: its loss and
@@ -31,16 +31,25 @@ where
     }
 
     /// The model's outputs for every sample, in order, as Keras's `predict`.
-    pub fn predict<const K: usize>(&self, samples: &Samples) -> Result<Vec<[E; K]>, TrainError>
+    ///
+    /// `inputs` are the samples of every input: `&samples` for a model of one input; for
+    /// several, one set per input in the order of the model's input tuple, e.g.
+    /// `[&images, &tokens]` or `data.inputs()`. Errors as `fit` does when they do not fit
+    /// the model ([`DataError`](crate::data::DataError)).
+    pub fn predict<'s, const K: usize>(
+        &self,
+        inputs: impl Into<Inputs<'s>>,
+    ) -> Result<Vec<[E; K]>, TrainError>
     where
         M: Classifier<I, E, D, K>,
     {
-        I::accepts(samples.shape())?;
+        let inputs = inputs.into();
+        I::check(inputs.sets())?;
         let dev = params::device(&*self.model).ok_or(TrainError::NoParameters)?;
-        let all: Vec<usize> = (0..samples.len()).collect();
-        let mut rows = Vec::with_capacity(samples.len());
+        let all: Vec<usize> = (0..inputs.len()).collect();
+        let mut rows = Vec::with_capacity(inputs.len());
         for chunk in all.chunks(self.batch_size.max(1)) {
-            let outputs = self.forward::<K>(&dev, samples.gather(chunk))?;
+            let outputs = self.forward::<K>(&dev, I::gather(inputs.sets(), chunk)?)?;
             rows.extend(outputs.as_vec().chunks_exact(K).map(|row| {
                 let mut out = [E::default(); K];
                 out.copy_from_slice(row);
@@ -51,23 +60,24 @@ where
     }
 
     /// The class the model predicts for every sample, in order (the largest output, or
-    /// for a single output whether it exceeds the loss's threshold).
-    pub fn predict_classes<const K: usize>(
+    /// for a single output whether it exceeds the loss's threshold). `inputs` as for
+    /// [`predict`](Self::predict).
+    pub fn predict_classes<'s, const K: usize>(
         &self,
-        samples: &Samples,
+        inputs: impl Into<Inputs<'s>>,
     ) -> Result<Vec<usize>, TrainError>
     where
         M: Classifier<I, E, D, K>,
     {
-        let outputs = self.predict::<K>(samples)?;
+        let outputs = self.predict::<K>(inputs)?;
         Ok(outputs.iter().map(|row| self.loss.predict(row)).collect())
     }
 
     /// Checks that `data` fits the model: the loss suits `K` outputs, the samples fit
-    /// the input, every label is a class the model can output.
+    /// the input (shapes, token ids), every label is a class the model can output.
     pub(super) fn check_data<const K: usize>(&self, data: &Dataset) -> Result<(), TrainError> {
         self.loss.check(K)?;
-        I::accepts(data.samples().shape())?;
+        I::check(Inputs::from(data.inputs()).sets())?;
         let classes = self.loss.classes(K);
         match data.labels().iter().position(|&l| l >= classes) {
             Some(index) => Err(TrainError::LabelOutOfRange {
@@ -89,29 +99,32 @@ where
         M: Classifier<I, E, D, K>,
     {
         let dev = params::device(&*self.model).ok_or(TrainError::NoParameters)?;
+        let inputs = Inputs::from(data.inputs());
         let mut sum = MetricsSum::default();
-        for batch in Batches::<E>::new(data, order, self.batch_size.max(1)) {
-            let n = batch.len();
-            let outputs = self.forward::<K>(&dev, batch.inputs)?;
-            let correct = self.loss.correct(&outputs.as_vec(), &batch.labels, K);
+        for indices in order.chunks(self.batch_size.max(1)) {
+            let rows = I::gather(inputs.sets(), indices)?;
+            let labels = data.labels_at(indices);
+            let outputs = self.forward::<K>(&dev, rows)?;
+            let correct = self.loss.correct(&outputs.as_vec(), &labels, K);
             let loss = self
                 .loss
-                .compute(outputs, &batch.labels)
+                .compute(outputs, &labels)
                 .map_err(TrainError::device)?;
-            sum.add(scalar(&loss), correct, n);
+            sum.add(scalar(&loss), correct, labels.len());
         }
         Ok(sum.metrics())
     }
 
+    /// The model's outputs for one batch of `rows`, in inference.
     fn forward<const K: usize>(
         &self,
         dev: &D,
-        inputs: Vec<E>,
+        rows: I::Rows,
     ) -> Result<Tensor<(usize, Const<K>), E, D>, TrainError>
     where
         M: Classifier<I, E, D, K>,
     {
-        let x = I::tensor(dev, inputs).map_err(TrainError::device)?;
+        let x = I::plain(dev, rows).map_err(TrainError::device)?;
         self.model.try_forward(x).map_err(TrainError::device)
     }
 }

@@ -8,7 +8,7 @@ use super::params;
 use super::progress::Progress;
 use super::schedule::{LearningRate, LrSchedule};
 use super::trainer::{Classifier, Trainer, Validation};
-use crate::data::{epoch_order, train_len, Batch, Dataset, InputShape};
+use crate::data::{epoch_order, train_len, Dataset, Inputs, ModelInput};
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::nn::ZeroGrads;
 use dfdx::optim::Optimizer;
@@ -35,7 +35,7 @@ where
     D: Device<E>,
     M: TensorCollection<E, D>,
     O: Optimizer<M, D, E> + LearningRate,
-    I: InputShape,
+    I: ModelInput<E, D>,
 {
     /// Trains for the set number of epochs (fewer if early stopping ends it) and returns
     /// the history, as Keras's `fit`.
@@ -44,9 +44,12 @@ where
     /// validation runs `forward` on tape-less batches.
     ///
     /// Errors before any update: the samples do not fit the model's input
-    /// ([`DataError::SampleShape`](crate::data::DataError::SampleShape)), a label is out of
-    /// range, a setting is invalid, a model with a batch norm would train on batches of one
-    /// sample ([`TrainError::BatchNormSingleSample`]). Errors during training: a NaN or
+    /// ([`DataError::SampleShape`](crate::data::DataError::SampleShape), or a value of a
+    /// token input that is not an id, [`DataError::TokenId`](crate::data::DataError::TokenId);
+    /// for a model of several inputs inside [`DataError::Input`](crate::data::DataError::Input),
+    /// which names the input), a label is out of range, a setting is invalid, a model with a
+    /// batch norm would train on batches of one sample
+    /// ([`TrainError::BatchNormSingleSample`]). Errors during training: a NaN or
     /// infinite loss ([`TrainError::NonFiniteLoss`], naming the epoch and step; that step's
     /// update is not applied), weights that became non-finite
     /// ([`TrainError::NonFiniteWeights`]), a non-finite validation loss
@@ -167,45 +170,46 @@ where
         let spans = batch_spans(order.len(), self.batch_size, plan.merge_single_last);
         progress.start_epoch(epoch, spans.len());
         let started = Instant::now();
+        let inputs = Inputs::from(plan.train.inputs());
         let mut sum = MetricsSum::default();
         for (step, span) in spans.into_iter().enumerate() {
             let indices = &order[span];
-            let batch = Batch {
-                inputs: plan.train.samples().gather(indices),
-                labels: indices.iter().map(|&i| plan.train.labels()[i]).collect(),
-            };
-            let n = batch.len();
+            let rows = I::gather(inputs.sets(), indices)?;
+            let labels = plan.train.labels_at(indices);
             let (loss, correct);
-            (loss, correct, grads) = self.train_step::<K>(dev, batch, grads, (epoch, step))?;
-            sum.add(loss, correct, n);
+            (loss, correct, grads) =
+                self.train_step::<K>(dev, rows, &labels, grads, (epoch, step))?;
+            sum.add(loss, correct, labels.len());
             let rate = sum.seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
             progress.step(step + 1, sum.metrics(), rate);
         }
         Ok((sum, grads))
     }
 
-    /// One optimizer step on a batch; returns its mean loss, its number of correct
-    /// predictions and the zeroed gradients for the next step. A non-finite loss is an
-    /// error naming `at` (epoch and step, from 0) and leaves the model as it was.
+    /// One optimizer step on a batch (its inputs' `rows` and their `labels`); returns its
+    /// mean loss, its number of correct predictions and the zeroed gradients for the next
+    /// step. A non-finite loss is an error naming `at` (epoch and step, from 0) and leaves
+    /// the model as it was.
     fn train_step<const K: usize>(
         &mut self,
         dev: &D,
-        batch: Batch<E>,
+        rows: I::Rows,
+        labels: &[usize],
         grads: Gradients<E, D>,
         at: (usize, usize),
     ) -> Result<(f64, usize, Gradients<E, D>), TrainError>
     where
         M: Classifier<I, E, D, K>,
     {
-        let x = I::tensor(dev, batch.inputs).map_err(TrainError::device)?;
+        let x = I::plain(dev, rows).map_err(TrainError::device)?;
         let outputs = self
             .model
-            .try_forward_mut(x.traced(grads))
+            .try_forward_mut(I::traced(x, grads))
             .map_err(TrainError::device)?;
-        let correct = self.loss.correct(&outputs.as_vec(), &batch.labels, K);
+        let correct = self.loss.correct(&outputs.as_vec(), labels, K);
         let loss = self
             .loss
-            .compute(outputs, &batch.labels)
+            .compute(outputs, labels)
             .map_err(TrainError::device)?;
         let value = scalar(&loss);
         if !value.is_finite() {
@@ -319,6 +323,13 @@ fn type_checks_on_cuda(train: &Dataset) -> Result<(), TrainError> {
     let mut trainer = Trainer::new(&mut model, adam).input::<Rank1<4>>();
     trainer.fit(train)?;
     trainer.evaluate(train)?;
+    trainer.predict(train.samples())?;
+    // Token ids: the tape rides on a `usize` tensor.
+    type Words = crate::network![Tokens<4>, Embedding<10, 4>, GRU<4>, Dense<3>];
+    let mut words = dev.build_module::<Words, f32>();
+    let adam = dfdx::optim::Adam::new(&words, Default::default());
+    let mut trainer = Trainer::new(&mut words, adam).input::<crate::data::Tokens<4>>();
+    trainer.fit(train)?;
     trainer.predict(train.samples())?;
     Ok(())
 }

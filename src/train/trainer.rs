@@ -5,33 +5,34 @@ use super::callbacks::{EarlyStopping, ModelCheckpoint};
 use super::loss::Loss;
 use super::progress::Verbosity;
 use super::schedule::LrSchedule;
-use crate::data::{Dataset, InputShape};
+use crate::data::{Dataset, ModelInput};
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::nn::{Module, ModuleMut};
 use dfdx::optim::Optimizer;
 use dfdx::prelude::*;
 use std::marker::PhantomData;
 
-/// A model the trainer can train and evaluate on inputs of shape `I`, producing `K`
-/// outputs per sample: [`ModuleMut`] on a traced batch (training: dropout active, batch
-/// norm on batch statistics) and [`Module`] on a tape-less batch (inference).
+/// A model the trainer can train and evaluate on inputs `I` (one [`ModelInput`]: a sample
+/// shape, token ids, or a tuple of those), producing `K` outputs per sample: [`ModuleMut`]
+/// on a traced batch (training: dropout active, batch norm on batch statistics) and
+/// [`Module`] on a tape-less batch (inference).
 ///
 /// Implemented for every dfdx module with those impls, typenet networks included.
-pub trait Classifier<I: InputShape, E: Dtype, D: Device<E>, const K: usize>:
+#[diagnostic::on_unimplemented(
+    message = "the model cannot be trained on `{I}`: its forward does not take that input, or does not return `(batch, classes)` outputs",
+    note = "`.input::<..>()` names what the network's first layer reads (`Rank3<1, 28, 28>` for `Input<1, 28, 28>`, `Tokens<20>` for `Tokens<20>`); a model of several inputs takes their batches as one tuple, the first carrying the tape"
+)]
+pub trait Classifier<I: ModelInput<E, D>, E: Dtype, D: Device<E>, const K: usize>:
     TensorCollection<E, D>
-    + ModuleMut<
-        Tensor<I::Batched, E, D, OwnedTape<E, D>>,
-        Output = Tensor<(usize, Const<K>), E, D, OwnedTape<E, D>>,
-    > + Module<Tensor<I::Batched, E, D>, Output = Tensor<(usize, Const<K>), E, D>>
+    + ModuleMut<I::Traced, Output = Tensor<(usize, Const<K>), E, D, OwnedTape<E, D>>>
+    + Module<I::Plain, Output = Tensor<(usize, Const<K>), E, D>>
 {
 }
 
-impl<M, I: InputShape, E: Dtype, D: Device<E>, const K: usize> Classifier<I, E, D, K> for M where
+impl<M, I: ModelInput<E, D>, E: Dtype, D: Device<E>, const K: usize> Classifier<I, E, D, K> for M where
     M: TensorCollection<E, D>
-        + ModuleMut<
-            Tensor<I::Batched, E, D, OwnedTape<E, D>>,
-            Output = Tensor<(usize, Const<K>), E, D, OwnedTape<E, D>>,
-        > + Module<Tensor<I::Batched, E, D>, Output = Tensor<(usize, Const<K>), E, D>>
+        + ModuleMut<I::Traced, Output = Tensor<(usize, Const<K>), E, D, OwnedTape<E, D>>>
+        + Module<I::Plain, Output = Tensor<(usize, Const<K>), E, D>>
 {
 }
 
@@ -53,8 +54,9 @@ pub(super) enum Validation<'a> {
 /// Trains a model, Keras-style: settings by builder methods, then [`fit`](Self::fit),
 /// [`evaluate`](Self::evaluate), [`predict`](Self::predict).
 ///
-/// `I` is the shape of one input sample (e.g. `Rank3<1, 28, 28>`), set with
-/// [`input`](Self::input); the model's number of outputs is read from its type.
+/// `I` is what the model reads per example (e.g. `Rank3<1, 28, 28>`, `Tokens<20>`, or a
+/// tuple of such), set with [`input`](Self::input); the model's number of outputs is read
+/// from its type.
 ///
 /// ```
 /// use typenet::data::{Dataset, Samples};
@@ -125,8 +127,87 @@ where
 }
 
 impl<'a, M, O, E, D, I> Trainer<'a, M, O, E, D, I> {
-    /// Sets the shape of one input sample, e.g. `.input::<Rank3<1, 28, 28>>()`.
-    pub fn input<I2: InputShape>(self) -> Trainer<'a, M, O, E, D, I2> {
+    /// Sets what the model reads per example: the shape of one sample, e.g.
+    /// `.input::<Rank3<1, 28, 28>>()`; token ids, e.g. `.input::<Tokens<20>>()`; or, for a
+    /// model whose forward takes a tuple, a tuple of 2 or 3 of those, e.g.
+    /// `.input::<(Rank3<1, 28, 28>, Tokens<20>)>()` (see [`ModelInput`]).
+    ///
+    /// A data set of several inputs holds one [`Samples`](crate::data::Samples) per input,
+    /// in the order of the tuple ([`Dataset::with_inputs`]); `predict` takes them as an
+    /// array. The model's forward takes the tuple of their batches, the first traced in
+    /// training; `ImageAndWords` below (hidden here, written out in
+    /// `tests/train_inputs.rs` for another model) moves the tape from the image branch onto
+    /// the token ids.
+    ///
+    /// ```
+    /// use typenet::data::{Dataset, Samples, Tokens};
+    /// use typenet::prelude::*;
+    /// # use typenet::dfdx::nn::modules;
+    /// # use typenet::dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
+    /// # use typenet::dfdx::nn::NonMutableModule;
+    /// # struct ImageAndWords<E: Dtype, D: Device<E>> {
+    /// #     image: modules::Linear<784, 2, E, D>,
+    /// #     words: modules::Embedding<100, 2, E, D>,
+    /// # }
+    /// # type Images<T> = Tensor<(usize, Const<1>, Const<28>, Const<28>), f32, Cpu, T>;
+    /// # type Ids = Tensor<(usize, Const<6>), usize, Cpu>;
+    /// # impl<T: Tape<f32, Cpu>> Module<(Images<T>, Ids)> for ImageAndWords<f32, Cpu> {
+    /// #     type Output = Tensor<(usize, Const<2>), f32, Cpu, T>;
+    /// #     type Error = <Cpu as HasErr>::Err;
+    /// #     fn try_forward(&self, (x, ids): (Images<T>, Ids)) -> Result<Self::Output, Self::Error> {
+    /// #         let n = x.shape().0;
+    /// #         let x = x.try_reshape_like(&(n, Const::<784>))?;
+    /// #         let (image, tape) = self.image.try_forward(x)?.split_tape();
+    /// #         let words = self.words.try_forward(ids.put_tape(tape))?;
+    /// #         words.try_sum::<(usize, Const<2>), Axis<1>>()?.try_add(image)
+    /// #     }
+    /// # }
+    /// # impl NonMutableModule for ImageAndWords<f32, Cpu> {}
+    /// # impl TensorCollection<f32, Cpu> for ImageAndWords<f32, Cpu> {
+    /// #     type To<E2: Dtype, D2: Device<E2>> = ImageAndWords<E2, D2>;
+    /// #     fn iter_tensors<V: ModuleVisitor<Self, f32, Cpu>>(
+    /// #         visitor: &mut V,
+    /// #     ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
+    /// #         visitor.visit_fields(
+    /// #             (
+    /// #                 Self::module("image", |s| &s.image, |s| &mut s.image),
+    /// #                 Self::module("words", |s| &s.words, |s| &mut s.words),
+    /// #             ),
+    /// #             |(image, words)| ImageAndWords { image, words },
+    /// #         )
+    /// #     }
+    /// # }
+    /// # let ids: Vec<f32> = (0..4 * 6).map(|i| (i * 7 % 100) as f32).collect();
+    /// # let labels = vec![0, 1, 1, 0];
+    /// # let images = Samples::new(vec![0.5; 4 * 28 * 28], vec![28, 28])?;
+    /// let dev = Cpu::seed_from_u64(0);
+    ///
+    /// // Token ids are stored as f32, like every value (whole numbers below 2^24).
+    /// let words = Samples::new(ids, vec![6])?; // 6 ids per sample
+    /// type Words = network![Tokens<6>, Embedding<100, 8>, GRU<8>, Dense<2>];
+    /// let mut model = dev.build_module::<Words, f32>();
+    /// let adam = Adam::new(&model, Default::default());
+    /// let mut trainer = Trainer::new(&mut model, adam).input::<Tokens<6>>().verbose(false);
+    /// trainer.fit(&Dataset::new(words.clone(), labels.clone())?)?;
+    ///
+    /// // Several inputs: one Samples per input, in the order of the model's input tuple.
+    /// let data = Dataset::with_inputs(vec![images.clone(), words.clone()], labels)?;
+    /// let mut model = ImageAndWords::build(&dev); // forward takes (images, ids)
+    /// let adam = Adam::new(&model, Default::default());
+    /// let mut trainer = Trainer::new(&mut model, adam)
+    ///     .input::<(Rank3<1, 28, 28>, Tokens<6>)>()
+    ///     .verbose(false);
+    /// trainer.fit(&data)?;
+    /// let metrics = trainer.evaluate(&data)?;
+    /// let classes = trainer.predict_classes([&images, &words])?; // or data.inputs()
+    /// # assert_eq!(classes.len(), 4);
+    /// # Ok::<(), typenet::train::TrainError>(())
+    /// ```
+    pub fn input<I2: ModelInput<E, D>>(self) -> Trainer<'a, M, O, E, D, I2>
+    where
+        E: Dtype,
+        D: Device<E>,
+    {
         Trainer {
             model: self.model,
             optimizer: self.optimizer,
