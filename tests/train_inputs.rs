@@ -289,3 +289,34 @@ fn inputs_of_different_lengths_are_a_typed_error() {
         }))
     ));
 }
+
+/// The same task as a `network!` with two inputs: a branch per input, concatenated.
+type Mixed = network![
+    Concat<[Input<4>], [Tokens<3>, Embedding<4, 4>, GRU<8>]>,
+    Dense<16>, ReLU,
+    Dense<2>,
+];
+
+#[test]
+fn a_network_with_two_inputs_trains_with_the_trainer() {
+    let (values, ids, labels) = xor_of_both(600, 3);
+    let data = Dataset::with_inputs(vec![values, ids], labels).unwrap();
+    let (test_values, test_ids, test_labels) = xor_of_both(300, 4);
+    let test = Dataset::with_inputs(vec![test_values, test_ids], test_labels).unwrap();
+
+    let mut model = Cpu::seed_from_u64(0).build_module::<Mixed, f32>();
+    let opt = adam(&model, 1e-2);
+    let mut trainer = Trainer::new(&mut model, opt)
+        .input::<(Rank1<4>, Tokens<3>)>()
+        .epochs(40)
+        .batch_size(32)
+        .verbose(false);
+    let history = trainer.fit(&data).unwrap();
+    let metrics = trainer.evaluate(&test).unwrap();
+    assert!(
+        metrics.accuracy > 0.9,
+        "{metrics:?}; {:?}",
+        history.losses()
+    );
+    assert_eq!(trainer.predict_classes(test.inputs()).unwrap().len(), 300);
+}
