@@ -12,6 +12,7 @@ mod batchnorm;
 mod conv2d;
 mod dense;
 mod dropout;
+mod embedding;
 mod flatten;
 mod global_pool;
 pub mod image_to_sequence;
@@ -28,9 +29,8 @@ pub use batch::{BatchOf, SampleShape};
 pub use batchnorm::{BatchNorm1D, BatchNorm2D, BatchNormModule};
 pub use conv2d::{Conv2D, Conv2DModule};
 pub use dense::{Dense, DenseModule, Features};
-/// dfdx's embedding table: `Embedding<V, D>` maps `(T)` token ids to `(T, D)`.
-pub use dfdx::nn::builders::Embedding;
 pub use dropout::Dropout;
+pub use embedding::{Embedding, EmbeddingModule};
 pub use flatten::Flatten;
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool, GlobalPool};
 pub use image_to_sequence::ImageToSequence;
