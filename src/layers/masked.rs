@@ -5,8 +5,10 @@ use dfdx::prelude::{Dim, Dtype, HasShape, Storage, Tensor, TensorFromVec};
 /// A batch of sequences `x` `(B, S, ..)` with its `mask` `(B, S)`: 1 for a real step, 0 for
 /// padding.
 ///
-/// Build one with [`Masked::new`], which checks that the mask fits `x` (a `Masked` built
-/// from its fields is checked when a layer runs it: an error on `Cpu`, a panic elsewhere).
+/// Build one with [`Masked::new`], which checks that the mask fits `x` with a
+/// [`MaskShapeError`] naming both shapes. A `Masked` built from its fields is checked when a
+/// layer runs it, with the device's less telling `WrongNumElements` error (dfdx's layer
+/// errors are the device's own).
 ///
 /// Recurrent layers take a `Masked` input and skip the padded steps (the state and the output do
 /// not change there, as in Keras). With `return_sequences` they output a `Masked` again, so a
