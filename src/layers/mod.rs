@@ -35,7 +35,7 @@ pub use flatten::Flatten;
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool, GlobalPool};
 pub use image_to_sequence::ImageToSequence;
 pub use info::LayerInfo;
-pub use masked::{lengths_mask, MaskShapeError, Masked, SequencePadding};
+pub use masked::{lengths_mask, MaskShapeError, Masked, SequenceLengthError, SequencePadding};
 pub use pool2d::{AvgPool2D, MaxPool2D, Pool2D};
 pub use pool_mode::{Avg, Max, PoolMode};
 pub use recurrent::{
