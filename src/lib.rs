@@ -34,7 +34,7 @@ pub mod prelude {
     pub use crate::chain::{Chain, End};
     pub use crate::data::{Dataset, Mnist, Samples, Tokens};
     pub use crate::layers::{
-        Activation, BatchNorm1D, BatchNorm2D, Dense, Dropout, Flatten, GlobalAvgPool,
+        Activation, BatchNorm1D, BatchNorm2D, Dense, Dropout, Embedding, Flatten, GlobalAvgPool,
         GlobalMaxPool, LayerInfo, LeakyReLU, ReLU, GELU,
     };
     pub use crate::network;

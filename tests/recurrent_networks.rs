@@ -109,6 +109,7 @@ fn a_mask_makes_padding_invisible_through_the_network() {
     // two sequences of lengths 4 and 6, padded after; the first padded with garbage
     let x: Tensor<(usize, Const<6>, Const<3>), f64, _> = dev.sample_normal_like(&(2, Const, Const));
     let mask = lengths_mask::<f64, _>(&dev, &[4, 6], 6, SequencePadding::Post)
+        .unwrap()
         .reshape_like(&(2, Const::<6>));
     let masked: Tensor<(usize, Const<2>), f64, _> =
         net.forward(Masked::new(x.clone(), mask.clone()).unwrap());

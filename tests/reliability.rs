@@ -3,7 +3,7 @@
 //! evaluation sets and checkpoints holding NaN.
 
 use typenet::data::{Dataset, Samples};
-use typenet::layers::{lengths_mask, MaskShapeError, Masked, SequencePadding};
+use typenet::layers::{lengths_mask, MaskShapeError, Masked, SequenceLengthError, SequencePadding};
 use typenet::prelude::*;
 use typenet::train::TrainError;
 
@@ -57,11 +57,11 @@ fn a_mask_of_another_shape_is_an_error() {
     let x: Tensor<(usize, usize, Const<2>), f32, _> = dev.sample_normal_like(&(2, 4, Const));
     let cases = [
         (
-            lengths_mask::<f32, _>(&dev, &[4, 1, 2], 4, SequencePadding::Post),
+            lengths_mask::<f32, _>(&dev, &[4, 1, 2], 4, SequencePadding::Post).unwrap(),
             (3, 4),
         ),
         (
-            lengths_mask::<f32, _>(&dev, &[4, 1], 6, SequencePadding::Post),
+            lengths_mask::<f32, _>(&dev, &[4, 1], 6, SequencePadding::Post).unwrap(),
             (2, 6),
         ),
     ];
@@ -78,9 +78,34 @@ fn a_mask_of_another_shape_is_an_error() {
         let unchecked = Masked { x: x.clone(), mask };
         assert!(lstm.try_forward(unchecked).is_err());
     }
-    let fits = lengths_mask::<f32, _>(&dev, &[4, 1], 4, SequencePadding::Post);
+    let fits = lengths_mask::<f32, _>(&dev, &[4, 1], 4, SequencePadding::Post).unwrap();
     let y = lstm.forward(Masked::new(x, fits).unwrap());
     assert_eq!(y.shape().concrete(), [2, 5]);
+}
+
+/// A length above the mask's number of steps is a typed error that names the sequence and
+/// says what to do (it asserted, and `Pre` padding would have underflowed).
+#[test]
+fn a_sequence_longer_than_the_mask_is_an_error() {
+    let dev: Cpu = Default::default();
+    for padding in [SequencePadding::Post, SequencePadding::Pre] {
+        let err = lengths_mask::<f32, _>(&dev, &[3, 4, 6, 9], 4, padding).unwrap_err();
+        assert_eq!(
+            err,
+            SequenceLengthError {
+                sequence: 2,
+                length: 6,
+                steps: 4
+            }
+        );
+        let msg = err.to_string();
+        for part in ["sequence 2", "6 steps long", "4 steps", "pad_sequences"] {
+            assert!(msg.contains(part), "{msg}");
+        }
+    }
+    // A length of exactly `steps`, or 0, fits.
+    let mask = lengths_mask::<f32, _>(&dev, &[4, 0], 4, SequencePadding::Pre).unwrap();
+    assert_eq!(mask.as_vec(), [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
 }
 
 /// `n` samples of 4 features in 3 classes.

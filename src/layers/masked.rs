@@ -5,8 +5,10 @@ use dfdx::prelude::{Dim, Dtype, HasShape, Storage, Tensor, TensorFromVec};
 /// A batch of sequences `x` `(B, S, ..)` with its `mask` `(B, S)`: 1 for a real step, 0 for
 /// padding.
 ///
-/// Build one with [`Masked::new`], which checks that the mask fits `x` (a `Masked` built
-/// from its fields is checked when a layer runs it: an error on `Cpu`, a panic elsewhere).
+/// Build one with [`Masked::new`], which checks that the mask fits `x` with a
+/// [`MaskShapeError`] naming both shapes. A `Masked` built from its fields is checked when a
+/// layer runs it, with the device's less telling `WrongNumElements` error (dfdx's layer
+/// errors are the device's own).
 ///
 /// Recurrent layers take a `Masked` input and skip the padded steps (the state and the output do
 /// not change there, as in Keras). With `return_sequences` they output a `Masked` again, so a
@@ -17,12 +19,13 @@ use dfdx::prelude::{Dim, Dtype, HasShape, Storage, Tensor, TensorFromVec};
 /// # use typenet::layers::{lengths_mask, Masked, SequencePadding, LSTM};
 /// let dev: Cpu = Default::default();
 /// // Two sequences of 3 and 1 steps, padded after (post) to 4 steps of 2 features.
-/// let mask = lengths_mask::<f32, _>(&dev, &[3, 1], 4, SequencePadding::Post);
+/// let mask = lengths_mask::<f32, _>(&dev, &[3, 1], 4, SequencePadding::Post)?;
 /// assert_eq!(mask.as_vec(), [1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
 /// let x: Tensor<Rank3<2, 4, 2>, f32, _> = dev.sample_normal();
 /// let x = x.reshape_like(&(2usize, 4usize, Const::<2>));
 /// let lstm = dev.build_module::<LSTM<2, 8, false>, f32>();
-/// let last: Tensor<(usize, Const<8>), f32, _> = lstm.forward(Masked { x, mask });
+/// let last: Tensor<(usize, Const<8>), f32, _> = lstm.forward(Masked::new(x, mask)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Masked<X, M> {
@@ -60,9 +63,10 @@ impl<B: Dim, S: Dim, N: Dim, E: Dtype, D: Storage<E>, T>
     /// # use typenet::layers::{lengths_mask, Masked, SequencePadding};
     /// let dev: Cpu = Default::default();
     /// let x: Tensor<(usize, usize, Const<2>), f32, _> = dev.sample_normal_like(&(2, 4, Const));
-    /// let mask = lengths_mask::<f32, _>(&dev, &[3, 1, 2], 4, SequencePadding::Post);
+    /// let mask = lengths_mask::<f32, _>(&dev, &[3, 1, 2], 4, SequencePadding::Post)?;
     /// let err = Masked::new(x, mask).unwrap_err(); // 3 lengths for 2 sequences
     /// assert_eq!((err.sequences, err.mask), ((2, 4), (3, 4)));
+    /// # Ok::<(), typenet::layers::SequenceLengthError>(())
     /// ```
     pub fn new(
         x: Tensor<(B, S, N), E, D, T>,
@@ -81,26 +85,55 @@ impl<B: Dim, S: Dim, N: Dim, E: Dtype, D: Storage<E>, T>
     }
 }
 
+/// A sequence longer than the mask built for it: [`lengths_mask`]'s `steps` is the padded
+/// length every sequence must fit in.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("sequence {sequence} (counting from 0) is {length} steps long, but the mask has {steps} steps: pad or truncate every sequence to {steps} steps first (e.g. pad_sequences with maxlen: Some({steps})) and pass the lengths it kept, or build the mask with steps at least the longest length ({length} or more)")]
+pub struct SequenceLengthError {
+    /// The index of the first sequence that does not fit.
+    pub sequence: usize,
+    /// Its length.
+    pub length: usize,
+    /// The mask's number of steps.
+    pub steps: usize,
+}
+
 /// The mask `(B, S)` of sequences of the given real `lengths`, padded to `steps`.
 ///
-/// Panics if a length exceeds `steps`.
+/// A length above `steps` is a [`SequenceLengthError`] naming the sequence: such a sequence
+/// was not padded (or truncated) to `steps`, so no mask fits it.
+///
+/// ```rust
+/// # use typenet::prelude::*;
+/// # use typenet::layers::{lengths_mask, SequenceLengthError, SequencePadding};
+/// let dev: Cpu = Default::default();
+/// let mask = lengths_mask::<f32, _>(&dev, &[2, 3], 3, SequencePadding::Pre)?;
+/// assert_eq!(mask.as_vec(), [0.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
+/// let err = lengths_mask::<f32, _>(&dev, &[2, 5], 3, SequencePadding::Pre).unwrap_err();
+/// assert_eq!(err, SequenceLengthError { sequence: 1, length: 5, steps: 3 });
+/// # Ok::<(), SequenceLengthError>(())
+/// ```
 pub fn lengths_mask<E: Dtype, D: TensorFromVec<E>>(
     dev: &D,
     lengths: &[usize],
     steps: usize,
     padding: SequencePadding,
-) -> Tensor<(usize, usize), E, D> {
+) -> Result<Tensor<(usize, usize), E, D>, SequenceLengthError> {
+    // Checked before anything is allocated; `Pre` would otherwise underflow `steps - len`.
+    if let Some((sequence, &length)) = lengths.iter().enumerate().find(|(_, &l)| l > steps) {
+        return Err(SequenceLengthError {
+            sequence,
+            length,
+            steps,
+        });
+    }
     let mut mask = Vec::with_capacity(lengths.len() * steps);
     for &len in lengths {
-        assert!(
-            len <= steps,
-            "a sequence of {len} steps does not fit in {steps}"
-        );
         let real = |t: usize| match padding {
             SequencePadding::Post => t < len,
             SequencePadding::Pre => t >= steps - len,
         };
         mask.extend((0..steps).map(|t| if real(t) { E::ONE } else { E::default() }));
     }
-    dev.tensor_from_vec(mask, (lengths.len(), steps))
+    Ok(dev.tensor_from_vec(mask, (lengths.len(), steps)))
 }

@@ -2,8 +2,8 @@
 //!
 //! Each layer is a zero-sized *builder* type that carries every dimension as a const
 //! generic (what the macro writes, what `dev.build_module::<..>()` takes) and builds into a
-//! module that is a plain struct of tensors (dfdx's own where one exists: `Dense` builds a
-//! dfdx `Linear`). Layers that keep their input's shape carry the number of elements per
+//! module that is a plain struct of tensors, laid out and named as dfdx's own (`Dense` builds
+//! a `DenseModule` with a `Linear`'s `weight` and `bias`). Layers that keep their input's shape carry the number of elements per
 //! sample, `N`, so that the summary can count their cost from the type alone.
 
 mod activation;
@@ -12,6 +12,7 @@ mod batchnorm;
 mod conv2d;
 mod dense;
 mod dropout;
+mod embedding;
 mod flatten;
 mod global_pool;
 pub mod image_to_sequence;
@@ -30,16 +31,17 @@ pub use batch::{BatchOf, SampleShape};
 pub use batchnorm::{BatchNorm1D, BatchNorm2D, BatchNormModule};
 pub use conv2d::{Conv2D, Conv2DModule};
 pub use dense::{Dense, DenseModule, Features};
-/// dfdx's embedding table: `Embedding<V, D>` maps `(T)` token ids to `(T, D)`.
-pub use dfdx::nn::builders::Embedding;
 pub use dropout::Dropout;
+pub use embedding::{Embedding, EmbeddingModule};
 pub use flatten::Flatten;
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool, GlobalPool};
 pub use image_to_sequence::ImageToSequence;
 pub use info::LayerInfo;
-pub use masked::{lengths_mask, MaskShapeError, Masked, SequencePadding};
+pub use masked::{lengths_mask, MaskShapeError, Masked, SequenceLengthError, SequencePadding};
 pub use merge_op::{Add, Average, Concat, Maximum, MergeOp, Multiply, Rows};
-pub use parallel::{Inputs, JoinTape, JoinTapes, Parallel, Route, Shared};
+pub use parallel::{
+    BranchOutput, Inputs, JoinTape, JoinTapes, Parallel, Route, Shared, SharedInput,
+};
 pub use pool2d::{AvgPool2D, MaxPool2D, Pool2D};
 pub use pool_mode::{Avg, Max, PoolMode};
 pub use recurrent::{

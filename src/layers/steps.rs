@@ -1,9 +1,10 @@
 //! `Steps<L, T>`: a sequence layer together with the length of the sequences it reads, so
 //! that the summary can count its output shape and cost from the type alone.
 
+use super::embedding::Embedding;
 use super::recurrent::{Bidirectional, Recurrent, RecurrentCell};
 use super::LayerInfo;
-use dfdx::nn::{builders, BuildOnDevice};
+use dfdx::nn::BuildOnDevice;
 use dfdx::prelude::{Device, Dtype};
 use std::marker::PhantomData;
 
@@ -66,10 +67,8 @@ impl<L: RecurrentInfo, const T: usize> LayerInfo for Steps<L, T> {
     const ACTIVATIONS: usize = T * L::UNITS;
 }
 
-/// `Embedding<V, D>` on `T` token ids: `(T)` -> `(T, D)`, dfdx's own embedding table.
-impl<const V: usize, const D: usize, const T: usize> LayerInfo
-    for Steps<builders::Embedding<V, D>, T>
-{
+/// `Embedding<V, D>` on `T` token ids: `(T)` -> `(T, D)`.
+impl<const V: usize, const D: usize, const T: usize> LayerInfo for Steps<Embedding<V, D>, T> {
     const NAME: &'static str = "Embedding";
     const OUTPUT: Option<&'static [usize]> = Some(&[T, D]);
     const PARAMS: usize = V * D;

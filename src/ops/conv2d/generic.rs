@@ -31,6 +31,11 @@ pub fn try_conv2d_generic<
 ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, D, T>, D::Err> {
     check_geometry(window, K, (H, W), (OH, OW));
     let batch = x.shape().0;
+    if batch.size() == 0 {
+        // dfdx 0.13 copies an empty permuted tensor (the reshape in `unfold`) by reading its
+        // element 0, a panic; no images make no outputs and nothing for the tape to record.
+        return empty_output(x, (Const::<F>, Const::<OH>, Const::<OW>));
+    }
     let ckk = C * K * K;
     // (C*K*K*OH*OW, B) -> (C*K*K, OH*OW*B): rows are (c, ki, kj), columns (oh, ow, b).
     let cols = unfold(x, window, (OH, OW), E::default())?
@@ -45,6 +50,29 @@ pub fn try_conv2d_generic<
     (y + b)
         .try_permute::<_, Axes4<3, 0, 1, 2>>()?
         .try_contiguous()
+}
+
+/// The output of a batch of no images, `(0, ..out)`, carrying `x`'s tape (what the generic
+/// convolution and pooling return for an empty batch).
+#[allow(clippy::type_complexity)]
+pub(crate) fn empty_output<
+    B: Dim,
+    E: Dtype,
+    D: Device<E>,
+    T: Tape<E, D>,
+    const C: usize,
+    const H: usize,
+    const W: usize,
+    O1: Dim,
+    O2: Dim,
+    O3: Dim,
+>(
+    x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, D, T>,
+    (o1, o2, o3): (O1, O2, O3),
+) -> Result<Tensor<(B, O1, O2, O3), E, D, T>, D::Err> {
+    let (x, tape) = x.split_tape();
+    let y = x.device().try_zeros_like(&(x.shape().0, o1, o2, o3))?;
+    Ok(y.put_tape(tape))
 }
 
 /// im2col for the generic convolution and pooling: `(B, C, H, W)` -> `(C*K*K*OH*OW, B)`,

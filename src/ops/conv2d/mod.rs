@@ -12,7 +12,7 @@ mod generic;
 pub(crate) mod tests;
 
 pub use generic::try_conv2d_generic;
-pub(crate) use generic::unfold;
+pub(crate) use generic::{empty_output, unfold};
 
 use super::Window2D;
 use crate::shape::window_fits;

@@ -2,7 +2,7 @@
 //! (padding reads -inf for max, 0 for average), then a max or sum over the window taps.
 
 use super::{check_pool_geometry, PoolKind};
-use crate::ops::conv2d::unfold;
+use crate::ops::conv2d::{empty_output, unfold};
 use crate::ops::cpu::taps_inside;
 use crate::ops::Window2D;
 use dfdx::prelude::*;
@@ -31,6 +31,11 @@ pub fn try_pool2d_generic<
     check_pool_geometry(window, (H, W), (OH, OW));
     let dev = x.device().clone();
     let batch = x.shape().0;
+    if batch.size() == 0 {
+        // As the generic convolution: dfdx 0.13 panics copying the empty permuted input in
+        // `unfold`, and an empty batch has nothing to pool.
+        return empty_output(x, (Const::<C>, Const::<OH>, Const::<OW>));
+    }
     let kk = window.kernel * window.kernel;
     let pad = match kind {
         PoolKind::Max => E::from_f64(f64::NEG_INFINITY).expect("max pooling needs a float type"),

@@ -11,6 +11,10 @@ use dfdx::prelude::*;
 use super::{check_call, step_time, Cell, RecurrentWeights};
 
 /// See [`super::RecurrentKernel::try_recurrent`]; this is the device-generic implementation.
+///
+/// A mask whose (batch, steps) differ from `x`'s is the device's own error for a tensor of
+/// the wrong number of elements, as on the fast `Cpu` kernel: `CpuError::WrongNumElements`
+/// on `Cpu`, `CudaError::Cpu(WrongNumElements)` on `Cuda`.
 pub fn try_recurrent_generic<
     E: Dtype,
     D: Device<E>,
@@ -28,13 +32,10 @@ pub fn try_recurrent_generic<
     mask: Option<&Tensor<(B, S), E, D>>,
 ) -> Result<Tensor<(B, S, Const<U>), E, D, T>, D::Err> {
     let (b, s, _) = *x.shape();
-    let checked = check_call(cell, G, &(b, s), mask.map(|m| m.shape()));
-    assert!(
-        checked.is_ok(),
-        "recurrent op: the mask's (batch, steps) differ from the input's; build masked input \
-         with Masked::new, which says how"
-    );
     let dev = x.device().clone();
+    if check_call(cell, G, &(b, s), mask.map(|m| m.shape())).is_err() {
+        return Err(wrong_num_elements(&dev));
+    }
     let steps = s.size();
     let (x, mut pending) = x.split_tape();
     let state_shape = (b, Const::<U>);
@@ -188,4 +189,22 @@ fn keep<S: Shape, E: Dtype, D: Storage<E>, T: Tape<E, D>>(
     let (t, tape) = t.split_tape();
     *pending = std::mem::take(pending).merge(tape);
     t
+}
+
+/// The device's error for a tensor given the wrong number of elements.
+///
+/// dfdx 0.13 gives generic code no way to build a `D::Err` (it is only `Debug + Display`),
+/// and the op must return one for a mask of the wrong shape rather than panic. Every dfdx
+/// device reports a vector of the wrong length as `WrongNumElements` (`CpuError`, or
+/// `CudaError::Cpu`), which is what such a mask is, so asking for a one-element tensor
+/// from no elements yields the error. Nothing is allocated.
+fn wrong_num_elements<E: Dtype, D: Device<E>>(dev: &D) -> D::Err {
+    match dev.try_tensor_from_vec::<(usize,)>(Vec::<E>::new(), (1,)) {
+        Err(err) => err,
+        // Only a device outside dfdx could accept it; there is no error left to return.
+        Ok(_) => panic!(
+            "recurrent op: the mask's (batch, steps) differ from the input's; build masked \
+             input with Masked::new, which says how"
+        ),
+    }
 }

@@ -102,10 +102,10 @@ pub trait RecurrentKernel<E: Dtype>: Device<E> {
     /// bidirectional layer); the outputs stay in input time order, so `out[:, 0]` is then the
     /// final state. `mask` `(B, S)` marks real steps with 1 and padding with 0.
     ///
-    /// Panics if `G` is not `cell.gates()`. A mask whose shape is not `x`'s `(B, S)` is an
-    /// error on `Cpu` (`CpuError::WrongNumElements`; build masked input with
-    /// [`Masked::new`](crate::layers::Masked::new), which names both shapes) and a panic in
-    /// the device-generic implementation, which cannot build a device error.
+    /// Panics if `G` is not `cell.gates()`. A mask whose shape is not `x`'s `(B, S)` is the
+    /// device's wrong-number-of-elements error on every device (`CpuError::WrongNumElements`
+    /// on `Cpu`, `CudaError::Cpu(WrongNumElements)` on `Cuda`); build masked input with
+    /// [`Masked::new`](crate::layers::Masked::new), whose error names both shapes.
     fn try_recurrent<
         B: Dim,
         S: Dim,
@@ -130,8 +130,8 @@ impl<E: Dtype> RecurrentKernel<E> for dfdx::prelude::Cuda where dfdx::prelude::C
 /// The checks both implementations make before running: the gate count (fixed by the
 /// types, so a mismatch is a bug in typenet and panics), then the mask's shape, which
 /// [`Masked::new`](crate::layers::Masked::new) checks with a typed error but a `Masked` built
-/// from its fields does not: a mismatch is `Err`, which the `Cpu` kernel returns as
-/// `CpuError::WrongNumElements`.
+/// from its fields does not: a mismatch is `Err`, which both implementations return as the
+/// device's `WrongNumElements` error.
 fn check_call<B: Dim, S: Dim>(
     cell: Cell,
     gates: usize,

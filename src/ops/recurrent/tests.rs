@@ -692,6 +692,44 @@ fn empty_batches_and_sequences() {
     }
 }
 
+/// A mask of another (batch, steps) is the device's `WrongNumElements` error on both paths;
+/// the generic one, which every non-`Cpu` device runs, panicked.
+#[test]
+fn a_mask_of_another_shape_is_an_error_on_both_paths() {
+    let case = Case {
+        cell: Cell::Lstm,
+        batch: 2,
+        steps: 3,
+        reverse: false,
+        padding: Padding::Post,
+        recurrent_bias: false,
+    };
+    let mut t = Tensors::<f32, 4>::new(&Problem::random(case, 5));
+    let dev = Cpu::default();
+    for (b, s) in [(3, 3), (2, 4), (0, 0)] {
+        t.mask = Some(dev.zeros_like(&(b, s)));
+        let fast = Cpu::try_recurrent(
+            case.cell,
+            t.x.leaky_trace(),
+            t.weights(),
+            false,
+            t.mask.as_ref(),
+        );
+        assert!(matches!(fast, Err(CpuError::WrongNumElements)), "{b}x{s}");
+        let generic = try_recurrent_generic(
+            case.cell,
+            t.x.leaky_trace(),
+            t.weights(),
+            false,
+            t.mask.as_ref(),
+        );
+        assert!(
+            matches!(generic, Err(CpuError::WrongNumElements)),
+            "{b}x{s}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------- properties (proptest)
 
 /// Random cell, batch (0 to 3), steps (0 to 4), features, units, direction, mask and
