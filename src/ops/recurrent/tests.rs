@@ -809,6 +809,19 @@ mod properties {
         for (k, (a, o)) in results[0].iter().zip(&results[1]).enumerate() {
             let a: Vec<f64> = a.iter().map(|&v| f64::from(v)).collect();
             let o: Vec<f64> = o.iter().map(|&v| f64::from(v)).collect();
+            // f32 sums of terms near 1 round at about 1e-7 whatever the result's size, so a
+            // gradient near 1e-6 needs an absolute floor besides the relative bound.
+            let (a, o): (Vec<f64>, Vec<f64>) = a
+                .iter()
+                .zip(&o)
+                .map(|(&x, &y)| {
+                    if (x - y).abs() <= 1e-6 {
+                        (x, x)
+                    } else {
+                        (x, y)
+                    }
+                })
+                .unzip();
             assert_close(&a, &o, 1e-4, &format!("{d:?} F={F} U={U} {}", NAMES[k]));
         }
     }
