@@ -135,48 +135,12 @@ impl<'a, M, O, E, D, I> Trainer<'a, M, O, E, D, I> {
     /// A data set of several inputs holds one [`Samples`](crate::data::Samples) per input,
     /// in the order of the tuple ([`Dataset::with_inputs`]); `predict` takes them as an
     /// array. The model's forward takes the tuple of their batches, the first traced in
-    /// training; `ImageAndWords` below (hidden here, written out in
-    /// `tests/train_inputs.rs` for another model) moves the tape from the image branch onto
-    /// the token ids.
+    /// training: a `network!` with several inputs joins their tapes and runs that one tape
+    /// through its branches.
     ///
     /// ```
     /// use typenet::data::{Dataset, Samples, Tokens};
     /// use typenet::prelude::*;
-    /// # use typenet::dfdx::nn::modules;
-    /// # use typenet::dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection};
-    /// # use typenet::dfdx::nn::NonMutableModule;
-    /// # struct ImageAndWords<E: Dtype, D: Device<E>> {
-    /// #     image: modules::Linear<784, 2, E, D>,
-    /// #     words: modules::Embedding<100, 2, E, D>,
-    /// # }
-    /// # type Images<T> = Tensor<(usize, Const<1>, Const<28>, Const<28>), f32, Cpu, T>;
-    /// # type Ids = Tensor<(usize, Const<6>), usize, Cpu>;
-    /// # impl<T: Tape<f32, Cpu>> Module<(Images<T>, Ids)> for ImageAndWords<f32, Cpu> {
-    /// #     type Output = Tensor<(usize, Const<2>), f32, Cpu, T>;
-    /// #     type Error = <Cpu as HasErr>::Err;
-    /// #     fn try_forward(&self, (x, ids): (Images<T>, Ids)) -> Result<Self::Output, Self::Error> {
-    /// #         let n = x.shape().0;
-    /// #         let x = x.try_reshape_like(&(n, Const::<784>))?;
-    /// #         let (image, tape) = self.image.try_forward(x)?.split_tape();
-    /// #         let words = self.words.try_forward(ids.put_tape(tape))?;
-    /// #         words.try_sum::<(usize, Const<2>), Axis<1>>()?.try_add(image)
-    /// #     }
-    /// # }
-    /// # impl NonMutableModule for ImageAndWords<f32, Cpu> {}
-    /// # impl TensorCollection<f32, Cpu> for ImageAndWords<f32, Cpu> {
-    /// #     type To<E2: Dtype, D2: Device<E2>> = ImageAndWords<E2, D2>;
-    /// #     fn iter_tensors<V: ModuleVisitor<Self, f32, Cpu>>(
-    /// #         visitor: &mut V,
-    /// #     ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-    /// #         visitor.visit_fields(
-    /// #             (
-    /// #                 Self::module("image", |s| &s.image, |s| &mut s.image),
-    /// #                 Self::module("words", |s| &s.words, |s| &mut s.words),
-    /// #             ),
-    /// #             |(image, words)| ImageAndWords { image, words },
-    /// #         )
-    /// #     }
-    /// # }
     /// # let ids: Vec<f32> = (0..4 * 6).map(|i| (i * 7 % 100) as f32).collect();
     /// # let labels = vec![0, 1, 1, 0];
     /// # let images = Samples::new(vec![0.5; 4 * 28 * 28], vec![28, 28])?;
@@ -192,7 +156,11 @@ impl<'a, M, O, E, D, I> Trainer<'a, M, O, E, D, I> {
     ///
     /// // Several inputs: one Samples per input, in the order of the model's input tuple.
     /// let data = Dataset::with_inputs(vec![images.clone(), words.clone()], labels)?;
-    /// let mut model = ImageAndWords::build(&dev); // forward takes (images, ids)
+    /// type ImageAndWords = network![
+    ///     Concat<[Input<1, 28, 28>, Conv2D<4, 3>, MaxPool<2>, Flatten], [Tokens<6>, Embedding<100, 8>, GRU<8>]>,
+    ///     Dense<2>,
+    /// ];
+    /// let mut model = dev.build_module::<ImageAndWords, f32>(); // forward takes (images, ids)
     /// let adam = Adam::new(&model, Default::default());
     /// let mut trainer = Trainer::new(&mut model, adam)
     ///     .input::<(Rank3<1, 28, 28>, Tokens<6>)>()
