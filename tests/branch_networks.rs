@@ -429,3 +429,21 @@ fn a_network_with_several_inputs_saves_and_loads_by_name() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_merge_costs_its_branches_and_the_merge_itself() {
+    type Merged = network![Input<2>, Add<[Dense<2>], [Dense<2>, Tanh], []>];
+    type First = network![Input<2>, Dense<2>];
+    type Second = network![Input<2>, Dense<2>, Tanh];
+    // the branches, and one addition per output value for each branch after the first
+    assert_eq!(Merged::FLOPS, First::FLOPS + Second::FLOPS + 2 * 2);
+    assert_eq!(Merged::PARAMS, First::PARAMS + Second::PARAMS);
+    // every branch's outputs, and the merged output
+    assert_eq!(
+        Merged::ACTIVATIONS,
+        First::ACTIVATIONS + Second::ACTIVATIONS + 2
+    );
+    type Joined = network![Input<3>, Concat<[Dense<4>], []>];
+    assert_eq!(Joined::FLOPS, <network![Input<3>, Dense<4>]>::FLOPS);
+    assert_eq!(Joined::summary().output_shapes().last(), Some(&vec![7]));
+}

@@ -229,7 +229,8 @@ pub trait SharedInput<In: SampleShape>: WithEmptyTape + Sized {
     fn samples(&self) -> Self::Size;
     /// The input's tape, the values dropped.
     fn tape(self) -> Self::Tape;
-    /// See [`merged`].
+    /// The branches' matrices merged in order on `tape`, shaped as `Out` batched as this
+    /// input is (which holds `n` samples).
     fn merged<Op: MergeOp, Out: SampleShape + Default>(
         n: Self::Size,
         tape: Self::Tape,

@@ -331,6 +331,18 @@ fn type_checks_on_cuda(train: &Dataset) -> Result<(), TrainError> {
     let mut trainer = Trainer::new(&mut words, adam).input::<crate::data::Tokens<4>>();
     trainer.fit(train)?;
     trainer.predict(train.samples())?;
+    // Several inputs, and branches that share one.
+    type Both = crate::network![
+        Concat<[Input<1, 6, 6>, Conv2D<2, 3>, Flatten], [Tokens<4>, Embedding<10, 4>, GRU<4>]>,
+        Add<[Dense<36>], [Dense<36>, ReLU], []>,
+        Dense<3>,
+    ];
+    let mut both = dev.build_module::<Both, f32>();
+    let adam = dfdx::optim::Adam::new(&both, Default::default());
+    let mut trainer =
+        Trainer::new(&mut both, adam).input::<(Rank3<1, 6, 6>, crate::data::Tokens<4>)>();
+    trainer.fit(train)?;
+    trainer.predict(train.inputs())?;
     Ok(())
 }
 
