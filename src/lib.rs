@@ -30,6 +30,12 @@ pub use dfdx;
 
 /// `use typenet::prelude::*;` brings dfdx's prelude, the `network!` macro and typenet's
 /// layer types (whose names take precedence over dfdx's modules of the same name).
+///
+/// dfdx's prelude is re-exported item by item but for one name: its `safetensors` module
+/// (`dfdx::tensor::safetensors`), which a glob import would put in front of the
+/// `safetensors` crate, so that `safetensors::SafeTensors` in a file that imports this
+/// prelude would name dfdx's module and not the crate. The module is still
+/// `typenet::dfdx::tensor::safetensors`.
 pub mod prelude {
     pub use crate::chain::{Chain, End};
     pub use crate::data::{Dataset, Mnist, Samples, Tokens};
@@ -47,5 +53,19 @@ pub mod prelude {
     pub use dfdx::optim::{
         Adam, AdamConfig, Momentum, Optimizer, RMSprop, RMSpropConfig, Sgd, SgdConfig, WeightDecay,
     };
-    pub use dfdx::prelude::*;
+    // dfdx::prelude::* without `dfdx::tensor::safetensors`.
+    pub use dfdx::losses::*;
+    pub use dfdx::nn::builders::*;
+    pub use dfdx::optim::prelude::*;
+    pub use dfdx::shapes::*;
+    pub use dfdx::tensor::{
+        AsArray, AutoDevice, Cache, CopySlice, Cpu, CpuError, Gradients, HasErr, Merge, NoneTape,
+        OnesTensor, OwnedTape, PutTape, RandomU64, SampleTensor, SplitTape, Storage, Synchronize,
+        Tape, Tensor, Tensor0D, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Tensor5D, Tensor6D,
+        TensorFrom, TensorFromVec, TensorToArray, Trace, TriangleTensor, UniqueId, WithEmptyTape,
+        ZerosTensor,
+    };
+    #[cfg(feature = "cuda")]
+    pub use dfdx::tensor::{Cuda, CudaError};
+    pub use dfdx::tensor_ops::*;
 }

@@ -91,3 +91,40 @@ fn the_summary_comes_from_the_type() {
     assert!(shown.contains("\n3      Dense          (B, 3)"), "{shown}");
     assert_eq!(SeqDense::summary().output_shapes()[0], vec![5, 3]);
 }
+
+#[test]
+fn flatten_passes_a_vector_through_as_keras_does() {
+    type WithFlatten = network![Input<6>, Flatten, Dense<3>];
+    type Without = network![Input<6>, Dense<3>];
+    let summary = WithFlatten::summary();
+    let names: Vec<&str> = summary.rows.iter().map(|r| r.name).collect();
+    assert_eq!(names, ["Flatten", "Dense"]);
+    // its row shows the vector it passes on
+    assert_eq!(summary.rows[0].output, Some(&[6][..]));
+    assert!(
+        summary
+            .to_string()
+            .contains("\n1      Flatten        (B, 6)"),
+        "{summary}"
+    );
+    assert_eq!(WithFlatten::PARAMS, Without::PARAMS);
+
+    let dev: Cpu = Cpu::seed_from_u64(0);
+    let with = dev.build_module::<WithFlatten, f32>();
+    let mut without = dev.build_module::<Without, f32>();
+    without.weight = with.tail.weight.clone();
+    without.bias = with.tail.bias.clone();
+    let x: Tensor<Rank2<4, 6>, f32, _> = dev.sample_normal();
+    assert_eq!(
+        with.forward(x.clone()).array(),
+        without.forward(x.clone()).array()
+    );
+    let one: Tensor<Rank1<3>, f32, _> = with.forward(x.select(dev.tensor(0)));
+    assert_eq!(one.array().len(), 3);
+    // and the checkpoint names the Dense as layer 2, as written
+    let names: Vec<String> = typenet::train::tensor_specs(&with)
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["2.weight", "2.bias"]);
+}

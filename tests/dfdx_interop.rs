@@ -79,3 +79,23 @@ fn safetensors_reset_and_to_device_work_unchanged() {
     a.reset_params();
     assert_ne!(a.forward(x.clone()).array(), b.forward(x).array());
 }
+
+/// `use typenet::prelude::*` leaves the name `safetensors` to the crate: dfdx's prelude
+/// holds a module of that name (`dfdx::tensor::safetensors`), which a glob re-export would
+/// put in front of the crate (so that `safetensors::SafeTensors` failed to resolve here).
+#[test]
+fn the_prelude_leaves_the_safetensors_crate_its_name() {
+    let dev: Cpu = Default::default();
+    let model = dev.build_module::<Block, f32>();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("block.safetensors");
+    save_checkpoint(&model, &path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut names = file.names();
+    names.sort();
+    assert_eq!(names, ["1.bias", "1.weight"]);
+    // dfdx's module is still there, by its full path
+    fn safe<E: typenet::dfdx::tensor::safetensors::SafeDtype>() {}
+    safe::<f32>();
+}

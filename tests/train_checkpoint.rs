@@ -240,3 +240,28 @@ fn nan_weights_are_never_saved() {
     );
     assert_eq!(std::fs::read(&path).unwrap(), good);
 }
+
+/// A network without tensors implements `TensorCollection<E, D>` for every `E` and `D`,
+/// so a checkpoint call names them; the file holds no tensor, and one that holds some is
+/// refused.
+#[test]
+fn a_network_without_tensors_saves_and_loads_with_its_types_named() {
+    use typenet::network;
+    type Pooling = network![Input<1, 4, 4>, MaxPool<2>, ReLU, Flatten];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pooling.safetensors");
+    let dev = Cpu::default();
+    let mut model = dev.build_module::<Pooling, f32>();
+    save_checkpoint::<_, f32, Cpu>(&model, &path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(::safetensors::SafeTensors::deserialize(&bytes)
+        .unwrap()
+        .names()
+        .is_empty());
+    load_checkpoint::<_, f32, Cpu>(&mut model, &path).unwrap();
+
+    let other = dir.path().join("linear.safetensors");
+    save_checkpoint(&dev.build_module::<Linear<2, 2>, f32>(), &other).unwrap();
+    let err = load_checkpoint::<_, f32, Cpu>(&mut model, &other).unwrap_err();
+    assert!(matches!(err, TrainError::UnexpectedTensor { .. }), "{err}");
+}

@@ -328,6 +328,159 @@ fn labels_the_model_cannot_output_are_typed_errors() {
     );
 }
 
+/// `n` points in 2-d labelled 1 when `x0 + x1 > 0.43`: about 38% positives, as in the
+/// report of a `Sigmoid` model trained from logits that stuck at 37.9% accuracy.
+fn binary_set(n: usize, seed: u64) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let normal = Normal::new(0.0f32, 1.0).unwrap();
+    let x: Vec<f32> = (0..2 * n).map(|_| normal.sample(&mut rng)).collect();
+    let labels = x
+        .chunks(2)
+        .map(|p| usize::from(p[0] + p[1] > 0.43))
+        .collect();
+    Dataset::new(Samples::new(x, vec![2]).unwrap(), labels).unwrap()
+}
+
+/// The outputs of a model on a few fixed points, to see that an error changed nothing.
+fn outputs_of<M: Module<Tensor<Rank2<3, 2>, f32, Cpu>, Output = Tensor<Rank2<3, 1>, f32, Cpu>>>(
+    model: &M,
+) -> [[f32; 1]; 3] {
+    let dev = Cpu::default();
+    model
+        .forward(dev.tensor([[0.5, -1.0], [2.0, 0.1], [-0.3, 0.3]]))
+        .array()
+}
+
+#[test]
+fn binary_crossentropy_must_match_a_sigmoid_at_the_end() {
+    let data = binary_set(400, 21);
+    let positives = data.labels().iter().sum::<usize>() as f64 / 400.0;
+    assert!((0.3..0.45).contains(&positives), "{positives}");
+    type Probabilities =
+        typenet::network![Input<2>, Dense<16, activation = tanh>, Dense<1>, Sigmoid];
+    let from_logits = typenet::train::Loss::BinaryCrossentropy { from_logits: true };
+    let from_probabilities = typenet::train::Loss::BinaryCrossentropy { from_logits: false };
+
+    // Logits expected from a model that ends in Sigmoid: refused before any update, by
+    // fit, evaluate and predict_classes alike.
+    let mut model = Cpu::seed_from_u64(0).build_module::<Probabilities, f32>();
+    let before = outputs_of(&model);
+    let opt = adam(&model, 1e-2);
+    let mut trainer = Trainer::new(&mut model, opt)
+        .input::<Rank1<2>>()
+        .loss(from_logits)
+        .epochs(2)
+        .verbose(false);
+    let err = trainer.fit(&data).unwrap_err();
+    match &err {
+        TrainError::LossMismatch {
+            loss,
+            suggested,
+            layer,
+            place,
+            probabilities,
+        } => {
+            assert_eq!(*loss, from_logits);
+            assert_eq!(*suggested, from_probabilities);
+            assert_eq!(
+                (*layer, place.as_str(), *probabilities),
+                ("Sigmoid", "3", true)
+            );
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "the model ends in `Sigmoid` (layer 3), whose outputs are probabilities, but \
+         `Loss::BinaryCrossentropy { from_logits: true }` takes logits and applies the sigmoid \
+         itself: use `Loss::BinaryCrossentropy { from_logits: false }`, or remove the `Sigmoid`"
+    );
+    assert!(matches!(
+        trainer.evaluate(&data),
+        Err(TrainError::LossMismatch { .. })
+    ));
+    assert!(matches!(
+        trainer.predict_classes(data.samples()),
+        Err(TrainError::LossMismatch { .. })
+    ));
+    drop(trainer);
+    assert_eq!(outputs_of(&model), before, "no update");
+
+    // Probabilities, as the model gives: it learns the boundary, far above the positives'
+    // share, and a probability above one half is the class 1.
+    let opt = adam(&model, 2e-2);
+    let mut trainer = Trainer::new(&mut model, opt)
+        .input::<Rank1<2>>()
+        .loss(from_probabilities)
+        .epochs(30)
+        .verbose(false);
+    let history = trainer.fit(&data).unwrap();
+    let accuracy = history.epochs.last().unwrap().train.accuracy;
+    assert!(accuracy > 0.95, "{accuracy} (positives: {positives})");
+    let probabilities = trainer.predict::<1>(data.samples()).unwrap();
+    let classes = trainer.predict_classes(data.samples()).unwrap();
+    for (p, class) in probabilities.iter().zip(&classes) {
+        assert!((0.0..=1.0).contains(&p[0]));
+        assert_eq!(*class, usize::from(p[0] > 0.5));
+    }
+
+    // The other way round: a dfdx model ending in a Linear gives logits.
+    let mut model =
+        Cpu::seed_from_u64(0).build_module::<(Linear<2, 16>, Tanh, Linear<16, 1>), f32>();
+    let opt = adam(&model, 2e-2);
+    let mut trainer = Trainer::new(&mut model, opt)
+        .input::<Rank1<2>>()
+        .loss(from_probabilities)
+        .epochs(30)
+        .verbose(false);
+    let err = trainer.fit(&data).unwrap_err();
+    assert!(
+        matches!(&err, TrainError::LossMismatch { layer: "Linear", place, probabilities: false, suggested, .. } if place == "2" && *suggested == from_logits),
+        "{err}"
+    );
+    assert!(
+        err.to_string().ends_with(
+            "use `Loss::BinaryCrossentropy { from_logits: true }`, or end the model in `Sigmoid`"
+        ),
+        "{err}"
+    );
+    let mut trainer = trainer.loss(from_logits);
+    let history = trainer.fit(&data).unwrap();
+    assert!(history.epochs.last().unwrap().train.accuracy > 0.95);
+}
+
+#[test]
+fn outputs_outside_0_to_1_stop_a_loss_on_probabilities_before_the_update() {
+    // dfdx's residual around a Sigmoid gives y + sigmoid(y): the walk does not judge a
+    // block, but its outputs above 1 are no probabilities.
+    let dev = Cpu::seed_from_u64(0);
+    let mut model = dev.build_module::<(Linear<2, 1>, Residual<Sigmoid>), f32>();
+    model.0.weight = dev.tensor([[5.0, 5.0]]);
+    model.0.bias = dev.tensor([5.0]);
+    let before = outputs_of(&model);
+    let data = Dataset::new(
+        Samples::new(vec![1.0; 8], vec![2]).unwrap(),
+        vec![0, 1, 1, 0],
+    )
+    .unwrap();
+    let opt = adam(&model, 1e-2);
+    let mut trainer = Trainer::new(&mut model, opt)
+        .input::<Rank1<2>>()
+        .loss(typenet::train::Loss::BinaryCrossentropy { from_logits: false })
+        .verbose(false);
+    let err = trainer.fit(&data).unwrap_err();
+    match err {
+        TrainError::OutputNotProbability { value } => assert!(value > 15.0, "{value}"),
+        other => panic!("{other}"),
+    }
+    assert!(matches!(
+        trainer.evaluate(&data),
+        Err(TrainError::OutputNotProbability { .. })
+    ));
+    drop(trainer);
+    assert_eq!(outputs_of(&model), before, "no update");
+}
+
 #[test]
 fn a_nan_loss_stops_training_at_its_epoch_and_step() {
     let clean = blobs(40, 10);

@@ -122,10 +122,10 @@ impl<'a> LayerArgs<'a> {
     /// A yes/no option written as a bare flag (`return_sequences`, `ReturnSequences`) or as
     /// `name = true`.
     pub fn flag(&self, name: &str, flag_words: &[&str]) -> syn::Result<bool> {
-        let bare = self
-            .positional
-            .iter()
-            .any(|v| v.word().is_some_and(|w| flag_words.contains(&w.as_str())));
+        let bare = self.positional.iter().any(|v| {
+            v.bare_word()
+                .is_some_and(|w| flag_words.contains(&w.as_str()))
+        });
         match self.named(name) {
             None => Ok(bare),
             Some(Value::Bool(b)) => Ok(b.value),

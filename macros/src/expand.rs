@@ -236,6 +236,19 @@ mod tests {
     }
 
     #[test]
+    fn flatten_on_a_vector_is_a_flatten_of_one_dimension() {
+        let spec = syn::parse_str("Input<64>, Flatten").unwrap();
+        let decoded = crate::decode::decode(&spec).unwrap();
+        let tokens = expand(&crate::infer::infer(&decoded).unwrap())
+            .to_string()
+            .replace(' ', "");
+        assert_eq!(
+            tokens,
+            "::typenet::Numbered<1,::typenet::layers::Flatten<(::typenet::dfdx::shapes::Const<64>,),64>>"
+        );
+    }
+
+    #[test]
     fn the_tree_is_as_shallow_as_a_binary_tree_can_be() {
         for n in [0, 1, 2, 3, 7, 8, 100, 300] {
             let leaves: Vec<TokenStream> = (0..n).map(|_| quote!(L)).collect();

@@ -315,7 +315,7 @@ impl Context<'_> {
                 let (c, h, w) = self.image(dims, &format!("`{name}` takes an image (C, H, W)"))?;
                 Ok(vec![(Layer::GlobalPool { max, c, h, w }, Dims::Vector(c))])
             }
-            LayerKind::Flatten => self.flatten(dims),
+            LayerKind::Flatten => Ok(self.flatten(dims)),
             LayerKind::Dense { units, activation } => self.dense(dims, units, activation),
             LayerKind::Activation(kind) => Ok(vec![(
                 Layer::Activation {
@@ -620,21 +620,16 @@ impl Context<'_> {
         )])
     }
 
-    fn flatten(&self, dims: Dims) -> syn::Result<Resolved> {
-        match dims {
-            Dims::Image(..) | Dims::Sequence(..) => Ok(vec![(
-                Layer::Flatten {
-                    input: dims.list(),
-                    n: dims.numel(),
-                },
-                Dims::Vector(dims.numel()),
-            )]),
-            _ => Err(self.wrong_input(
-                dims,
-                "`Flatten` takes an image (C, H, W) or a sequence (T, F)",
-                Some("the input is already flat: remove `Flatten`".into()),
-            )),
-        }
+    /// An image or a sequence becomes a vector; a vector passes through unchanged, as
+    /// Keras's `Flatten` lets it (token ids never reach here: only `Embedding` takes them).
+    fn flatten(&self, dims: Dims) -> Resolved {
+        vec![(
+            Layer::Flatten {
+                input: dims.list(),
+                n: dims.numel(),
+            },
+            Dims::Vector(dims.numel()),
+        )]
     }
 
     fn dense(&self, dims: Dims, o: usize, activation: Option<Activation>) -> syn::Result<Resolved> {
@@ -832,6 +827,30 @@ mod tests {
             Layer::Conv2D { pad, output, .. } => assert_eq!((*pad, *output), ((0, 0), (14, 14))),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn flatten_makes_a_vector_and_passes_a_vector_through() {
+        assert_eq!(outputs("Input<2, 3, 4>, Flatten")[0], [24]);
+        assert_eq!(outputs("Input<5, 4>, Flatten")[0], [20]);
+        // Keras accepts `Flatten` on a vector: it changes nothing.
+        assert_eq!(
+            outputs("Input<64>, Flatten, Dense<10>"),
+            vec![vec![64], vec![10]]
+        );
+        let inferred = infer_str("Input<64>, Flatten").unwrap();
+        assert_eq!(
+            inferred.layers[0].1,
+            Layer::Flatten {
+                input: vec![64],
+                n: 64
+            }
+        );
+        // after a layer that gives a vector, too
+        assert_eq!(outputs("Input<1, 8, 8>, GlobalAvgPool, Flatten")[1], [1]);
+        // token ids still go through `Embedding` first
+        assert!(error("Tokens<5>, Flatten")
+            .contains("`Flatten` takes floating-point values, but receives token ids (5)"));
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! Parse: `network![Input<1, 28, 28>, Conv2D<32, 3, stride = 2>, ReLU, ...]` into layer specs.
 //!
 //! The grammar is deliberately small: a comma-separated list of layers; a layer is a name
-//! with optional `<...>` arguments; an argument is a number, a word, a nested layer, or
-//! `name = value`.
+//! with optional `<...>` arguments; an argument is a number, a word, a quoted word (as Keras
+//! writes option values: `padding = "same"`), a nested layer, or `name = value`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Ident, LitBool, LitFloat, LitInt, Token};
+use syn::{Ident, LitBool, LitFloat, LitInt, LitStr, Token};
 
 /// The whole macro input.
 pub struct NetworkSpec {
@@ -40,6 +40,8 @@ pub enum Value {
     Bool(LitBool),
     /// A bare word (`same`, `relu`, `ReturnSequences`) or a nested layer (`LSTM<64>`).
     Layer(LayerSpec),
+    /// A quoted word, as Keras writes option values: `padding = "same"`.
+    Str(LitStr),
     /// A list of layers in brackets: the block of a `Residual`.
     List(Vec<LayerSpec>, Span),
 }
@@ -130,6 +132,8 @@ impl Parse for Value {
             Ok(Value::Float(input.parse()?))
         } else if lookahead.peek(LitBool) {
             Ok(Value::Bool(input.parse()?))
+        } else if lookahead.peek(LitStr) {
+            Ok(Value::Str(input.parse()?))
         } else if lookahead.peek(Ident) {
             Ok(Value::Layer(input.parse()?))
         } else {
@@ -168,6 +172,7 @@ impl Value {
             Value::Int(lit) => lit.to_string(),
             Value::Float(lit) => lit.to_string(),
             Value::Bool(lit) => lit.value.to_string(),
+            Value::Str(lit) => lit.token().to_string(),
             Value::Layer(layer) => layer.display(),
             Value::List(layers, _) => {
                 let shown: Vec<String> = layers.iter().map(LayerSpec::display).collect();
@@ -181,16 +186,27 @@ impl Value {
             Value::Int(lit) => lit.span(),
             Value::Float(lit) => lit.span(),
             Value::Bool(lit) => lit.span,
+            Value::Str(lit) => lit.span(),
             Value::Layer(layer) => layer.name.span(),
             Value::List(_, span) => *span,
         }
     }
 
-    /// The value as a bare word (`same`), if it is one.
-    pub fn word(&self) -> Option<String> {
+    /// The value as a bare word (`same`), if it is one: how a flag is written
+    /// (`return_sequences`).
+    pub fn bare_word(&self) -> Option<String> {
         match self {
             Value::Layer(layer) if layer.args.is_empty() => Some(layer.name.to_string()),
             _ => None,
+        }
+    }
+
+    /// The value of a word-valued option, bare (`padding = same`) or quoted as Keras writes
+    /// it (`padding = "same"`): both spellings mean the same.
+    pub fn word(&self) -> Option<String> {
+        match self {
+            Value::Str(lit) => Some(lit.value()),
+            _ => self.bare_word(),
         }
     }
 }
@@ -219,6 +235,27 @@ mod tests {
         );
         assert_eq!(net.layers[1].args[3].key.as_ref().unwrap(), "padding");
         assert_eq!(net.layers[1].args[3].value.word().as_deref(), Some("same"));
+    }
+
+    #[test]
+    fn option_values_may_be_quoted_as_keras_writes_them() {
+        let net: NetworkSpec = syn::parse_str(
+            r#"Input<1, 28, 28>, Conv2D<32, 3, padding = "same", activation = "relu">, ToSequence<time = "height">"#,
+        )
+        .unwrap();
+        let conv = &net.layers[1];
+        assert_eq!(
+            conv.display(),
+            r#"Conv2D<32, 3, padding = "same", activation = "relu">"#
+        );
+        assert_eq!(conv.args[2].value.word().as_deref(), Some("same"));
+        assert_eq!(conv.args[3].value.word().as_deref(), Some("relu"));
+        // a flag is a bare word; a quoted one is not a flag
+        assert_eq!(conv.args[2].value.bare_word(), None);
+        assert_eq!(
+            net.layers[2].args[0].value.word().as_deref(),
+            Some("height")
+        );
     }
 
     #[test]

@@ -659,6 +659,8 @@ mod tests {
         ("Conv2D<8, 3, dilation = 0>", "layer 1, `Conv2D<8, 3, dilation = 0>`: dilation must be at least 1, not 0"),
         ("Conv2D<8, 3, padding = full>", "`padding` is `valid`, `same` or a whole number of pixels"),
         ("Conv2D<8, 3, padding = 1.5>", "`padding` is `valid`, `same` or a whole number of pixels"),
+        ("Conv2D<8, 3, padding = \"full\">", "`padding` is `valid`, `same` or a whole number of pixels"),
+        ("Conv2D<8, 3, activation = \"swish\">", "`activation` is one of relu, leaky_relu, sigmoid, tanh, gelu, softmax, linear"),
         ("Conv2D<8, 3, activation = swish>", "`activation` is one of relu, leaky_relu, sigmoid, tanh, gelu, softmax, linear"),
         ("Conv2D<8, 3, strides = 2>", "layer 1, `Conv2D<8, 3, strides = 2>`: `Conv2D` has no option `strides`; its options are stride, padding, dilation, activation\n  = help: did you mean `stride`?"),
         ("Conv2D<8, 3, stride = 2, stride = 1>", "layer 1, `Conv2D<8, 3, stride = 2, stride = 1>`: option `stride` is given twice"),
@@ -675,6 +677,7 @@ mod tests {
         ("Dense", "layer 1, `Dense`: `Dense` takes 1 argument, written `Dense<units>`, but was given 0"),
         ("Dense<0>", "layer 1, `Dense<0>`: the number of units must be at least 1, not 0"),
         ("Dense<relu>", "layer 1, `Dense<relu>`: the number of units must be a whole number, not `relu`"),
+        ("Dense<\"10\">", "layer 1, `Dense<\"10\">`: the number of units must be a whole number, not `\"10\"`"),
         ("Dense<99999999999999999999999>", "layer 1, `Dense<99999999999999999999999>`: the number of units must be a whole number"),
         ("Dense<10, activation = 3>", "`activation` is one of relu, leaky_relu, sigmoid, tanh, gelu, softmax, linear"),
         ("ReLU<1>", "layer 1, `ReLU<1>`: `ReLU` takes no arguments, written `an activation without arguments`, but was given 1"),
@@ -691,6 +694,8 @@ mod tests {
         ("LSTM", "layer 1, `LSTM`: `LSTM` takes 1 argument, written `LSTM<units> or LSTM<units, return_sequences>`, but was given 0"),
         ("LSTM<0>", "layer 1, `LSTM<0>`: the number of units must be at least 1, not 0"),
         ("LSTM<64, return_sequences = yes>", "layer 1, `LSTM<64, return_sequences = yes>`: `return_sequences` is `true` or `false`"),
+        ("LSTM<64, return_sequences = \"true\">", "layer 1, `LSTM<64, return_sequences = \"true\">`: `return_sequences` is `true` or `false`"),
+        ("LSTM<64, \"return_sequences\">", "layer 1, `LSTM<64, \"return_sequences\">`: `LSTM` takes 1 argument, written `LSTM<units> or LSTM<units, return_sequences>`, but was given 2"),
         ("GRU<64, 2>", "layer 1, `GRU<64, 2>`: `GRU` takes 1 argument, written `GRU<units> or GRU<units, return_sequences>`, but was given 2"),
         ("GRU<64, return_sequence = true>", "layer 1, `GRU<64, return_sequence = true>`: `GRU` has no option `return_sequence`; its options are return_sequences\n  = help: did you mean `return_sequences`?"),
         ("SimpleRNN<return_sequences>", "layer 1, `SimpleRNN<return_sequences>`: the number of units must be a whole number, not `return_sequences`"),
@@ -703,6 +708,7 @@ mod tests {
         ("ToSequence<1>", "layer 1, `ToSequence<1>`: `ToSequence` takes no arguments, written `ToSequence`, but was given 1"),
         ("ToSequence<time = depth>", "`time` is `width` or `height`"),
         ("ToSequence<time = 3>", "`time` is `width` or `height`"),
+        ("ToSequence<time = \"depth\">", "`time` is `width` or `height`"),
         ("Embedding<10>", "layer 1, `Embedding<10>`: `Embedding` takes 2 arguments, written `Embedding<vocabulary, dim>`, but was given 1"),
         ("Embedding<0, 4>", "layer 1, `Embedding<0, 4>`: the vocabulary size must be at least 1, not 0"),
         ("Embedding<10, 0>", "layer 1, `Embedding<10, 0>`: the embedding size must be at least 1, not 0"),
@@ -736,6 +742,44 @@ mod tests {
                 "no decode error for `{}`",
                 entry.name
             );
+        }
+    }
+
+    #[test]
+    fn quoted_option_values_decode_as_the_bare_words() {
+        let kind = |layer: &str| {
+            let net: NetworkSpec = syn::parse_str(&format!("Input<1, 28, 28>, {layer}")).unwrap();
+            match decode(&net) {
+                Ok(net) => net.layers[0].kind,
+                Err(e) => panic!("`{layer}`: {e}"),
+            }
+        };
+        for (quoted, bare) in [
+            (
+                r#"Conv2D<8, 3, padding = "same", activation = "relu">"#,
+                "Conv2D<8, 3, padding = same, activation = relu>",
+            ),
+            (r#"Conv2D<8, 3, padding = "valid">"#, "Conv2D<8, 3>"),
+            (
+                r#"AvgPool<3, padding = "same">"#,
+                "AvgPool<3, padding = same>",
+            ),
+            (r#"Dense<4, activation = "linear">"#, "Dense<4>"),
+            (
+                r#"Dense<4, activation = "leaky_relu">"#,
+                "Dense<4, activation = leaky_relu>",
+            ),
+            (
+                r#"Dense<4, activation = "softmax">"#,
+                "Dense<4, activation = softmax>",
+            ),
+            (
+                r#"ToSequence<time = "height">"#,
+                "ToSequence<time = height>",
+            ),
+            (r#"ToSequence<time = "width">"#, "ToSequence"),
+        ] {
+            assert_eq!(kind(quoted), kind(bare), "{quoted}");
         }
     }
 

@@ -1,4 +1,4 @@
-//! `Flatten`: one sample becomes a vector.
+//! `Flatten`: one sample becomes a vector (a vector passes through unchanged).
 
 use super::{BatchOf, LayerInfo, SampleShape};
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
@@ -9,7 +9,8 @@ use std::marker::PhantomData;
 ///
 /// - Input shape: `In`, `(A,)`, `(A, B)` or `(A, B, C)` of `Const`s with `A * B * C == N`
 ///   (checked at compile time); with a leading batch dimension `(Batch, ..)`.
-/// - Output shape: `(N)`.
+/// - Output shape: `(N)`. On a vector, `In = (N,)`, it changes nothing (Keras accepts
+///   `Flatten` there too).
 ///
 /// ```
 /// use typenet::prelude::*;

@@ -25,6 +25,13 @@ use std::path::{Path, PathBuf};
 /// leaves the previous checkpoint intact. A model holding NaN or infinity is not saved
 /// ([`TrainError::NonFiniteCheckpoint`]), so a diverged run never replaces a good file.
 ///
+/// The element type `E` and the device `D` are read from the model's tensors. A model
+/// without any (a network of activations, pooling and `Flatten` only) has none to read them
+/// from: it is a `TensorCollection` for every `E` and `D`, so name them,
+/// `save_checkpoint::<_, f32, Cpu>(&model, path)` (the file then holds no tensor). No
+/// signature can infer them there: Rust has neither default type parameters on functions
+/// nor specialization, and the built layers of such a model carry no element type.
+///
 /// ```
 /// use typenet::dfdx::prelude::*;
 /// use typenet::train::{load_checkpoint, save_checkpoint};
@@ -35,6 +42,10 @@ use std::path::{Path, PathBuf};
 /// let mut copy = dev.build_module::<Linear<4, 2>, f32>();
 /// load_checkpoint(&mut copy, &path)?;
 /// assert_eq!(copy.weight.array(), model.weight.array());
+///
+/// // A model without tensors: name the element type and the device.
+/// let activations = dev.build_module::<(ReLU, Tanh), f32>();
+/// save_checkpoint::<_, f32, Cpu>(&activations, &path)?;
 /// # Ok::<(), typenet::train::TrainError>(())
 /// ```
 pub fn save_checkpoint<M, E, D>(model: &M, path: impl AsRef<Path>) -> Result<(), TrainError>

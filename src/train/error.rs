@@ -75,6 +75,39 @@ pub enum TrainError {
         samples: usize,
     },
 
+    /// The loss expects the other kind of output than the model's last layer gives: a
+    /// model ending in `Sigmoid` (or `Softmax`) gives probabilities, which
+    /// `Loss::BinaryCrossentropy { from_logits: true }` would take for logits (it would apply
+    /// a second sigmoid, and a binary classifier would predict 1 for every sample); a model
+    /// ending in `Dense` gives logits, which `from_logits: false` would clip to [0, 1].
+    /// `fit` checks this before any update, and `evaluate` and `predict_classes` before
+    /// running the model. Where the last layer is a block (a residual sum, a merge) or a
+    /// module typenet does not know, nothing is assumed.
+    #[error("{}", mismatch(*loss, *suggested, layer, place, *probabilities))]
+    LossMismatch {
+        /// The loss set.
+        loss: super::Loss,
+        /// The loss that takes what the model gives.
+        suggested: super::Loss,
+        /// The model's last layer, as a user knows it: `Sigmoid`, `Dense`, `Linear`.
+        layer: &'static str,
+        /// Its place in the model: `3` for layer 3 of a network (or place 3 of a dfdx
+        /// tuple), `1.2` nested; empty when the model is that layer alone.
+        place: String,
+        /// Whether the model's outputs are probabilities (it ends in `Sigmoid` or
+        /// `Softmax`) rather than values not confined to [0, 1].
+        probabilities: bool,
+    },
+
+    /// A loss on probabilities (`Loss::BinaryCrossentropy { from_logits: false }`) met an
+    /// output outside [0, 1]: the model does not end in `Sigmoid`. In `fit` this stops
+    /// training before that step's update.
+    #[error("`Loss::BinaryCrossentropy {{ from_logits: false }}` takes probabilities in [0, 1], but the model output {value}: end the model in `Sigmoid`, or, if its outputs are logits, use `Loss::BinaryCrossentropy {{ from_logits: true }}`")]
+    OutputNotProbability {
+        /// The first output outside [0, 1].
+        value: f64,
+    },
+
     /// There is nothing to evaluate: the data set is empty, so loss and accuracy are
     /// undefined.
     #[error("no samples to evaluate: the data set is empty")]
@@ -212,6 +245,36 @@ fn place(tensor: &str) -> String {
         }
         _ => format!("tensor `{tensor}`"),
     }
+}
+
+/// The message of [`TrainError::LossMismatch`]: what the model ends in, what that gives,
+/// what the loss takes, and which loss to use instead.
+fn mismatch(
+    loss: super::Loss,
+    suggested: super::Loss,
+    layer: &str,
+    place: &str,
+    probabilities: bool,
+) -> String {
+    let at = if place.is_empty() {
+        String::new()
+    } else {
+        format!(" (layer {place})")
+    };
+    let (gives, takes, or) = if probabilities {
+        (
+            "probabilities",
+            "logits and applies the sigmoid itself",
+            format!("or remove the `{layer}`"),
+        )
+    } else {
+        (
+            "not probabilities",
+            "probabilities in [0, 1]",
+            "or end the model in `Sigmoid`".to_string(),
+        )
+    };
+    format!("the model ends in `{layer}`{at}, whose outputs are {gives}, but `Loss::{loss:?}` takes {takes}: use `Loss::{suggested:?}`, {or}")
 }
 
 /// `(64, 576)`.

@@ -3,6 +3,8 @@
 
 use super::error::TrainError;
 use super::history::{Metrics, MetricsSum};
+use super::last_layer::{last_layer, Outputs};
+use super::loss::Takes;
 use super::params;
 use super::trainer::{Classifier, Trainer};
 use crate::data::{Dataset, Inputs, ModelInput};
@@ -69,14 +71,40 @@ where
     where
         M: Classifier<I, E, D, K>,
     {
+        self.check_loss()?;
         let outputs = self.predict::<K>(inputs)?;
         Ok(outputs.iter().map(|row| self.loss.predict(row)).collect())
     }
 
-    /// Checks that `data` fits the model: the loss suits `K` outputs, the samples fit
-    /// the input (shapes, token ids), every label is a class the model can output.
+    /// Checks that the loss takes the kind of outputs the model's last layer gives
+    /// (probabilities after a `Sigmoid` or `Softmax`, other values after a `Dense`), where
+    /// the loss takes one kind only and the model's type says which it gives.
+    pub(super) fn check_loss(&self) -> Result<(), TrainError> {
+        let (Some(takes), Some(suggested)) = (self.loss.takes(), self.loss.other_kind()) else {
+            return Ok(());
+        };
+        let Some(last) = last_layer::<M, E, D>() else {
+            return Ok(());
+        };
+        let probabilities = last.outputs == Outputs::Probabilities;
+        if probabilities == (takes == Takes::Probabilities) {
+            return Ok(());
+        }
+        Err(TrainError::LossMismatch {
+            loss: self.loss,
+            suggested,
+            layer: last.name,
+            place: last.place,
+            probabilities,
+        })
+    }
+
+    /// Checks that `data` fits the model: the loss suits `K` outputs and the model's last
+    /// layer, the samples fit the input (shapes, token ids), every label is a class the
+    /// model can output.
     pub(super) fn check_data<const K: usize>(&self, data: &Dataset) -> Result<(), TrainError> {
         self.loss.check(K)?;
+        self.check_loss()?;
         I::check(Inputs::from(data.inputs()).sets())?;
         let classes = self.loss.classes(K);
         match data.labels().iter().position(|&l| l >= classes) {
@@ -105,7 +133,11 @@ where
             let rows = I::gather(inputs.sets(), indices)?;
             let labels = data.labels_at(indices);
             let outputs = self.forward::<K>(&dev, rows)?;
-            let correct = self.loss.correct(&outputs.as_vec(), &labels, K);
+            let values = outputs.as_vec();
+            if let Some(value) = self.loss.improper_output(&values) {
+                return Err(TrainError::OutputNotProbability { value });
+            }
+            let correct = self.loss.correct(&values, &labels, K);
             let loss = self
                 .loss
                 .compute(outputs, &labels)

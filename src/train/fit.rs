@@ -49,11 +49,15 @@ where
     /// for a model of several inputs inside [`DataError::Input`](crate::data::DataError::Input),
     /// which names the input), a label is out of range, a setting is invalid, a model with a
     /// batch norm would train on batches of one sample
-    /// ([`TrainError::BatchNormSingleSample`]). Errors during training: a NaN or
+    /// ([`TrainError::BatchNormSingleSample`]), the loss expects logits where the model ends
+    /// in `Sigmoid` or probabilities where it ends in `Dense`
+    /// ([`TrainError::LossMismatch`]). Errors during training: a NaN or
     /// infinite loss ([`TrainError::NonFiniteLoss`], naming the epoch and step; that step's
     /// update is not applied), weights that became non-finite
     /// ([`TrainError::NonFiniteWeights`]), a non-finite validation loss
-    /// ([`TrainError::NonFiniteValidationLoss`]), a checkpoint that cannot be written. No
+    /// ([`TrainError::NonFiniteValidationLoss`]), an output outside [0, 1] for a loss on
+    /// probabilities ([`TrainError::OutputNotProbability`]; that step's update is not
+    /// applied), a checkpoint that cannot be written. No
     /// checkpoint is written after a non-finite loss or weight, so the last one written stays
     /// intact, and a model left holding NaN or infinity (e.g. a batch norm's running
     /// statistics) is given back its weights from the start of that epoch.
@@ -206,7 +210,11 @@ where
             .model
             .try_forward_mut(I::traced(x, grads))
             .map_err(TrainError::device)?;
-        let correct = self.loss.correct(&outputs.as_vec(), labels, K);
+        let values = outputs.as_vec();
+        if let Some(value) = self.loss.improper_output(&values) {
+            return Err(TrainError::OutputNotProbability { value });
+        }
+        let correct = self.loss.correct(&values, labels, K);
         let loss = self
             .loss
             .compute(outputs, labels)

@@ -14,6 +14,7 @@ mod error;
 mod evaluate;
 mod fit;
 mod history;
+mod last_layer;
 mod loss;
 mod monitor;
 mod params;

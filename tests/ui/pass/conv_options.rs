@@ -8,6 +8,13 @@ type Options = network![
     Conv2D<5, 2, padding = 1, dilation = 2, activation = tanh>,
     Conv2D<2, 1, padding = valid, stride = 1, dilation = 1>,
 ];
+// Keras's quoted spelling of word-valued options means the same.
+type Quoted = network![
+    Input<3, 9, 8>,
+    Conv2D<4, 3, stride = 2, padding = "same", activation = "relu">,
+    Conv2D<5, 2, padding = 1, dilation = 2, activation = "tanh">,
+    Conv2D<2, 1, padding = "valid", stride = 1, dilation = 1>,
+];
 
 fn main() {
     let dev: Cpu = Default::default();
@@ -16,6 +23,8 @@ fn main() {
 
     let net = dev.build_module::<Options, f64>();
     let _: Tensor<Rank3<2, 5, 4>, f64, _> = net.forward(dev.zeros::<Rank3<3, 9, 8>>());
+    let quoted = dev.build_module::<Quoted, f64>();
+    let _: Tensor<Rank3<2, 5, 4>, f64, _> = quoted.forward(dev.zeros::<Rank3<3, 9, 8>>());
     let _: Tensor<Rank4<6, 2, 5, 4>, f64, _> = net.forward(dev.zeros::<Rank4<6, 3, 9, 8>>());
     let x: Tensor<(usize, Const<3>, Const<9>, Const<8>), f64, _> = dev.zeros_like(&(3, Const, Const, Const));
     let y: Tensor<(usize, Const<2>, Const<5>, Const<4>), f64, _> = net.forward(x);

@@ -1,8 +1,9 @@
-//! Dense on vectors and sequences, and every activation.
+//! Dense on vectors and sequences, every activation, and `Flatten` on a vector (a no-op).
 use typenet::prelude::*;
 
 type Vectors = network![
     Input<6>,
+    Flatten,
     Dense<8>, ReLU, Dense<8>, LeakyReLU, Dense<8>, LeakyReLU<0.01>,
     Dense<8>, Sigmoid, Dense<8>, Tanh, Dense<8>, GELU,
     Dense<4, activation = leaky_relu>, Dense<3, activation = softmax>,

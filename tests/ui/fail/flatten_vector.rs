@@ -1,5 +1,0 @@
-use typenet::prelude::*;
-
-type Net = network![Input<64>, Flatten, Dense<10>];
-
-fn main() {}
