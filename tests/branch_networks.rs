@@ -2,6 +2,9 @@
 //! gradients through every branch by finite differences, names and summary rows by place,
 //! batched and unbatched inputs.
 
+mod common;
+
+use common::{close, numeric};
 use typenet::prelude::*;
 use typenet::train::tensor_specs;
 
@@ -56,33 +59,6 @@ fn concat_puts_the_branches_channels_side_by_side() {
     let none: Tensor<(usize, Const<3>), f64, _> =
         net.forward(dev.zeros_like(&(0, Const::<2>, Const::<5>, Const::<5>)));
     assert_eq!(none.shape().0, 0);
-}
-
-/// The central difference of `loss` along element `at` of the tensor `pick` selects.
-fn numeric<N, S: Shape>(
-    net: &mut N,
-    loss: impl Fn(&N) -> f64,
-    pick: impl Fn(&mut N) -> &mut Tensor<S, f64, Cpu>,
-    at: usize,
-) -> f64 {
-    let eps = 1e-6;
-    let original = pick(net).as_vec();
-    let mut shifted = |d: f64| {
-        let mut values = original.clone();
-        values[at] += d;
-        pick(net).copy_from(&values);
-        loss(net)
-    };
-    let slope = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
-    pick(net).copy_from(&original);
-    slope
-}
-
-fn close(numeric: f64, analytic: f64) {
-    assert!(
-        (numeric - analytic).abs() < 1e-5 * (1.0 + numeric.abs()),
-        "finite difference {numeric} vs gradient {analytic}"
-    );
 }
 
 #[test]

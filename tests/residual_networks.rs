@@ -1,6 +1,9 @@
 //! Residual blocks: the sum the hand-written computation gives, gradients through both
 //! branches by finite differences, names by place in the block, and a residual CNN that trains.
 
+mod common;
+
+use common::{close, numeric};
 use typenet::prelude::*;
 use typenet::train::tensor_specs;
 
@@ -83,33 +86,6 @@ fn loss(net: &Built, x: &Tensor<Rank2<3, 4>, f64, Cpu>) -> f64 {
     net.forward(x.clone()).square().sum::<Rank0, _>().array()
 }
 
-/// The central difference of `loss` along element `at` of the tensor `pick` selects.
-fn numeric<S: Shape>(
-    net: &mut Built,
-    x: &Tensor<Rank2<3, 4>, f64, Cpu>,
-    pick: impl Fn(&mut Built) -> &mut Tensor<S, f64, Cpu>,
-    at: usize,
-) -> f64 {
-    let eps = 1e-6;
-    let original = pick(net).as_vec();
-    let mut shifted = |d: f64| {
-        let mut values = original.clone();
-        values[at] += d;
-        pick(net).copy_from(&values);
-        loss(net, x)
-    };
-    let slope = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
-    pick(net).copy_from(&original);
-    slope
-}
-
-fn close(numeric: f64, analytic: f64) {
-    assert!(
-        (numeric - analytic).abs() < 1e-5 * (1.0 + numeric.abs()),
-        "finite difference {numeric} vs gradient {analytic}"
-    );
-}
-
 /// Gradients of a loss with respect to a weight of the block, of the shortcut and to the
 /// input (which reaches the loss through both branches), against central differences.
 #[test]
@@ -129,27 +105,26 @@ fn gradients_flow_through_both_branches() {
     let g_x = grads.get(&x).as_vec();
 
     close(
-        numeric(&mut net, &x, |n| &mut n.head.block.head.weight, 5),
+        numeric(
+            &mut net,
+            |n| loss(n, &x),
+            |n| &mut n.head.block.head.weight,
+            5,
+        ),
         g_block[5],
     );
     close(
-        numeric(&mut net, &x, |n| &mut n.tail.shortcut.weight, 5),
+        numeric(
+            &mut net,
+            |n| loss(n, &x),
+            |n| &mut n.tail.shortcut.weight,
+            5,
+        ),
         g_shortcut[5],
     );
     // the input: through the identity shortcut and the block
     let mut input = x.clone();
-    let n_x = {
-        let eps = 1e-6;
-        let xs = x.as_vec();
-        let mut at = |d: f64| {
-            let mut v = xs.clone();
-            v[6] += d;
-            input.copy_from(&v);
-            loss(&net, &input)
-        };
-        (at(eps) - at(-eps)) / (2.0 * eps)
-    };
-    close(n_x, g_x[6]);
+    close(numeric(&mut input, |x| loss(&net, x), |x| x, 6), g_x[6]);
 }
 
 type ResCnn = network![
