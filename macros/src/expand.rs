@@ -210,16 +210,20 @@ fn layer_type(layer: &Layer) -> TokenStream {
 mod tests {
     use super::*;
 
+    /// The expansion of a network, without spaces.
+    fn expanded(network: &str) -> String {
+        let spec = syn::parse_str(network).unwrap();
+        let decoded = crate::decode::decode(&spec).unwrap();
+        expand(&crate::infer::infer(&decoded).unwrap())
+            .to_string()
+            .replace(' ', "")
+    }
+
     #[test]
     fn the_design_example_expands_to_a_tree_of_numbered_layers() {
-        let spec = syn::parse_str(
+        let tokens = expanded(
             "Input<1, 28, 28>, Conv2D<32, 3, activation = relu>, MaxPool<2>, Flatten, Dense<10>",
-        )
-        .unwrap();
-        let decoded = crate::decode::decode(&spec).unwrap();
-        let tokens = expand(&crate::infer::infer(&decoded).unwrap())
-            .to_string()
-            .replace(' ', "");
+        );
         assert_eq!(
             tokens,
             "::typenet::Chain<\
@@ -237,11 +241,7 @@ mod tests {
 
     #[test]
     fn flatten_on_a_vector_is_a_flatten_of_one_dimension() {
-        let spec = syn::parse_str("Input<64>, Flatten").unwrap();
-        let decoded = crate::decode::decode(&spec).unwrap();
-        let tokens = expand(&crate::infer::infer(&decoded).unwrap())
-            .to_string()
-            .replace(' ', "");
+        let tokens = expanded("Input<64>, Flatten");
         assert_eq!(
             tokens,
             "::typenet::Numbered<1,::typenet::layers::Flatten<(::typenet::dfdx::shapes::Const<64>,),64>>"

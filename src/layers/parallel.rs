@@ -62,21 +62,21 @@ pub struct Inputs<Ins>(PhantomData<Ins>);
 
 /// The shape reaching each branch, for the summary.
 pub trait Route {
-    /// The sample shape branch `index` (from 0) reads, given the block's input's.
-    fn branch_input(index: usize, input: Option<&'static [usize]>) -> Option<&'static [usize]>;
+    /// The sample shape branch `index` (from 0) reads.
+    fn branch_input(index: usize) -> &'static [usize];
 }
 
 impl<In: InputShape> Route for Shared<In> {
-    fn branch_input(_: usize, _: Option<&'static [usize]>) -> Option<&'static [usize]> {
-        Some(In::DIMS)
+    fn branch_input(_: usize) -> &'static [usize] {
+        In::DIMS
     }
 }
 
 macro_rules! inputs_route {
     ($($In:ident),+) => {
         impl<$($In: InputShape),+> Route for Inputs<($($In,)+)> {
-            fn branch_input(index: usize, _: Option<&'static [usize]>) -> Option<&'static [usize]> {
-                [$($In::DIMS),+].get(index).copied()
+            fn branch_input(index: usize) -> &'static [usize] {
+                [$($In::DIMS),+][index]
             }
         }
     };
@@ -308,10 +308,10 @@ macro_rules! parallel {
 
             fn inner_rows(
                 prefix: &str,
-                input: Option<&'static [usize]>,
+                _: Option<&'static [usize]>,
                 rows: &mut Vec<SummaryRow>,
             ) {
-                $($B::rows_within(&format!("{prefix}{}.", $name), R::branch_input($i, input), rows);)+
+                $($B::rows_within(&format!("{prefix}{}.", $name), Some(R::branch_input($i)), rows);)+
             }
         }
 
