@@ -7,9 +7,7 @@ use safetensors::{Dtype as FileDtype, SafeTensors};
 use std::collections::HashMap;
 use std::path::Path;
 use typenet::prelude::*;
-use typenet::train::{
-    export_pytorch, import_pytorch, pytorch_modules, tensor_specs, TrainError,
-};
+use typenet::train::{export_pytorch, import_pytorch, pytorch_modules, tensor_specs, TrainError};
 
 /// Conv2D + ReLU, BatchNorm, MaxPool, Flatten, Dense + ReLU, Dense.
 type Image = network![
@@ -62,8 +60,7 @@ fn write_file(path: &Path, tensors: &[(String, Vec<usize>, Vec<u8>)]) {
         .map(|(name, shape, bytes)| {
             (
                 name.as_str(),
-                safetensors::tensor::TensorView::new(FileDtype::F32, shape.clone(), bytes)
-                    .unwrap(),
+                safetensors::tensor::TensorView::new(FileDtype::F32, shape.clone(), bytes).unwrap(),
             )
         })
         .collect();
@@ -184,14 +181,20 @@ fn an_image_network_exports_pytorch_s_names_shapes_and_values() {
     );
     let f32_tensor = |shape: &[usize], values: Vec<f64>| (FileDtype::F32, shape.to_vec(), values);
     // Conv2d: (out, in, kH, kW), as typenet's.
-    assert_eq!(file["0.weight"], f32_tensor(&[2, 1, 3, 3], values(0..18, 0)));
+    assert_eq!(
+        file["0.weight"],
+        f32_tensor(&[2, 1, 3, 3], values(0..18, 0))
+    );
     assert_eq!(file["0.bias"], f32_tensor(&[2], values(0..2, 1)));
     // BatchNorm: typenet's scale is PyTorch's weight; the batch counter an int64 0.
     assert_eq!(file["2.weight"], f32_tensor(&[2], values(0..2, 2)));
     assert_eq!(file["2.bias"], f32_tensor(&[2], values(0..2, 3)));
     assert_eq!(file["2.running_mean"], f32_tensor(&[2], values(0..2, 4)));
     assert_eq!(file["2.running_var"], f32_tensor(&[2], values(0..2, 5)));
-    assert_eq!(file["2.num_batches_tracked"], (FileDtype::I64, vec![], vec![0.0]));
+    assert_eq!(
+        file["2.num_batches_tracked"],
+        (FileDtype::I64, vec![], vec![0.0])
+    );
     // Linear: (out, in); the first takes the 2 x 2 x 2 pooled maps flattened, 8 inputs.
     assert_eq!(file["5.weight"], f32_tensor(&[4, 8], values(0..32, 6)));
     assert_eq!(file["7.weight"], f32_tensor(&[3, 4], values(0..12, 8)));
@@ -213,7 +216,10 @@ fn a_recurrent_network_exports_pytorch_s_gate_blocks_and_two_biases() {
     assert_eq!(specs[0], ("1.w_ih".to_string(), vec![4, 2, 3]));
     assert_eq!(specs[2], ("1.bias".to_string(), vec![4, 2]));
     assert_eq!(specs[3], ("2.forward.w_ih".to_string(), vec![3, 2, 2]));
-    assert_eq!(specs[6], ("2.forward.recurrent_bias".to_string(), vec![3, 2]));
+    assert_eq!(
+        specs[6],
+        ("2.forward.recurrent_bias".to_string(), vec![3, 2])
+    );
     assert_eq!(specs[7], ("2.backward.w_ih".to_string(), vec![3, 2, 2]));
     export_pytorch(&model, &path).unwrap();
 
@@ -225,17 +231,32 @@ fn a_recurrent_network_exports_pytorch_s_gate_blocks_and_two_biases() {
     let w_ih = &file["0.weight_ih_l0"];
     assert_eq!(w_ih, &f32_tensor(&[8, 3], values(0..24, 0)));
     assert_eq!(w_ih.2[2 * 3..3 * 3], values(6..9, 0)[..]);
-    assert_eq!(file["0.weight_hh_l0"], f32_tensor(&[8, 2], values(0..16, 1)));
+    assert_eq!(
+        file["0.weight_hh_l0"],
+        f32_tensor(&[8, 2], values(0..16, 1))
+    );
     // One bias per gate: all of it in bias_ih, bias_hh zero (PyTorch adds them).
     assert_eq!(file["0.bias_ih_l0"], f32_tensor(&[8], values(0..8, 2)));
     assert_eq!(file["0.bias_hh_l0"], f32_tensor(&[8], vec![0.0; 8]));
     // The GRU keeps both; the backward direction is PyTorch's `_reverse`.
-    assert_eq!(file["1.weight_ih_l0"], f32_tensor(&[6, 2], values(0..12, 3)));
+    assert_eq!(
+        file["1.weight_ih_l0"],
+        f32_tensor(&[6, 2], values(0..12, 3))
+    );
     assert_eq!(file["1.bias_ih_l0"], f32_tensor(&[6], values(0..6, 5)));
     assert_eq!(file["1.bias_hh_l0"], f32_tensor(&[6], values(0..6, 6)));
-    assert_eq!(file["1.weight_ih_l0_reverse"], f32_tensor(&[6, 2], values(0..12, 7)));
-    assert_eq!(file["1.weight_hh_l0_reverse"], f32_tensor(&[6, 2], values(0..12, 8)));
-    assert_eq!(file["1.bias_hh_l0_reverse"], f32_tensor(&[6], values(0..6, 10)));
+    assert_eq!(
+        file["1.weight_ih_l0_reverse"],
+        f32_tensor(&[6, 2], values(0..12, 7))
+    );
+    assert_eq!(
+        file["1.weight_hh_l0_reverse"],
+        f32_tensor(&[6, 2], values(0..12, 8))
+    );
+    assert_eq!(
+        file["1.bias_hh_l0_reverse"],
+        f32_tensor(&[6], values(0..6, 10))
+    );
     assert_eq!(file["2.weight"], f32_tensor(&[1, 4], values(0..4, 11)));
 }
 
@@ -336,7 +357,10 @@ fn import_errors_name_pytorch_s_tensor() {
         .into_iter()
         .filter(|(_, (dtype, _, _))| *dtype == FileDtype::F32)
         .map(|(name, (_, shape, values))| {
-            let bytes = values.iter().flat_map(|v| (*v as f32).to_le_bytes()).collect();
+            let bytes = values
+                .iter()
+                .flat_map(|v| (*v as f32).to_le_bytes())
+                .collect();
             (name, shape, bytes)
         })
         .collect();
@@ -350,7 +374,11 @@ fn import_errors_name_pytorch_s_tensor() {
     let mut target = dev.build_module::<Image, f32>();
     let before = image_outputs(&target);
 
-    let missing: Vec<_> = tensors.iter().filter(|t| t.0 != "5.bias").cloned().collect();
+    let missing: Vec<_> = tensors
+        .iter()
+        .filter(|t| t.0 != "5.bias")
+        .cloned()
+        .collect();
     write_file(&path, &missing);
     let err = import_pytorch(&mut target, &path).unwrap_err();
     assert!(
@@ -383,7 +411,10 @@ fn import_errors_name_pytorch_s_tensor() {
     non_finite[0].2[..4].copy_from_slice(&f32::NAN.to_le_bytes());
     write_file(&path, &non_finite);
     let err = import_pytorch(&mut target, &path).unwrap_err();
-    assert!(matches!(err, TrainError::NonFiniteInCheckpoint { .. }), "{err}");
+    assert!(
+        matches!(err, TrainError::NonFiniteInCheckpoint { .. }),
+        "{err}"
+    );
 
     // A double-precision state_dict: the dtype is named.
     let views: Vec<_> = tensors
@@ -432,4 +463,41 @@ fn blocks_have_no_sequential_module() {
         import_pytorch(&mut model, &path),
         Err(TrainError::NoPyTorchEquivalent { .. })
     ));
+}
+
+/// The `input` and `output` tensors of a fixture written by scripts/pytorch_fixture.py.
+fn pytorch_io(name: &str) -> (Vec<f32>, Vec<f32>) {
+    let file = read_file(&fixture(&format!("pytorch_{name}_io.safetensors")));
+    let f32s = |t: &str| file[t].2.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+    (f32s("input"), f32s("output"))
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn assert_close(ours: &[f32], theirs: &[f32]) {
+    assert_eq!(ours.len(), theirs.len());
+    for (a, b) in ours.iter().zip(theirs) {
+        assert!((a - b).abs() < 1e-5, "typenet {ours:?}\nPyTorch {theirs:?}");
+    }
+}
+
+#[test]
+fn a_state_dict_saved_by_pytorch_gives_pytorch_s_outputs() {
+    let dev = Cpu::default();
+    let mut image = dev.build_module::<Image, f32>();
+    import_pytorch(&mut image, fixture("pytorch_image.safetensors")).unwrap();
+    let (x, y) = pytorch_io("image");
+    let x: Tensor<Rank4<3, 1, 6, 6>, f32, _> = dev.tensor(x);
+    assert_close(&image.forward(x).as_vec(), &y);
+
+    // PyTorch's LSTM biases are both non-zero here: typenet keeps their sum.
+    let mut sequence = dev.build_module::<Sequence, f32>();
+    import_pytorch(&mut sequence, fixture("pytorch_sequence.safetensors")).unwrap();
+    let (x, y) = pytorch_io("sequence");
+    let x: Tensor<Rank3<2, 5, 3>, f32, _> = dev.tensor(x);
+    assert_close(&sequence.forward(x).as_vec(), &y);
 }

@@ -29,8 +29,8 @@ mod tests;
 
 pub use bidirectional::{Bidirectional, BidirectionalModule};
 pub use gru::{GruCell, GruModule, GRU};
-pub use load::ShapeError;
 pub(crate) use load::sum as sum_biases;
+pub use load::ShapeError;
 pub use lstm::{LstmCell, LstmModule, LSTM};
 pub use module::{ArrayNames, MaybeTensor, Recurrent, RecurrentCell, RecurrentModule};
 pub use simple_rnn::{SimpleRNN, SimpleRnnCell, SimpleRnnModule};

@@ -220,10 +220,18 @@ fn layer(
     let tensorless: [(&str, &'static str, &'static str); 14] = [
         (type_name_of::<layers::ReLU>(), "ReLU", "nn.ReLU"),
         (type_name_of::<modules::ReLU>(), "ReLU", "nn.ReLU"),
-        (type_name_of::<layers::LeakyReLU<0>>(), "LeakyReLU", "nn.LeakyReLU"),
+        (
+            type_name_of::<layers::LeakyReLU<0>>(),
+            "LeakyReLU",
+            "nn.LeakyReLU",
+        ),
         (type_name_of::<modules::Sigmoid>(), "Sigmoid", "nn.Sigmoid"),
         (type_name_of::<modules::Tanh>(), "Tanh", "nn.Tanh"),
-        (type_name_of::<modules::Softmax>(), "Softmax", "nn.Softmax(dim=-1)"),
+        (
+            type_name_of::<modules::Softmax>(),
+            "Softmax",
+            "nn.Softmax(dim=-1)",
+        ),
         (type_name_of::<modules::AccurateGeLU>(), "GELU", "nn.GELU"),
         (
             type_name_of::<layers::MaxPool2D<1, 1, 1, 0, 0, 1, 1, 1, 1>>(),
@@ -298,7 +306,9 @@ fn recurrent(
         let torch = |f: &str| theirs(&format!("{f}_l0{suffix}"));
         // (G, U, n) is PyTorch's (G*U, n); (G, U) its (G*U).
         let merged = |s: Vec<usize>| -> Vec<usize> {
-            std::iter::once(s[0] * s[1]).chain(s[2..].iter().copied()).collect()
+            std::iter::once(s[0] * s[1])
+                .chain(s[2..].iter().copied())
+                .collect()
         };
         let w_ih = shape(&field("w_ih"))?;
         gates = w_ih[0];
