@@ -148,6 +148,52 @@ fn layers_become_the_modules_of_a_sequential_in_order() {
 }
 
 #[test]
+fn inserted_layers_and_dfdx_tuples_take_their_places_too() {
+    let dev = Cpu::default();
+    // The macro inserts a `ToSequence` between the maps and the LSTM: a module of its own.
+    type Crnn = network![Input<1, 6, 6>, Conv2D<2, 3>, LSTM<3>, Dense<2>];
+    let modules = pytorch_modules(&dev.build_module::<Crnn, f32>()).unwrap();
+    let table: Vec<(&str, &str)> = modules
+        .iter()
+        .map(|m| (m.layer.as_str(), m.torch))
+        .collect();
+    assert_eq!(
+        table,
+        [
+            ("1", "nn.Conv2d"),
+            ("2", "ImageToSequence (permute, flatten)"),
+            ("2", "nn.LSTM"),
+            ("3", "nn.Linear"),
+        ]
+    );
+    assert_eq!(modules[2].tensors[0], "2.weight_ih_l0");
+    assert_eq!(modules[3].tensors, ["3.weight", "3.bias"]);
+
+    type Words =
+        network![Tokens<4>, Embedding<10, 3>, Bidirectional<SimpleRNN<2>>, Dense<1>, Sigmoid];
+    let modules = pytorch_modules(&dev.build_module::<Words, f32>()).unwrap();
+    let torch: Vec<&str> = modules.iter().map(|m| m.torch).collect();
+    assert_eq!(torch, ["nn.Embedding", "nn.RNN", "nn.Linear", "nn.Sigmoid"]);
+    assert_eq!(modules[1].name, "Bidirectional(SimpleRNN)");
+    assert_eq!(modules[0].tensors, ["0.weight"]);
+
+    type Pooled = network![Input<1, 6, 6>, Conv2D<2, 3>, GlobalAvgPool, Dense<1>];
+    let modules = pytorch_modules(&dev.build_module::<Pooled, f32>()).unwrap();
+    assert_eq!(modules[1].name, "GlobalAvgPool");
+
+    // A dfdx tuple is a Sequential too.
+    type Mlp = (
+        Linear<4, 8>,
+        typenet::dfdx::nn::builders::ReLU,
+        Linear<8, 2>,
+    );
+    let modules = pytorch_modules(&dev.build_module::<Mlp, f32>()).unwrap();
+    let torch: Vec<&str> = modules.iter().map(|m| m.torch).collect();
+    assert_eq!(torch, ["nn.Linear", "nn.ReLU", "nn.Linear"]);
+    assert_eq!(modules[2].tensors, ["2.weight", "2.bias"]);
+}
+
+#[test]
 fn an_image_network_exports_pytorch_s_names_shapes_and_values() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("image.safetensors");
