@@ -193,7 +193,7 @@ fn decode<E: Dtype + SafeDtype>(
     Ok(Snapshot { tensors, scalars })
 }
 
-fn non_finite(tensor: &str, path: &Path) -> TrainError {
+pub(super) fn non_finite(tensor: &str, path: &Path) -> TrainError {
     TrainError::NonFiniteInCheckpoint {
         path: path.into(),
         tensor: tensor.into(),
@@ -219,7 +219,7 @@ fn missing(file: &SafeTensors, name: &str, path: &Path) -> TrainError {
     }
 }
 
-fn check_view(
+pub(super) fn check_view(
     view: &TensorView,
     name: &str,
     dtype: FileDtype,

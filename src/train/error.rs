@@ -209,6 +209,17 @@ pub enum TrainError {
         tensor: String,
     },
 
+    /// A layer has no counterpart in a PyTorch `nn.Sequential`, so the network cannot be
+    /// exported to or imported from a PyTorch `state_dict`: a block (a residual sum, a merge
+    /// of branches) that a `Sequential` cannot hold, or a module the mapping does not know.
+    #[error("{} ({name}) has no PyTorch module in an nn.Sequential: the network cannot be exported to or imported from PyTorch", if layer.is_empty() { "the model".to_string() } else { format!("layer {layer}") })]
+    NoPyTorchEquivalent {
+        /// The layer's number (`4`, `1.3` nested); empty for a model that is one module.
+        layer: String,
+        /// The layer as a user knows it: `Residual`, `Parallel`.
+        name: String,
+    },
+
     /// A setting is invalid or contradicts another (e.g. early stopping on `val_loss`
     /// without validation data); the text says which.
     #[error("invalid training setting: {0}")]

@@ -42,15 +42,7 @@ pub(crate) struct LastLayer {
 
 /// The model's last layer, if the walk finds a type it knows there.
 pub(crate) fn last_layer<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>() -> Option<LastLayer> {
-    let mut root = Node {
-        name: String::new(),
-        type_name: type_name::<M>(),
-        children: Vec::new(),
-    };
-    match M::iter_tensors(&mut Walker { node: &mut root }) {
-        Ok(_) => {}
-        Err(never) => match never {},
-    }
+    let root = module_tree::<M, E, D>();
     let mut node = &root;
     let mut place: Vec<&str> = Vec::new();
     while is_sequence(node.type_name) {
@@ -75,23 +67,39 @@ pub(crate) fn last_layer<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>() ->
     })
 }
 
+/// The tree of `M`'s modules, from its type alone: every sub-module, tensor-less ones
+/// included, with its field name and type name. (Also what the PyTorch export reads a
+/// network's layers from.)
+pub(crate) fn module_tree<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>() -> Node {
+    let mut root = Node {
+        name: String::new(),
+        type_name: type_name::<M>(),
+        children: Vec::new(),
+    };
+    match M::iter_tensors(&mut Walker { node: &mut root }) {
+        Ok(_) => {}
+        Err(never) => match never {},
+    }
+    root
+}
+
 /// The path of a type without its generic arguments: `typenet::chain::Chain`.
-fn base(name: &str) -> &str {
+pub(crate) fn base(name: &str) -> &str {
     name.split('<').next().unwrap_or(name)
 }
 
 /// Whether a module of the type named `name` is a `T` (whatever its generic arguments).
-fn is<T>(name: &str) -> bool {
+pub(crate) fn is<T>(name: &str) -> bool {
     base(name) == base(type_name::<T>())
 }
 
 /// Layers that run their sub-modules one after the other, the last one giving the output.
-fn is_sequence(name: &str) -> bool {
+pub(crate) fn is_sequence(name: &str) -> bool {
     is::<crate::Chain<(), ()>>(name) || is::<crate::Numbered<0, ()>>(name) || name.starts_with('(')
 }
 
 /// Modules that pass their input through: an empty chain's end, dfdx's `()`.
-fn is_identity(name: &str) -> bool {
+pub(crate) fn is_identity(name: &str) -> bool {
     is::<crate::End>(name) || name == "()"
 }
 
@@ -127,10 +135,10 @@ fn known(name: &str) -> Option<(&'static str, Outputs)> {
 }
 
 /// A module met on the walk: its field name, its type and its sub-modules in order.
-struct Node {
-    name: String,
-    type_name: &'static str,
-    children: Vec<Node>,
+pub(crate) struct Node {
+    pub name: String,
+    pub type_name: &'static str,
+    pub children: Vec<Node>,
 }
 
 /// Records the tree of modules; touches no tensor and builds nothing.

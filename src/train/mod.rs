@@ -20,6 +20,7 @@ mod monitor;
 mod params;
 mod plot;
 mod progress;
+mod pytorch;
 mod schedule;
 mod trainer;
 
@@ -31,6 +32,7 @@ pub use loss::Loss;
 pub use monitor::Monitor;
 pub use params::{tensor_specs, TensorSpec};
 pub use progress::Verbosity;
+pub use pytorch::{export_pytorch, import_pytorch, pytorch_modules, PyTorchModule};
 pub use schedule::{LearningRate, LrSchedule};
 pub use trainer::{Classifier, InputNotSet, Trainer};
 

@@ -38,7 +38,7 @@ pub(super) fn copy<S: Shape, E: Dtype, D: Device<E>>(t: &mut Tensor<S, E, D>, va
 }
 
 /// `a + b`, elementwise (PyTorch's two biases where typenet keeps one).
-pub(super) fn sum<E: Dtype>(a: &[E], b: &[E]) -> Vec<E> {
+pub(crate) fn sum<E: Dtype>(a: &[E], b: &[E]) -> Vec<E> {
     a.iter().zip(b).map(|(x, y)| *x + *y).collect()
 }
 

@@ -29,6 +29,7 @@ mod tests;
 
 pub use bidirectional::{Bidirectional, BidirectionalModule};
 pub use gru::{GruCell, GruModule, GRU};
+pub(crate) use load::sum as sum_biases;
 pub use load::ShapeError;
 pub use lstm::{LstmCell, LstmModule, LSTM};
 pub use module::{ArrayNames, MaybeTensor, Recurrent, RecurrentCell, RecurrentModule};
