@@ -28,7 +28,7 @@ use dfdx::tensor_ops::{TryAdd, TryDiv, TryMul, TrySub};
 /// let x = dev.tensor([[1.0, -2.0, 0.5]]);
 /// let attributions = integrated_gradients(&model, &x, &[0], None, 50)?;
 /// let total: f64 = attributions.array()[0].iter().sum();
-/// let difference = class_scores(&model, &x, &[0])?[0] - class_scores(&model, &x.zeros_like(), &[0])?[0];
+/// let difference = class_scores(&model, &x, &[0])?[0] - class_scores(&model, &dev.zeros_like(&x), &[0])?[0];
 /// assert!((total - difference).abs() < 1e-3);
 /// # Ok::<(), typenet::explain::ExplainError>(())
 /// ```
