@@ -8,11 +8,14 @@
 //! cargo run --release --example mnist -- --model crnn       # Conv2D, MaxPool, LSTM, Dense
 //! cargo run --release --example mnist -- --model resnet     # a small residual CNN
 //! cargo run --release --example mnist -- --data ~/mnist     # the full 60,000/10,000 set
+//! cargo run --release --example mnist -- --saliency target/mnist/saliency  # heat maps too
 //! ```
 
-use std::path::PathBuf;
+use std::error::Error;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
-use typenet::data::{InputShape, Mnist};
+use typenet::data::{Dataset, InputShape, Mnist};
+use typenet::explain::{class_scores, integrated_gradients, vanilla_gradient, write_heatmap_png};
 use typenet::prelude::*;
 use typenet::train::{Classifier, TrainError};
 
@@ -53,6 +56,7 @@ struct Args {
     data: PathBuf,
     epochs: Option<usize>,
     out: PathBuf,
+    saliency: Option<PathBuf>,
 }
 
 fn parse_args() -> Args {
@@ -61,6 +65,7 @@ fn parse_args() -> Args {
         data: PathBuf::from(Mnist::SHIPPED_DIR),
         epochs: None,
         out: PathBuf::from("target/mnist"),
+        saliency: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -70,14 +75,18 @@ fn parse_args() -> Args {
             "--data" => args.data = value().into(),
             "--epochs" => args.epochs = Some(value().parse().expect("--epochs takes a number")),
             "--out" => args.out = value().into(),
+            "--saliency" => args.saliency = Some(value().into()),
             _ => panic!("unknown argument {flag}; see the top of examples/mnist.rs"),
         }
     }
     args
 }
 
-fn main() -> Result<(), TrainError> {
+fn main() -> Result<(), Box<dyn Error>> {
     let args = parse_args();
+    if args.saliency.is_some() && args.model == "resnet" {
+        return Err(NO_SALIENCY.into());
+    }
     match args.model.as_str() {
         "cnn" => train::<SeedCnn, Rank3<1, 28, 28>>(
             "seed_cnn",
@@ -86,6 +95,7 @@ fn main() -> Result<(), TrainError> {
                 decay: 0.8,
             },
             &args,
+            write_saliency::<Rank3<1, 28, 28>, _>,
         ),
         "lstm" => train::<SeedLstm, Rank2<28, 28>>(
             "seed_lstm",
@@ -94,6 +104,7 @@ fn main() -> Result<(), TrainError> {
                 decay: 0.9,
             },
             &args,
+            write_saliency::<Rank2<28, 28>, _>,
         ),
         "crnn" => train::<Crnn, Rank3<1, 28, 28>>(
             "crnn",
@@ -102,6 +113,7 @@ fn main() -> Result<(), TrainError> {
                 decay: 0.8,
             },
             &args,
+            write_saliency::<Rank3<1, 28, 28>, _>,
         ),
         "resnet" => train::<ResNet, Rank3<1, 28, 28>>(
             "resnet",
@@ -110,6 +122,7 @@ fn main() -> Result<(), TrainError> {
                 decay: 0.8,
             },
             &args,
+            |_, _, _, _| Err(NO_SALIENCY.into()),
         ),
         other => panic!("--model is cnn, lstm, crnn or resnet, not {other}"),
     }
@@ -121,7 +134,18 @@ struct Recipe {
     decay: f64,
 }
 
-fn train<Net, In>(name: &str, recipe: Recipe, args: &Args) -> Result<(), TrainError>
+/// Writes saliency heat maps of a trained model for a few test digits into a directory.
+type Explain<M> = fn(&M, &Cpu, &Dataset, &Path) -> Result<(), Box<dyn Error>>;
+
+/// Why the residual network has no `--saliency`.
+const NO_SALIENCY: &str = "--saliency needs a model without BatchNorm: dfdx's batch norms have no inference forward pass on a traced input";
+
+fn train<Net, In>(
+    name: &str,
+    recipe: Recipe,
+    args: &Args,
+    explain: Explain<Net::Built>,
+) -> Result<(), Box<dyn Error>>
 where
     Net: Network + BuildOnDevice<Cpu, f32>,
     Net::Built: Classifier<In, f32, Cpu, 10>,
@@ -182,6 +206,77 @@ where
         "checkpoint: {}\ncurves: {}",
         checkpoint.display(),
         curves.display()
+    );
+    if let Some(dir) = &args.saliency {
+        explain(&model, &dev, &mnist.test, dir)?;
+    }
+    Ok(())
+}
+
+/// How many test digits `--saliency` explains, the integration steps, the heat maps' pixel size.
+const EXPLAINED: usize = 4;
+const STEPS: usize = 64;
+const SCALE: u32 = 8;
+
+/// Saliency and integrated gradients of the predicted class for the first test digits,
+/// drawn as heat maps; prints each digit's prediction and integrated gradients'
+/// completeness (attributions add up to the score's change from a black image).
+fn write_saliency<In, M>(
+    model: &M,
+    dev: &Cpu,
+    test: &Dataset,
+    dir: &Path,
+) -> Result<(), Box<dyn Error>>
+where
+    In: InputShape,
+    M: Module<Tensor<In::Batched, f32, Cpu>, Output = Tensor<(usize, Const<10>), f32, Cpu>>
+        + Module<
+            Tensor<In::Batched, f32, Cpu, OwnedTape<f32, Cpu>>,
+            Output = Tensor<(usize, Const<10>), f32, Cpu, OwnedTape<f32, Cpu>>,
+        >,
+{
+    let digits = test.take(EXPLAINED);
+    let x = In::tensor(dev, digits.samples().as_slice().to_vec())?;
+    let predicted: Vec<usize> = model
+        .try_forward(x.clone())
+        .map_err(|e| format!("{e:?}"))?
+        .as_vec()
+        .chunks(10)
+        .map(|row| (0..10).fold(0, |best, c| if row[c] > row[best] { c } else { best }))
+        .collect();
+    let started = Instant::now();
+    let saliency = vanilla_gradient(model, &x, &predicted)?;
+    let attributions = integrated_gradients(model, &x, &predicted, None, STEPS)?;
+    let seconds = started.elapsed().as_secs_f64();
+    std::fs::create_dir_all(dir)?;
+    let (vanilla_png, ig_png) = (
+        dir.join("vanilla_gradient.png"),
+        dir.join("integrated_gradients.png"),
+    );
+    write_heatmap_png(&vanilla_png, &x, &saliency, SCALE)?;
+    write_heatmap_png(&ig_png, &x, &attributions, SCALE)?;
+
+    let scores = class_scores(model, &x, &predicted)?;
+    let black = class_scores(model, &dev.zeros_like(&x), &predicted)?;
+    println!(
+        "\nsaliency of the predicted class for {EXPLAINED} test digits (left to right), \
+         {seconds:.2} s for both methods:"
+    );
+    let per_digit = attributions.as_vec().len() / EXPLAINED;
+    for (i, summed) in attributions.as_vec().chunks(per_digit).enumerate() {
+        println!(
+            "  digit {i}: label {}, predicted {} (logit {:.3}); integrated gradients ({STEPS} steps) add up to {:.3}, the logit minus its value on a black image is {:.3}",
+            digits.labels()[i],
+            predicted[i],
+            scores[i],
+            summed.iter().sum::<f32>(),
+            scores[i] - black[i],
+        );
+    }
+    println!(
+        "heat maps: {}\n           {}",
+        vanilla_png.display(),
+        ig_png.display()
     );
     Ok(())
 }

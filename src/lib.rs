@@ -12,6 +12,7 @@ extern crate self as typenet;
 
 pub mod chain;
 pub mod data;
+pub mod explain;
 pub mod layers;
 pub mod numbered;
 pub mod ops;

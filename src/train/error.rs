@@ -245,6 +245,42 @@ pub enum TrainError {
         /// What plotters or the PNG encoder said.
         message: String,
     },
+
+    /// [`param`](super::param) or [`gradient`](super::gradient) was asked for a tensor the
+    /// model does not have.
+    #[error("the model has no tensor `{name}`{}", suggest(close, available))]
+    UnknownTensor {
+        /// The name asked for.
+        name: String,
+        /// The model's names closest to it (a likely typo), possibly none.
+        close: Vec<String>,
+        /// Every tensor name of the model, in dfdx's visiting order.
+        available: Vec<String>,
+    },
+
+    /// [`gradient`](super::gradient) was asked for a tensor that gradients do not train (a
+    /// batch norm's `running_mean` or `running_var`), so no backward pass gives it one.
+    #[error(
+        "{} is not trained by gradients (it is updated in the forward pass), so it has no gradient",
+        place(tensor)
+    )]
+    NoGradient {
+        /// The tensor.
+        tensor: String,
+    },
+}
+
+/// "; did you mean `3.weight`?" for close names, else the names there are.
+fn suggest(close: &[String], available: &[String]) -> String {
+    let quoted = |names: &[String], separator: &str| {
+        let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        names.join(separator)
+    };
+    match (close, available) {
+        ([], []) => "; it has no tensors".to_string(),
+        ([], _) => format!("; its tensors are {}", quoted(available, ", ")),
+        _ => format!("; did you mean {}?", quoted(close, " or ")),
+    }
 }
 
 /// "layer 5's weight" for `5.weight` (a network's layer, or a place in a dfdx tuple), else

@@ -7,7 +7,7 @@
 //! safetensors files, saved atomically ([`save_checkpoint`], [`load_checkpoint`]).
 //! Every failure is a [`TrainError`].
 
-mod atomic;
+pub(crate) mod atomic;
 mod callbacks;
 mod checkpoint;
 mod error;
@@ -18,7 +18,7 @@ mod last_layer;
 mod loss;
 mod monitor;
 mod params;
-mod plot;
+pub(crate) mod plot;
 mod progress;
 mod pytorch;
 mod schedule;
@@ -30,7 +30,7 @@ pub use error::TrainError;
 pub use history::{EpochStats, History, Metrics};
 pub use loss::Loss;
 pub use monitor::Monitor;
-pub use params::{tensor_specs, TensorSpec};
+pub use params::{gradient, param, tensor_specs, HostTensor, TensorSpec};
 pub use progress::Verbosity;
 pub use pytorch::{export_pytorch, import_pytorch, pytorch_modules, PyTorchModule};
 pub use schedule::{LearningRate, LrSchedule};

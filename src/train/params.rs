@@ -1,15 +1,17 @@
-//! A model's named tensors as host data: listing, copying out and copying back in.
+//! A model's named tensors as host data: listing, copying out and copying back in, and
+//! reading one tensor or its gradient by name ([`param`], [`gradient`]).
 //!
 //! Each function walks the model with a dfdx `TensorCollection` visitor, so it works for
 //! any dfdx module, typenet's networks included. Names are dfdx's field paths joined by
 //! dots, e.g. `0.weight` in a tuple, `5.bias` for layer 5 of a network, `1.5.bias` for a
 //! network in place 1 of a tuple.
 
+use super::error::TrainError;
 use dfdx::nn::tensor_collection::{
     RecursiveWalker, ScalarOptions, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
     ViewTensorName, ViewTensorRef,
 };
-use dfdx::prelude::{Device, Dtype, HasShape, Shape, Tensor};
+use dfdx::prelude::{Device, Dtype, Gradients, HasShape, Shape, Tensor};
 use std::collections::HashMap;
 
 /// The name and shape of one tensor of a model.
@@ -45,12 +47,132 @@ pub fn tensor_specs<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(
         .collect()
 }
 
-/// One tensor copied to the host.
+/// One tensor copied to the host: its name, its dimensions and its values in row-major
+/// order (the last dimension varies fastest), as [`param`] and [`gradient`] return it.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct HostTensor<E> {
+pub struct HostTensor<E> {
+    /// dfdx's path to the tensor, e.g. `3.weight`.
     pub name: String,
+    /// The tensor's dimensions, e.g. `[8, 4]` for the weight of `Dense<8>` on 4 features.
     pub shape: Vec<usize>,
+    /// The values, row-major; `shape.iter().product()` of them.
     pub values: Vec<E>,
+}
+
+/// Copies the tensor called `name` (as [`tensor_specs`] lists it, e.g. `3.weight`) out of
+/// `model`.
+///
+/// A name the model lacks is [`TrainError::UnknownTensor`], which lists the model's names
+/// closest to it.
+///
+/// ```
+/// use typenet::prelude::*;
+/// use typenet::train::param;
+/// let dev = Cpu::default();
+/// let model = dev.build_module::<network![Input<4>, Dense<3>], f32>();
+/// let weight = param(&model, "1.weight")?;
+/// assert_eq!(weight.shape, [3, 4]);
+/// let err = param(&model, "1.weigth").unwrap_err();
+/// assert!(err.to_string().contains("did you mean `1.weight`"));
+/// # Ok::<(), typenet::train::TrainError>(())
+/// ```
+pub fn param<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(
+    model: &M,
+    name: &str,
+) -> Result<HostTensor<E>, TrainError> {
+    look_up(model, name, None)
+}
+
+/// Copies the gradient of the tensor called `name` out of `grads`, the gradients of a
+/// backward pass through `model`.
+///
+/// `grads` should come from `model.alloc_grads()` (as in dfdx's training loop), which
+/// holds an entry for every trained tensor; a trained tensor that `grads` holds no entry
+/// for (it took no part in the pass) reads as zeros, its gradient. A name the model lacks
+/// is [`TrainError::UnknownTensor`]; a tensor that is not trained by gradients, such as a
+/// batch norm's `running_mean`, is [`TrainError::NoGradient`].
+///
+/// ```
+/// use typenet::prelude::*;
+/// use typenet::train::gradient;
+/// let dev = Cpu::default();
+/// let model = dev.build_module::<network![Input<4>, Dense<3>], f32>();
+/// let x: Tensor<Rank2<2, 4>, f32, _> = dev.sample_normal();
+/// let grads = model.forward(x.trace(model.alloc_grads())).sum().backward();
+/// let bias = gradient(&model, &grads, "1.bias")?;
+/// // d(sum of outputs)/d(bias) is the batch size for every output.
+/// assert_eq!(bias.values, [2.0, 2.0, 2.0]);
+/// # Ok::<(), typenet::train::TrainError>(())
+/// ```
+pub fn gradient<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(
+    model: &M,
+    grads: &Gradients<E, D>,
+    name: &str,
+) -> Result<HostTensor<E>, TrainError> {
+    look_up(model, name, Some(grads))
+}
+
+/// Walks `model` for the tensor called `name`: copies it out, or its gradient when `grads`
+/// is given.
+fn look_up<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(
+    model: &M,
+    name: &str,
+    grads: Option<&Gradients<E, D>>,
+) -> Result<HostTensor<E>, TrainError> {
+    let mut finder = Finder {
+        name,
+        grads,
+        names: Vec::new(),
+        found: None,
+    };
+    let walked = M::iter_tensors(&mut RecursiveWalker {
+        m: (model, String::new()),
+        f: &mut finder,
+    });
+    if let Err(never) = walked {
+        match never {}
+    }
+    finder.found.unwrap_or_else(|| {
+        Err(TrainError::UnknownTensor {
+            name: name.to_string(),
+            close: closest(name, &finder.names),
+            available: finder.names,
+        })
+    })
+}
+
+/// The names among `names` at the smallest edit distance from `name`, if that distance is
+/// small enough for a typo (at most a third of the name's length, and at least 1).
+fn closest(name: &str, names: &[String]) -> Vec<String> {
+    let limit = (name.chars().count() / 3).max(1);
+    let distances: Vec<usize> = names.iter().map(|n| edit_distance(name, n)).collect();
+    let best = distances.iter().copied().min().unwrap_or(usize::MAX);
+    if best > limit {
+        return Vec::new();
+    }
+    names
+        .iter()
+        .zip(&distances)
+        .filter(|(_, &d)| d == best)
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// Levenshtein distance: the fewest insertions, deletions and substitutions of characters
+/// that turn `a` into `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substituted = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// Every tensor and scalar (such as a batch norm's epsilon) of a model, on the host.
@@ -175,6 +297,53 @@ impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Reader<E> {
         if let Some(value) = n.to_f64() {
             self.0.scalars.push((without_empty_parts(&name), value));
         }
+        Ok(None)
+    }
+}
+
+/// Finds one tensor by name, noting every name it passes for the error if none matches.
+struct Finder<'a, E: Dtype, D: Device<E>> {
+    name: &'a str,
+    grads: Option<&'a Gradients<E, D>>,
+    names: Vec<String>,
+    found: Option<Result<HostTensor<E>, TrainError>>,
+}
+
+impl<E: Dtype, D: Device<E>> TensorVisitor<E, D> for Finder<'_, E, D> {
+    type Viewer = (ViewTensorRef, ViewTensorName);
+    type Err = Never;
+    type E2 = E;
+    type D2 = D;
+
+    fn visit<S: Shape>(
+        &mut self,
+        options: TensorOptions<S, E, D>,
+        (t, name): (&Tensor<S, E, D>, String),
+    ) -> Result<Option<Tensor<S, E, D>>, Never> {
+        let name = without_empty_parts(&name);
+        if self.found.is_none() && name == self.name {
+            let host = |values: Vec<E>| HostTensor {
+                name: name.clone(),
+                shape: t.shape().concrete().into(),
+                values,
+            };
+            self.found = Some(match self.grads {
+                None => Ok(host(t.as_vec())),
+                Some(_) if !options.do_gradient_update => Err(TrainError::NoGradient {
+                    tensor: name.clone(),
+                }),
+                Some(grads) => {
+                    // `Gradients::get` unwraps a missing entry; dfdx offers no checked read,
+                    // so a copy gets a zero entry where there is none.
+                    let mut grads = grads.clone();
+                    grads
+                        .try_alloc_for(t)
+                        .map(|()| host(grads.get(t).as_vec()))
+                        .map_err(TrainError::device)
+                }
+            });
+        }
+        self.names.push(name);
         Ok(None)
     }
 }

@@ -32,7 +32,7 @@ impl History {
             message,
         };
         let rgb = self.render().map_err(plot_err)?;
-        let png = encode_png(&rgb).map_err(|e| plot_err(e.to_string()))?;
+        let png = encode_png(&rgb, WIDTH, HEIGHT).map_err(|e| plot_err(e.to_string()))?;
         write_atomic(path, |file| std::io::Write::write_all(file, &png))
             .map_err(TrainError::io(path))
     }
@@ -144,10 +144,14 @@ impl History {
     }
 }
 
-/// Encodes an RGB buffer of `WIDTH x HEIGHT` as PNG.
-fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
+/// Encodes an RGB buffer of `width x height` pixels (3 bytes each, row by row) as PNG.
+pub(crate) fn encode_png(
+    rgb: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, png::EncodingError> {
     let mut png = Vec::new();
-    let mut encoder = png::Encoder::new(&mut png, WIDTH, HEIGHT);
+    let mut encoder = png::Encoder::new(&mut png, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header()?;
