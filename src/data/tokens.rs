@@ -38,6 +38,11 @@ fn token_id(value: f32) -> Option<usize> {
     ((0.0..TOKEN_LIMIT).contains(&value) && value.fract() == 0.0).then_some(value as usize)
 }
 
+/// `id` stored as a value, if `f32` holds it exactly (below 2^24).
+pub(super) fn token_value(id: usize) -> Option<f32> {
+    (id < TOKEN_LIMIT as usize).then_some(id as f32)
+}
+
 /// Sample `sample`'s ids from its stored row, or the error naming the first bad value.
 fn row_ids(row: &[f32], sample: usize) -> impl Iterator<Item = Result<usize, DataError>> + '_ {
     row.iter().enumerate().map(move |(position, &value)| {

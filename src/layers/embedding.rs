@@ -1,6 +1,7 @@
 //! `Embedding`: a table of `V` learned vectors of `D` values, looked up by token id.
 
 use super::conv2d::fan_in_uniform;
+use super::masked::Masked;
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
 use dfdx::prelude::{
@@ -15,6 +16,9 @@ use rand_distr::uniform::SampleUniform;
 ///
 /// - Input shape: `(T)` token ids (`usize`, each below `V`), or a batch `(B, T)`.
 /// - Output shape: `(T, D)`, or `(B, T, D)`: row `id` of the table for each id.
+/// - A [`Masked`] batch of ids `(B, T)` gives a `Masked` batch `(B, T, D)` with the same
+///   mask, so that a recurrent layer after it skips the padding (Keras's `mask_zero`, with
+///   the mask given rather than read from id 0).
 /// - Parameters: `V * D`. Weights start uniform in `±1/sqrt(V)` (dfdx's choice).
 ///
 /// typenet keeps its own module rather than dfdx's `Embedding` because dfdx 0.13's `gather`
@@ -115,6 +119,26 @@ impl<const V: usize, const M: usize, B: Dim, S: Dim, E: Dtype, D: Device<E>, T: 
             return Ok(out.put_tape(tape));
         }
         self.weight.clone().put_tape(tape).try_gather(ids)
+    }
+}
+
+/// A [`Masked`] batch of ids `(B, T)` -> a `Masked` batch `(B, T, D)` with the same mask,
+/// for the recurrent layers after it to skip the padding.
+impl<const V: usize, const M: usize, B: Dim, S: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>>
+    Module<Masked<Tensor<(B, S), usize, D, T>, Tensor<(B, S), E, D>>>
+    for EmbeddingModule<V, M, E, D>
+{
+    type Output = Masked<Tensor<(B, S, Const<M>), E, D, T>, Tensor<(B, S), E, D>>;
+    type Error = D::Err;
+
+    fn try_forward(
+        &self,
+        input: Masked<Tensor<(B, S), usize, D, T>, Tensor<(B, S), E, D>>,
+    ) -> Result<Self::Output, D::Err> {
+        Ok(Masked {
+            x: self.try_forward(input.x)?,
+            mask: input.mask,
+        })
     }
 }
 
