@@ -255,3 +255,78 @@ fn a_bad_mask_or_length_is_a_typed_error_before_training() {
         "{err}"
     );
 }
+
+#[test]
+fn an_id_past_the_vocabulary_is_a_typed_error_not_a_panic() {
+    // id 11 in sample 4, where Words's embedding has rows 0 to 10
+    let data = masked_set(10, 4);
+    let mut ids = data.inputs()[0].as_slice().to_vec();
+    ids[4 * 8] = 11.0;
+    let ids = Samples::new(ids, vec![8]).unwrap();
+    let bad = Dataset::with_inputs(
+        vec![ids.clone(), data.inputs()[1].clone()],
+        data.labels().to_vec(),
+    )
+    .unwrap();
+    let past = |err: TrainError| {
+        assert!(
+            matches!(
+                err,
+                TrainError::Data(DataError::TokenOutOfVocabulary {
+                    sample: 4,
+                    position: 0,
+                    id: 11,
+                    vocabulary: 11
+                })
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("ids 0 to 10"), "{err}");
+    };
+    let dev = Cpu::seed_from_u64(0);
+    let mut model = dev.build_module::<Words, f32>();
+    let adam = Adam::new(&model, Default::default());
+    let mut trainer = Trainer::new(&mut model, adam)
+        .input::<MaskedTokens<8>>()
+        .loss(Loss::BinaryCrossentropy { from_logits: false })
+        .verbose(false);
+    past(trainer.fit(&bad).unwrap_err());
+    past(trainer.evaluate(&bad).unwrap_err());
+    past(trainer.predict(bad.inputs()).unwrap_err());
+
+    // the same without the mask, and as the second input of two
+    type Plain = network![Tokens<8>, Embedding<11, 8>, GRU<8>, Dense<1>, Sigmoid];
+    let mut model = dev.build_module::<Plain, f32>();
+    let adam = Adam::new(&model, Default::default());
+    let mut trainer = Trainer::new(&mut model, adam)
+        .input::<Tokens<8>>()
+        .loss(Loss::BinaryCrossentropy { from_logits: false })
+        .verbose(false);
+    past(
+        trainer
+            .fit(&Dataset::new(ids.clone(), data.labels().to_vec()).unwrap())
+            .unwrap_err(),
+    );
+    past(trainer.predict(&ids).unwrap_err());
+    type Two = network![
+        Concat<[Input<2>, Dense<4>], [Tokens<8>, Embedding<11, 8>, GRU<4>]>,
+        Dense<1>,
+        Sigmoid,
+    ];
+    let mut model = dev.build_module::<Two, f32>();
+    let adam = Adam::new(&model, Default::default());
+    let trainer = Trainer::new(&mut model, adam)
+        .input::<(Rank1<2>, Tokens<8>)>()
+        .loss(Loss::BinaryCrossentropy { from_logits: false })
+        .verbose(false);
+    let points = Samples::new(vec![0.5; 20], vec![2]).unwrap();
+    let err = trainer.predict([&points, &ids]).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            TrainError::Data(DataError::Input { input: 1, source })
+                if matches!(**source, DataError::TokenOutOfVocabulary { sample: 4, id: 11, .. })
+        ),
+        "{err}"
+    );
+}

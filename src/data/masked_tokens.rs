@@ -72,6 +72,12 @@ impl<const T: usize, E: Dtype, D: Device<E>> ModelInput<E, D> for MaskedTokens<T
         mask_values(mask)
     }
 
+    /// Checks the ids, padded steps included: the embedding looks them up too.
+    fn check_vocabulary(inputs: &[&Samples], vocabulary: usize) -> Result<(), DataError> {
+        let [ids, _] = exactly(inputs)?;
+        <Tokens<T> as ModelInput<E, D>>::check_vocabulary(&[ids], vocabulary)
+    }
+
     fn gather(inputs: &[&Samples], indices: &[usize]) -> Result<Self::Rows, DataError> {
         let [ids, mask] = exactly(inputs)?;
         let ids = <Tokens<T> as ModelInput<E, D>>::gather(&[ids], indices)?;

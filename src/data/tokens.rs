@@ -88,6 +88,24 @@ impl<const T: usize, E: Dtype, D: Device<E>> ModelInput<E, D> for Tokens<T> {
         dev.try_tensor_from_vec(rows, (n, Const))
     }
 
+    fn check_vocabulary(inputs: &[&Samples], vocabulary: usize) -> Result<(), DataError> {
+        let [samples] = exactly(inputs)?;
+        let steps = samples.sample_len();
+        match samples
+            .as_slice()
+            .iter()
+            .position(|&id| id >= vocabulary as f32)
+        {
+            Some(i) => Err(DataError::TokenOutOfVocabulary {
+                sample: i / steps,
+                position: i % steps,
+                id: samples.as_slice()[i] as usize,
+                vocabulary,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The tape is `E`'s, on a `usize` tensor: dfdx's `Embedding` moves it onto its
     /// weights, which is how gradients reach them.
     fn traced(plain: Self::Plain, grads: Gradients<E, D>) -> Self::Traced {

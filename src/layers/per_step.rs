@@ -69,7 +69,9 @@ where
 mod tests {
     use super::*;
     use crate::layers::{lengths_mask, Dense, SequencePadding};
-    use dfdx::prelude::*;
+    use dfdx::prelude::{
+        Const, Cpu, DeviceBuildExt, Gradients, ReshapeTo, SampleTensor, Tensor, Trace,
+    };
 
     /// Each layer gives on a `Masked` batch what it gives on the bare sequences, and the
     /// mask comes out as it went in.
@@ -84,7 +86,7 @@ mod tests {
         let masked = || Masked::new(x.clone(), mask.clone()).unwrap();
         let dense = dev.build_module::<Dense<4, 2, 3>, f64>();
         let y = dense.forward(masked());
-        assert_eq!(y.x.array(), dense.forward(x.clone()).array());
+        assert_eq!(y.x.as_vec(), dense.forward(x.clone()).as_vec());
         assert_eq!(y.mask.as_vec(), mask.as_vec());
         let cases: [(Vec<f64>, Vec<f64>); 5] = [
             (

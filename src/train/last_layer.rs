@@ -81,7 +81,7 @@ fn base(name: &str) -> &str {
 }
 
 /// Whether a module of the type named `name` is a `T` (whatever its generic arguments).
-fn is<T>(name: &str) -> bool {
+pub(super) fn is<T>(name: &str) -> bool {
     base(name) == base(type_name::<T>())
 }
 

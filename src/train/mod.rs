@@ -22,6 +22,7 @@ mod plot;
 mod progress;
 mod schedule;
 mod trainer;
+mod vocabulary;
 
 pub use callbacks::{EarlyStopping, ModelCheckpoint};
 pub use checkpoint::{load_checkpoint, save_checkpoint};
