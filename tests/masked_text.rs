@@ -26,14 +26,12 @@ type Sentiment = network![
 /// Three sequences of ids 1..9 of lengths 4, 6 and 2; id 0 is padding only.
 const SEQUENCES: [&[usize]; 3] = [&[3, 1, 4, 1], &[5, 9, 2, 6, 5, 3], &[5, 8]];
 
+/// Token ids `(batch, steps)` and a mask of the same shape.
+type Ids = Tensor<(usize, usize), usize, Cpu>;
+type Mask = Tensor<(usize, usize), f64, Cpu>;
+
 /// The sequences padded to 6 steps on `side`, with their mask.
-fn padded(
-    dev: &Cpu,
-    side: SequencePadding,
-) -> (
-    Tensor<(usize, usize), usize, Cpu>,
-    Tensor<(usize, usize), f64, Cpu>,
-) {
+fn padded(dev: &Cpu, side: SequencePadding) -> (Ids, Mask) {
     let lengths: Vec<usize> = SEQUENCES.iter().map(|s| s.len()).collect();
     let mut ids = Vec::new();
     for seq in SEQUENCES {
