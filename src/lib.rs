@@ -39,7 +39,7 @@ pub use dfdx;
 /// `typenet::dfdx::tensor::safetensors`.
 pub mod prelude {
     pub use crate::chain::{Chain, End};
-    pub use crate::data::{Dataset, Mnist, Samples, Tokens};
+    pub use crate::data::{Dataset, MaskedTokens, Mnist, Samples, Tokens};
     pub use crate::layers::{
         Activation, BatchNorm1D, BatchNorm2D, Dense, Dropout, Embedding, Flatten, GlobalAvgPool,
         GlobalMaxPool, LayerInfo, LeakyReLU, ReLU, GELU,

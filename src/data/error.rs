@@ -109,6 +109,43 @@ pub enum DataError {
         value: f32,
     },
 
+    /// A token id the model's embedding table has no row for: ids run from 0 to
+    /// `vocabulary - 1`.
+    #[error("sample {sample} holds token id {id} at position {position}, but the model's embedding has a vocabulary of {vocabulary} (ids 0 to {}): map the words it has no row for to an id below {vocabulary} (an out-of-vocabulary token), or build the Embedding with a larger vocabulary", vocabulary.saturating_sub(1))]
+    TokenOutOfVocabulary {
+        /// The sample's index in its set.
+        sample: usize,
+        /// The id's place within the sample.
+        position: usize,
+        /// The id.
+        id: usize,
+        /// The number of rows of the embedding table.
+        vocabulary: usize,
+    },
+
+    /// A value of a token mask ([`MaskedTokens`](crate::data::MaskedTokens)) that is neither
+    /// 1 (a real step) nor 0 (padding).
+    #[error("sample {sample} of the mask holds {value} at position {position}; a mask holds 1 for a real step and 0 for padding, nothing else")]
+    MaskValue {
+        /// The sample's index in its set.
+        sample: usize,
+        /// The value's place within the sample.
+        position: usize,
+        /// The value.
+        value: f32,
+    },
+
+    /// A sequence said to be longer than the steps its ids were padded to.
+    #[error("sequence {sample} is said to be {length} steps long, but its ids were padded to {steps}: pad or truncate every sequence to {steps} steps first (pad_sequences with maxlen: Some({steps})) and pass the lengths it kept")]
+    SequenceLength {
+        /// The sequence's index in its set.
+        sample: usize,
+        /// The length given for it.
+        length: usize,
+        /// The padded number of steps.
+        steps: usize,
+    },
+
     /// A model takes one set of samples per input, and was given another number of sets.
     #[error(
         "the model reads one set of samples per input, {expected} in all, but was given {found}"

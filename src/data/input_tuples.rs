@@ -39,6 +39,15 @@ macro_rules! tuple_input {
                 Ok(())
             }
 
+            fn check_vocabulary(inputs: &[&Samples], vocabulary: usize) -> Result<(), DataError> {
+                let sets = exactly::<$n>(inputs)?;
+                $first::check_vocabulary(&[sets[$first_at]], vocabulary)
+                    .map_err(in_input($first_at))?;
+                $($rest::check_vocabulary(&[sets[$rest_at]], vocabulary)
+                    .map_err(in_input($rest_at))?;)+
+                Ok(())
+            }
+
             fn gather(inputs: &[&Samples], indices: &[usize]) -> Result<Self::Rows, DataError> {
                 let sets = exactly::<$n>(inputs)?;
                 Ok((

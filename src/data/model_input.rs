@@ -73,6 +73,15 @@ pub trait ModelInput<E: Dtype, D: Device<E>> {
 
     /// Puts the gradient tape on the first input, as training needs.
     fn traced(plain: Self::Plain, grads: Gradients<E, D>) -> Self::Traced;
+
+    /// Checks that every token id of `inputs` (already [`check`](Self::check)ed) is below
+    /// `vocabulary`, the number of rows of the model's embedding table
+    /// ([`DataError::TokenOutOfVocabulary`]). The trainer calls it where the model's type
+    /// says its vocabulary; an input without token ids has nothing to check.
+    fn check_vocabulary(inputs: &[&Samples], vocabulary: usize) -> Result<(), DataError> {
+        let _ = (inputs, vocabulary);
+        Ok(())
+    }
 }
 
 /// One input, as opposed to a tuple of them: an [`InputShape`] or

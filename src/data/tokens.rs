@@ -38,6 +38,11 @@ fn token_id(value: f32) -> Option<usize> {
     ((0.0..TOKEN_LIMIT).contains(&value) && value.fract() == 0.0).then_some(value as usize)
 }
 
+/// `id` stored as a value, if `f32` holds it exactly (below 2^24).
+pub(super) fn token_value(id: usize) -> Option<f32> {
+    (id < TOKEN_LIMIT as usize).then_some(id as f32)
+}
+
 /// Sample `sample`'s ids from its stored row, or the error naming the first bad value.
 fn row_ids(row: &[f32], sample: usize) -> impl Iterator<Item = Result<usize, DataError>> + '_ {
     row.iter().enumerate().map(move |(position, &value)| {
@@ -81,6 +86,24 @@ impl<const T: usize, E: Dtype, D: Device<E>> ModelInput<E, D> for Tokens<T> {
         );
         let n = rows.len().checked_div(T).unwrap_or(0);
         dev.try_tensor_from_vec(rows, (n, Const))
+    }
+
+    fn check_vocabulary(inputs: &[&Samples], vocabulary: usize) -> Result<(), DataError> {
+        let [samples] = exactly(inputs)?;
+        let steps = samples.sample_len();
+        match samples
+            .as_slice()
+            .iter()
+            .position(|&id| id >= vocabulary as f32)
+        {
+            Some(i) => Err(DataError::TokenOutOfVocabulary {
+                sample: i / steps,
+                position: i % steps,
+                id: samples.as_slice()[i] as usize,
+                vocabulary,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The tape is `E`'s, on a `usize` tensor: dfdx's `Embedding` moves it onto its

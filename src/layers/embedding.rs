@@ -1,6 +1,7 @@
 //! `Embedding`: a table of `V` learned vectors of `D` values, looked up by token id.
 
 use super::conv2d::fan_in_uniform;
+use super::masked::Masked;
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
 use dfdx::prelude::{
@@ -15,7 +16,16 @@ use rand_distr::uniform::SampleUniform;
 ///
 /// - Input shape: `(T)` token ids (`usize`, each below `V`), or a batch `(B, T)`.
 /// - Output shape: `(T, D)`, or `(B, T, D)`: row `id` of the table for each id.
+/// - A [`Masked`] batch of ids `(B, T)` gives a `Masked` batch `(B, T, D)` with the same
+///   mask, so that a recurrent layer after it skips the padding (Keras's `mask_zero`, with
+///   the mask given rather than read from id 0).
 /// - Parameters: `V * D`. Weights start uniform in `±1/sqrt(V)` (dfdx's choice).
+///
+/// # Panics
+/// `forward` panics on an id of `V` or more, naming it (a layer's error type is the
+/// device's, which cannot say so). The [`Trainer`](crate::train::Trainer) checks every id
+/// against `V` before it runs the model and returns
+/// [`DataError::TokenOutOfVocabulary`](crate::data::DataError::TokenOutOfVocabulary).
 ///
 /// typenet keeps its own module rather than dfdx's `Embedding` because dfdx 0.13's `gather`
 /// reads element 0 of its input even when there is none, so an empty batch panicked; this one
@@ -95,6 +105,7 @@ impl<const V: usize, const M: usize, S: Dim, E: Dtype, D: Device<E>, T: Tape<E, 
                 .try_zeros_like(&(ids.shape().0, Const::<M>))?;
             return Ok(out.put_tape(tape));
         }
+        check_ids::<V, _, _>(&ids);
         self.weight.clone().put_tape(tape).try_gather(ids)
     }
 }
@@ -114,7 +125,45 @@ impl<const V: usize, const M: usize, B: Dim, S: Dim, E: Dtype, D: Device<E>, T: 
             let out = self.weight.device().try_zeros_like(&(b, s, Const::<M>))?;
             return Ok(out.put_tape(tape));
         }
+        check_ids::<V, _, _>(&ids);
         self.weight.clone().put_tape(tape).try_gather(ids)
+    }
+}
+
+/// Panics naming the first id the table has no row for; dfdx's lookup would index past the
+/// table (an index panic on `Cpu`, a read out of bounds on other devices). The error type of
+/// a layer is the device's, which has no word for a bad id: the trainer checks ids against
+/// the vocabulary first and returns a typed error instead.
+fn check_ids<const V: usize, S: Shape, D: Storage<usize>>(ids: &Tensor<S, usize, D>) {
+    if let Some((i, id)) = ids
+        .as_vec()
+        .into_iter()
+        .enumerate()
+        .find(|&(_, id)| id >= V)
+    {
+        panic!(
+            "token id {id} (element {i} of the ids) is not below this Embedding's vocabulary, {V}: map the words it has no row for to an id below {V}, or build the Embedding with a larger vocabulary"
+        );
+    }
+}
+
+/// A [`Masked`] batch of ids `(B, T)` -> a `Masked` batch `(B, T, D)` with the same mask,
+/// for the recurrent layers after it to skip the padding.
+impl<const V: usize, const M: usize, B: Dim, S: Dim, E: Dtype, D: Device<E>, T: Tape<E, D>>
+    Module<Masked<Tensor<(B, S), usize, D, T>, Tensor<(B, S), E, D>>>
+    for EmbeddingModule<V, M, E, D>
+{
+    type Output = Masked<Tensor<(B, S, Const<M>), E, D, T>, Tensor<(B, S), E, D>>;
+    type Error = D::Err;
+
+    fn try_forward(
+        &self,
+        input: Masked<Tensor<(B, S), usize, D, T>, Tensor<(B, S), E, D>>,
+    ) -> Result<Self::Output, D::Err> {
+        Ok(Masked {
+            x: self.try_forward(input.x)?,
+            mask: input.mask,
+        })
     }
 }
 
@@ -162,6 +211,17 @@ mod tests {
     }
 
     /// dfdx 0.13's `Embedding` panics here (its gather reads element 0 of the ids).
+    #[test]
+    #[should_panic(
+        expected = "token id 5 (element 3 of the ids) is not below this Embedding's vocabulary, 5"
+    )]
+    fn an_id_past_the_table_is_named() {
+        let dev: Cpu = Default::default();
+        let table = dev.build_module::<Embedding<5, 3>, f32>();
+        let ids: Tensor<Rank2<2, 2>, usize, _> = dev.tensor([[0, 4], [1, 5]]);
+        let _ = table.forward(ids);
+    }
+
     #[test]
     fn no_ids_give_no_rows() {
         let dev: Cpu = Default::default();

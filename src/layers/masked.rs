@@ -52,11 +52,34 @@ pub struct MaskShapeError {
     pub mask: (usize, usize),
 }
 
-impl<B: Dim, S: Dim, N: Dim, E: Dtype, D: Storage<E>, T>
-    Masked<Tensor<(B, S, N), E, D, T>, Tensor<(B, S), E, D>>
+/// A batch of sequences a mask `(B, S)` can mask: sequences of feature vectors `(B, S, N)`,
+/// or token ids `(B, S)` for an [`Embedding`](super::Embedding), which passes the mask on.
+pub trait SequenceBatch<B: Dim, S: Dim> {
+    /// The batch size and number of steps.
+    fn batch_and_steps(&self) -> (B, S);
+}
+
+impl<B: Dim, S: Dim, N: Dim, E: Dtype, D: Storage<E>, T> SequenceBatch<B, S>
+    for Tensor<(B, S, N), E, D, T>
 {
-    /// Pairs sequences `x` `(B, S, N)` with their `mask` `(B, S)`, checking that both have
-    /// the same batch size and number of steps (which may be known only at run time).
+    fn batch_and_steps(&self) -> (B, S) {
+        let (b, s, _) = *self.shape();
+        (b, s)
+    }
+}
+
+impl<B: Dim, S: Dim, D: Storage<usize>, T> SequenceBatch<B, S> for Tensor<(B, S), usize, D, T> {
+    fn batch_and_steps(&self) -> (B, S) {
+        *self.shape()
+    }
+}
+
+impl<X: SequenceBatch<B, S>, B: Dim, S: Dim, E: Dtype, D: Storage<E>>
+    Masked<X, Tensor<(B, S), E, D>>
+{
+    /// Pairs sequences `x` (`(B, S, N)` values, or `(B, S)` token ids) with their `mask`
+    /// `(B, S)`, checking that both have the same batch size and number of steps (which
+    /// may be known only at run time).
     ///
     /// ```rust
     /// # use typenet::prelude::*;
@@ -66,13 +89,15 @@ impl<B: Dim, S: Dim, N: Dim, E: Dtype, D: Storage<E>, T>
     /// let mask = lengths_mask::<f32, _>(&dev, &[3, 1, 2], 4, SequencePadding::Post)?;
     /// let err = Masked::new(x, mask).unwrap_err(); // 3 lengths for 2 sequences
     /// assert_eq!((err.sequences, err.mask), ((2, 4), (3, 4)));
+    ///
+    /// // token ids, for a network that starts with `Tokens<4>, Embedding<..>`
+    /// let ids: Tensor<(usize, usize), usize, _> = dev.zeros_like(&(3, 4));
+    /// let mask = lengths_mask::<f32, _>(&dev, &[3, 1, 2], 4, SequencePadding::Post)?;
+    /// assert!(Masked::new(ids, mask).is_ok());
     /// # Ok::<(), typenet::layers::SequenceLengthError>(())
     /// ```
-    pub fn new(
-        x: Tensor<(B, S, N), E, D, T>,
-        mask: Tensor<(B, S), E, D>,
-    ) -> Result<Self, MaskShapeError> {
-        let (b, s, _) = *x.shape();
+    pub fn new(x: X, mask: Tensor<(B, S), E, D>) -> Result<Self, MaskShapeError> {
+        let (b, s) = x.batch_and_steps();
         let (mb, ms) = *mask.shape();
         let (sequences, mask_shape) = ((b.size(), s.size()), (mb.size(), ms.size()));
         if sequences != mask_shape {

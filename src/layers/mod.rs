@@ -20,6 +20,7 @@ mod info;
 pub mod masked;
 mod merge_op;
 mod parallel;
+mod per_step;
 mod pool2d;
 mod pool_mode;
 pub mod recurrent;
@@ -37,7 +38,9 @@ pub use flatten::Flatten;
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool, GlobalPool};
 pub use image_to_sequence::ImageToSequence;
 pub use info::LayerInfo;
-pub use masked::{lengths_mask, MaskShapeError, Masked, SequenceLengthError, SequencePadding};
+pub use masked::{
+    lengths_mask, MaskShapeError, Masked, SequenceBatch, SequenceLengthError, SequencePadding,
+};
 pub use merge_op::{Add, Average, Concat, Maximum, MergeOp, Multiply, Rows};
 pub use parallel::{
     BranchOutput, Inputs, JoinTape, JoinTapes, Parallel, Route, Shared, SharedInput,

@@ -47,6 +47,7 @@ where
     {
         let inputs = inputs.into();
         I::check(inputs.sets())?;
+        self.check_vocabulary(inputs.sets())?;
         let dev = params::device(&*self.model).ok_or(TrainError::NoParameters)?;
         let all: Vec<usize> = (0..inputs.len()).collect();
         let mut rows = Vec::with_capacity(inputs.len());
@@ -106,6 +107,7 @@ where
         self.loss.check(K)?;
         self.check_loss()?;
         I::check(Inputs::from(data.inputs()).sets())?;
+        self.check_vocabulary(Inputs::from(data.inputs()).sets())?;
         let classes = self.loss.classes(K);
         match data.labels().iter().position(|&l| l >= classes) {
             Some(index) => Err(TrainError::LabelOutOfRange {

@@ -45,7 +45,9 @@ where
     ///
     /// Errors before any update: the samples do not fit the model's input
     /// ([`DataError::SampleShape`](crate::data::DataError::SampleShape), or a value of a
-    /// token input that is not an id, [`DataError::TokenId`](crate::data::DataError::TokenId);
+    /// token input that is not an id, [`DataError::TokenId`](crate::data::DataError::TokenId),
+    /// or that the model's embedding has no row for,
+    /// [`DataError::TokenOutOfVocabulary`](crate::data::DataError::TokenOutOfVocabulary);
     /// for a model of several inputs inside [`DataError::Input`](crate::data::DataError::Input),
     /// which names the input), a label is out of range, a setting is invalid, a model with a
     /// batch norm would train on batches of one sample

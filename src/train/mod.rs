@@ -23,6 +23,7 @@ mod progress;
 mod pytorch;
 mod schedule;
 mod trainer;
+mod vocabulary;
 
 pub use callbacks::{EarlyStopping, ModelCheckpoint};
 pub use checkpoint::{load_checkpoint, save_checkpoint};
