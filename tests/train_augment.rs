@@ -43,12 +43,12 @@ fn untimed(mut history: History) -> History {
     history
 }
 
+/// A transform without state.
+type Transform = fn(&mut [f32], &[usize], &mut dyn RngCore);
+
 /// Trains a fresh `Net` on `data` with validation, a schedule and early stopping, and
 /// the transform `augment` if any; returns the history and the weights.
-fn fit_with(
-    data: &Dataset,
-    augment: Option<fn(&mut [f32], &[usize], &mut dyn RngCore)>,
-) -> (History, Vec<u8>) {
+fn fit_with(data: &Dataset, augment: Option<Transform>) -> (History, Vec<u8>) {
     let mut model = Cpu::seed_from_u64(0).build_module::<Net, f32>();
     let adam = Adam::new(&model, Default::default());
     let mut trainer = Trainer::new(&mut model, adam)
@@ -83,7 +83,7 @@ fn an_identity_transform_changes_nothing() {
 fn the_transformed_batch_is_what_trains() {
     // Inverting every batch trains as the inverted data set does, shuffled alike.
     let data = images(60);
-    let invert: fn(&mut [f32], &[usize], &mut dyn RngCore) = |batch, _, _| {
+    let invert: Transform = |batch, _, _| {
         batch.iter_mut().for_each(|v| *v = 1.0 - *v);
     };
     // Only the training part (the first 45) is inverted: validation sees the data as is.
