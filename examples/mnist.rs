@@ -9,11 +9,13 @@
 //! cargo run --release --example mnist -- --model resnet     # a small residual CNN
 //! cargo run --release --example mnist -- --data ~/mnist     # the full 60,000/10,000 set
 //! cargo run --release --example mnist -- --saliency target/mnist/saliency  # heat maps too
+//! cargo run --release --example mnist -- --augment          # random shifts and rotations
 //! ```
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use typenet::data::augment::{Augment, RandomRotation, RandomShift};
 use typenet::data::{Dataset, InputShape, Mnist};
 use typenet::explain::{class_scores, integrated_gradients, vanilla_gradient, write_heatmap_png};
 use typenet::prelude::*;
@@ -57,6 +59,7 @@ struct Args {
     epochs: Option<usize>,
     out: PathBuf,
     saliency: Option<PathBuf>,
+    augment: bool,
 }
 
 fn parse_args() -> Args {
@@ -66,6 +69,7 @@ fn parse_args() -> Args {
         epochs: None,
         out: PathBuf::from("target/mnist"),
         saliency: None,
+        augment: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -76,6 +80,7 @@ fn parse_args() -> Args {
             "--epochs" => args.epochs = Some(value().parse().expect("--epochs takes a number")),
             "--out" => args.out = value().into(),
             "--saliency" => args.saliency = Some(value().into()),
+            "--augment" => args.augment = true,
             _ => panic!("unknown argument {flag}; see the top of examples/mnist.rs"),
         }
     }
@@ -173,6 +178,11 @@ where
         path: args.out.clone(),
         source,
     })?;
+    let name = if args.augment {
+        format!("{name}_augmented")
+    } else {
+        name.to_string()
+    };
     let checkpoint = args.out.join(format!("{name}.safetensors"));
 
     let started = Instant::now();
@@ -182,6 +192,10 @@ where
         .batch_size(64)
         .lr_schedule(LrSchedule::ExponentialDecay { rate: recipe.decay })
         .checkpoint(ModelCheckpoint::every_epoch(&checkpoint));
+    if args.augment {
+        // Digits are not mirrored: a flipped 2 is no digit.
+        trainer = trainer.augment(RandomShift::new(2).then(RandomRotation::degrees(10.0)));
+    }
     let history = trainer.fit(&mnist.train)?;
     let test = trainer.evaluate(&mnist.test)?;
     let seconds = started.elapsed().as_secs_f64();

@@ -20,12 +20,16 @@ use rand::SeedableRng;
 /// assert_eq!(sorted, [0, 1, 2, 3, 4]);
 /// ```
 pub fn epoch_order(len: usize, seed: u64, epoch: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    order.shuffle(&mut StdRng::seed_from_u64(epoch_stream(seed, epoch)));
+    order
+}
+
+/// The seed of `epoch`'s random draws in a run seeded with `seed`.
+pub(crate) fn epoch_stream(seed: u64, epoch: usize) -> u64 {
     // Spread consecutive epochs over the seed space; `seed_from_u64` expands the result
     // into independent streams.
-    let stream = seed ^ (epoch as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let mut order: Vec<usize> = (0..len).collect();
-    order.shuffle(&mut StdRng::seed_from_u64(stream));
-    order
+    seed ^ (epoch as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 impl Samples {

@@ -13,6 +13,7 @@
 //! # Ok::<(), typenet::data::DataError>(())
 //! ```
 
+pub mod augment;
 mod batches;
 mod dataset;
 mod error;

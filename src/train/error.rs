@@ -15,6 +15,11 @@ pub enum TrainError {
     #[error(transparent)]
     Data(#[from] DataError),
 
+    /// The augmentation cannot transform the training data (see
+    /// [`AugmentError`](crate::data::augment::AugmentError)); `fit` checks before any update.
+    #[error("augmentation: {0}")]
+    Augment(#[from] crate::data::augment::AugmentError),
+
     /// A label is not a class the model's output can name.
     #[error("sample {index} has label {label}, but the model's output has {classes} classes")]
     LabelOutOfRange {

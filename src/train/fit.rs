@@ -8,6 +8,7 @@ use super::params;
 use super::progress::Progress;
 use super::schedule::{LearningRate, LrSchedule};
 use super::trainer::{Classifier, Trainer, Validation};
+use crate::data::augment::{augmented_inputs, epoch_rng};
 use crate::data::{epoch_order, train_len, Dataset, Inputs, ModelInput};
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::nn::ZeroGrads;
@@ -53,7 +54,8 @@ where
     /// batch norm would train on batches of one sample
     /// ([`TrainError::BatchNormSingleSample`]), the loss expects logits where the model ends
     /// in `Sigmoid` or probabilities where it ends in `Dense`
-    /// ([`TrainError::LossMismatch`]). Errors during training: a NaN or
+    /// ([`TrainError::LossMismatch`]), the [augmentation](Self::augment) cannot take the
+    /// samples ([`TrainError::Augment`]). Errors during training: a NaN or
     /// infinite loss ([`TrainError::NonFiniteLoss`], naming the epoch and step; that step's
     /// update is not applied), weights that became non-finite
     /// ([`TrainError::NonFiniteWeights`]), a non-finite validation loss
@@ -177,10 +179,18 @@ where
         progress.start_epoch(epoch, spans.len());
         let started = Instant::now();
         let inputs = Inputs::from(plan.train.inputs());
+        let mut rng = epoch_rng(self.seed, epoch);
         let mut sum = MetricsSum::default();
         for (step, span) in spans.into_iter().enumerate() {
             let indices = &order[span];
-            let rows = I::gather(inputs.sets(), indices)?;
+            let rows = match &self.augment {
+                None => I::gather(inputs.sets(), indices)?,
+                Some(augment) => {
+                    let batch = augmented_inputs(&**augment, inputs.sets(), indices, &mut rng)?;
+                    let all: Vec<usize> = (0..indices.len()).collect();
+                    I::gather(&batch.iter().collect::<Vec<_>>(), &all)?
+                }
+            };
             let labels = plan.train.labels_at(indices);
             let (loss, correct);
             (loss, correct, grads) =
@@ -246,6 +256,9 @@ where
     {
         let config = |msg: String| Err(TrainError::Config(msg));
         self.check_data::<K>(train)?;
+        if let (Some(augment), Some(first)) = (&self.augment, train.inputs().first()) {
+            augment.check(first.shape())?;
+        }
         if self.batch_size == 0 {
             return config("the batch size must be positive".into());
         }

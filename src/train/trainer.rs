@@ -5,6 +5,7 @@ use super::callbacks::{EarlyStopping, ModelCheckpoint};
 use super::loss::Loss;
 use super::progress::Verbosity;
 use super::schedule::LrSchedule;
+use crate::data::augment::Augment;
 use crate::data::{Dataset, ModelInput};
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::nn::{Module, ModuleMut};
@@ -94,6 +95,10 @@ pub struct Trainer<'a, M, O, E, D, I = InputNotSet> {
     pub(super) schedule: LrSchedule,
     pub(super) checkpoint: Option<ModelCheckpoint>,
     pub(super) verbosity: Verbosity,
+    /// Transforms each training batch of the first input.
+    /// `'static`, so that the trainer has no drop glue borrowing for `'a` and the model is
+    /// free again once the trainer is last used.
+    pub(super) augment: Option<Box<dyn Augment>>,
     pub(super) _types: PhantomData<(E, D, I)>,
 }
 
@@ -121,6 +126,7 @@ where
             schedule: LrSchedule::Constant,
             checkpoint: None,
             verbosity: Verbosity::ProgressBar,
+            augment: None,
             _types: PhantomData,
         }
     }
@@ -188,6 +194,7 @@ impl<'a, M, O, E, D, I> Trainer<'a, M, O, E, D, I> {
             schedule: self.schedule,
             checkpoint: self.checkpoint,
             verbosity: self.verbosity,
+            augment: self.augment,
             _types: PhantomData,
         }
     }
@@ -246,6 +253,43 @@ impl<'a, M, O, E, D, I> Trainer<'a, M, O, E, D, I> {
     /// Saves a checkpoint after each epoch (or each improving epoch).
     pub fn checkpoint(mut self, checkpoint: ModelCheckpoint) -> Self {
         self.checkpoint = Some(checkpoint);
+        self
+    }
+
+    /// Transforms each training batch before it becomes a tensor: random shifts, flips,
+    /// rotations, noise ([`data::augment`](crate::data::augment)), several chained with
+    /// [`then`](Augment::then), a transform of your own, or a closure.
+    ///
+    /// `fit` hands the transform the values of each batch of the first input, as the data
+    /// set stores them, and a generator drawn from the [`seed`](Self::seed) and the epoch
+    /// ([`epoch_rng`](crate::data::augment::epoch_rng)): one seed gives the same augmented
+    /// batches, each epoch new ones. Validation, `evaluate` and `predict` see the data as
+    /// it is. A transform that cannot take the samples (an image transform on flat
+    /// samples, a negative noise level) is [`TrainError::Augment`](super::TrainError::Augment)
+    /// before any update.
+    ///
+    /// The trainer owns the transform (it is `'static`): a closure that keeps state (say,
+    /// counts what it saw) shares it through an `Rc<RefCell<..>>`.
+    ///
+    /// ```
+    /// use typenet::data::augment::{Augment, RandomRotation, RandomShift};
+    /// use typenet::data::{Dataset, Samples};
+    /// use typenet::prelude::*;
+    /// # let images = Samples::new(vec![0.5; 4 * 28 * 28], vec![28, 28])?;
+    /// # let data = Dataset::new(images, vec![0, 1, 2, 3])?;
+    /// type Net = network![Input<1, 28, 28>, Conv2D<4, 3>, MaxPool<2>, Flatten, Dense<10>];
+    /// let dev = Cpu::seed_from_u64(0);
+    /// let mut model = dev.build_module::<Net, f32>();
+    /// let adam = Adam::new(&model, Default::default());
+    /// let mut trainer = Trainer::new(&mut model, adam)
+    ///     .input::<Rank3<1, 28, 28>>()
+    ///     .augment(RandomShift::new(2).then(RandomRotation::degrees(10.0)))
+    ///     .verbose(false);
+    /// trainer.fit(&data)?;
+    /// # Ok::<(), typenet::train::TrainError>(())
+    /// ```
+    pub fn augment(mut self, augment: impl Augment + 'static) -> Self {
+        self.augment = Some(Box::new(augment));
         self
     }
 
