@@ -3,16 +3,26 @@
 Same models, batch sizes, optimizer (Adam) and random inputs as benches/seed_cnn.rs; two
 threads, as the Rust side uses the machine's two cores. Prints medians of repeated timings.
 
-    python3 benches/pytorch_seed_cnn.py
+    python3 benches/pytorch_seed_cnn.py          # CPU, beside `cargo bench --bench seed_cnn`
+    python3 benches/pytorch_seed_cnn.py cuda     # GPU, beside benches/cuda_step.rs
 """
 import statistics
+import sys
 import time
 
 import torch
 from torch import nn
 
-torch.set_num_threads(2)
+device = sys.argv[1] if len(sys.argv) > 1 else "cpu"
+if device == "cpu":
+    torch.set_num_threads(2)
 torch.manual_seed(0)
+
+
+def synchronize():
+    """GPU work is queued: a timing ends when the queue is done."""
+    if device == "cuda":
+        torch.cuda.synchronize()
 
 
 class LastStep(nn.Module):
@@ -77,19 +87,22 @@ models = {
 def median_seconds(fn, repeats, warmup=5):
     for _ in range(warmup):
         fn()
+    synchronize()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
+        synchronize()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
 for name, (model, shape) in models.items():
     params = sum(p.numel() for p in model.parameters())
-    one = torch.rand(1, *shape)
-    batch = torch.rand(64, *shape)
-    labels = torch.arange(64) % 10
+    model = model.to(device)
+    one = torch.rand(1, *shape, device=device)
+    batch = torch.rand(64, *shape, device=device)
+    labels = torch.arange(64, device=device) % 10
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -104,7 +117,7 @@ for name, (model, shape) in models.items():
         opt.step()
 
     tt = median_seconds(train_step, 100)
-    print(f"{name} ({params:,} parameters)")
+    print(f"{name} ({params:,} parameters, {device})")
     print(f"  inference batch 1:   {t1 * 1e3:.3f} ms")
     print(f"  inference batch 64:  {t64 * 1e3:.2f} ms = {64 / t64:,.0f} samples/s")
     print(f"  train step batch 64: {tt * 1e3:.2f} ms = {64 / tt:,.0f} samples/s")

@@ -11,6 +11,8 @@
 extern crate self as typenet;
 
 pub mod chain;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 pub mod data;
 pub mod explain;
 pub mod layers;

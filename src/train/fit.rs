@@ -334,7 +334,7 @@ fn batch_spans(len: usize, batch_size: usize, merge_single_last: bool) -> Vec<Ra
 }
 
 /// Type-checks `fit`, `evaluate` and `predict` on dfdx's `Cuda` device: CI runs
-/// `cargo check --features cuda` without a GPU, and generic code is only checked against
+/// `cargo check --features cuda-check` without a GPU, and generic code is only checked against
 /// a device where something names it.
 #[cfg(feature = "cuda")]
 #[allow(dead_code)]
