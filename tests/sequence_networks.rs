@@ -79,7 +79,8 @@ fn the_text_cnn_trains() {
     );
     for _ in 0..15 {
         // Token ids carry the tape (of the float gradients) into the embedding.
-        let (_, tape) = dev.zeros::<Rank0>().traced(net.alloc_grads()).split_tape();
+        let anchor: Tensor<Rank0, f32, _> = dev.zeros();
+        let (_, tape) = anchor.traced(net.alloc_grads()).split_tape();
         let logits = net.forward_mut(ids.clone().put_tape(tape));
         let grads = cross_entropy_with_logits_loss(logits, labels.clone()).backward();
         opt.update(&mut net, &grads).unwrap();
@@ -103,7 +104,7 @@ fn loss(
     net: &<SeqNet as BuildOnDevice<Cpu, f64>>::Built,
     x: &Tensor<Rank3<2, 9, 3>, f64, Cpu>,
 ) -> f64 {
-    net.forward(x.clone()).square().sum().array()
+    net.forward(x.clone()).square().sum::<Rank0, _>().array()
 }
 
 #[test]
@@ -126,7 +127,7 @@ fn sequence_layers_have_keras_shapes_and_exact_gradients() {
     let grads = net
         .forward(x.clone().leaky_traced())
         .square()
-        .sum()
+        .sum::<Rank0, _>()
         .backward();
     let g_conv1 = grads.get(&net.head.head.weight).as_vec();
     let g_conv2 = grads.get(&net.tail.head.head.weight).as_vec();

@@ -157,11 +157,21 @@ where
     fn iter_tensors<V: ModuleVisitor<Self, E, Dev>>(
         visitor: &mut V,
     ) -> Result<Option<Self::To<V::E2, V::D2>>, V::Err> {
-        let init = || TensorOptions::reset_with(|t| t.try_fill_with_distr(fan_in_uniform(C * K)));
+        // PyTorch's default: uniform in ±1/sqrt(fan_in), fan_in = C * K.
         visitor.visit_fields(
             (
-                Self::tensor("weight", |s| &s.weight, |s| &mut s.weight, init()),
-                Self::tensor("bias", |s| &s.bias, |s| &mut s.bias, init()),
+                Self::tensor(
+                    "weight",
+                    |s| &s.weight,
+                    |s| &mut s.weight,
+                    TensorOptions::reset_with(|t| t.try_fill_with_distr(fan_in_uniform(C * K))),
+                ),
+                Self::tensor(
+                    "bias",
+                    |s| &s.bias,
+                    |s| &mut s.bias,
+                    TensorOptions::reset_with(|t| t.try_fill_with_distr(fan_in_uniform(C * K))),
+                ),
             ),
             |(weight, bias)| Conv1DModule { weight, bias },
         )

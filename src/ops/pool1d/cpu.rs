@@ -82,7 +82,7 @@ where
                             .for_each(|(o, &v)| *o += v);
                     }
                     let count = E::from_usize(span.len()).unwrap();
-                    out.iter_mut().for_each(|o| *o = *o / count);
+                    out.iter_mut().for_each(|o| *o /= count);
                 }
             }),
     }
