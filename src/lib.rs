@@ -44,7 +44,7 @@ pub mod prelude {
     pub use crate::data::{Dataset, MaskedTokens, Mnist, Samples, Tokens};
     pub use crate::layers::{
         Activation, BatchNorm1D, BatchNorm2D, Dense, Dropout, Embedding, Flatten, GlobalAvgPool,
-        GlobalMaxPool, LayerInfo, LeakyReLU, ReLU, GELU,
+        GlobalAvgPool1D, GlobalMaxPool, GlobalMaxPool1D, LayerInfo, LeakyReLU, ReLU, GELU,
     };
     pub use crate::network;
     pub use crate::numbered::Numbered;

@@ -215,7 +215,7 @@ mod tests {
     #[test]
     fn unknown_layers_list_the_layers_there_are() {
         let found = errors("Input<8>, Transformer<8>");
-        assert_eq!(found, ["unknown layer `Transformer`\n  = note: the layers are Conv2D, MaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, Flatten, Dense, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Dropout, BatchNorm, LSTM, GRU, SimpleRNN, Bidirectional, ToSequence, Embedding, Residual, Concat, Add, Multiply, Average, Maximum"]);
+        assert_eq!(found, ["unknown layer `Transformer`\n  = note: the layers are Conv2D, Conv1D, MaxPool, AvgPool, MaxPool1D, AvgPool1D, GlobalAvgPool, GlobalMaxPool, GlobalAvgPool1D, GlobalMaxPool1D, Flatten, Dense, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Dropout, BatchNorm, LSTM, GRU, SimpleRNN, Bidirectional, ToSequence, Embedding, Residual, Concat, Add, Multiply, Average, Maximum"]);
     }
 
     #[test]

@@ -128,6 +128,38 @@ fn layer_type(layer: &Layer) -> TokenStream {
             let mode = if *max { quote!(Max) } else { quote!(Avg) };
             quote!(::typenet::layers::GlobalPool<::typenet::layers::#mode, #c, #h, #w>)
         }
+        Layer::Conv1D {
+            c,
+            f,
+            k,
+            stride,
+            dilation,
+            pad,
+            steps,
+            output,
+        } => {
+            let [c, f, k, s, d, p, l, ol] =
+                [*c, *f, *k, *stride, *dilation, *pad, *steps, *output].map(lit);
+            quote!(::typenet::layers::Conv1D<#c, #f, #k, #s, #d, #p, #l, #ol>)
+        }
+        Layer::Pool1D {
+            max,
+            c,
+            k,
+            stride,
+            pad,
+            steps,
+            output,
+        } => {
+            let [c, k, s, p, l, ol] = [*c, *k, *stride, *pad, *steps, *output].map(lit);
+            let mode = if *max { quote!(Max) } else { quote!(Avg) };
+            quote!(::typenet::layers::Pool1D<::typenet::layers::#mode, #c, #k, #s, #p, #l, #ol>)
+        }
+        Layer::GlobalPool1D { max, steps, c } => {
+            let [l, c] = [*steps, *c].map(lit);
+            let mode = if *max { quote!(Max) } else { quote!(Avg) };
+            quote!(::typenet::layers::GlobalPool1D<::typenet::layers::#mode, #l, #c>)
+        }
         Layer::Flatten { input, n } => {
             let dims = input.iter().map(|d| lit(*d));
             let n = lit(*n);

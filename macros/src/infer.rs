@@ -102,6 +102,31 @@ pub enum Layer {
         h: usize,
         w: usize,
     },
+    /// Over `steps` steps of `c` channels; `pad` is the padding before the first step.
+    Conv1D {
+        c: usize,
+        f: usize,
+        k: usize,
+        stride: usize,
+        dilation: usize,
+        pad: usize,
+        steps: usize,
+        output: usize,
+    },
+    Pool1D {
+        max: bool,
+        c: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+        steps: usize,
+        output: usize,
+    },
+    GlobalPool1D {
+        max: bool,
+        steps: usize,
+        c: usize,
+    },
     Flatten {
         input: Vec<usize>,
         n: usize,
@@ -315,6 +340,27 @@ impl Context<'_> {
                 let (c, h, w) = self.image(dims, &format!("`{name}` takes an image (C, H, W)"))?;
                 Ok(vec![(Layer::GlobalPool { max, c, h, w }, Dims::Vector(c))])
             }
+            LayerKind::Conv1D {
+                filters,
+                kernel,
+                stride,
+                dilation,
+                padding,
+                activation,
+            } => self.conv1d(dims, filters, kernel, stride, dilation, padding, activation),
+            LayerKind::Pool1D {
+                max,
+                size,
+                stride,
+                padding,
+            } => self.pool1d(dims, max, size, stride, padding),
+            LayerKind::GlobalPool1D { max } => {
+                let (steps, c) = self.sequence(dims)?;
+                Ok(vec![(
+                    Layer::GlobalPool1D { max, steps, c },
+                    Dims::Vector(c),
+                )])
+            }
             LayerKind::Flatten => Ok(self.flatten(dims)),
             LayerKind::Dense { units, activation } => self.dense(dims, units, activation),
             LayerKind::Activation(kind) => Ok(vec![(
@@ -500,8 +546,129 @@ impl Context<'_> {
     fn image(&self, dims: Dims, takes: &str) -> syn::Result<(usize, usize, usize)> {
         match dims {
             Dims::Image(c, h, w) => Ok((c, h, w)),
+            // The layer has a counterpart over steps: say so.
+            Dims::Sequence(..) => {
+                let help = self.counterpart().map(|other| {
+                    format!("for a sequence (T, F), write `{other}`: the same layer over steps")
+                });
+                Err(self.wrong_input(dims, takes, help))
+            }
             _ => Err(self.wrong_input(dims, takes, None)),
         }
+    }
+
+    /// The layer as written, under the name of its counterpart over the other rank
+    /// (`Conv2D<32, 3>` for `Conv1D<32, 3>`), if it has one.
+    fn counterpart(&self) -> Option<String> {
+        let name = self.layer.spec.name.to_string();
+        let other = one_d_counterpart(&name)?;
+        let written = self.layer.spec.display();
+        Some(format!("{other}{}", written.strip_prefix(&name)?))
+    }
+
+    /// The steps and channels of a sequence, for the layers over steps (`Conv1D` and the
+    /// 1-D pools); what else reaches them is explained.
+    fn sequence(&self, dims: Dims) -> syn::Result<(usize, usize)> {
+        let name = &self.layer.spec.name;
+        let takes = format!("`{name}` takes a sequence (T, F)");
+        match dims {
+            Dims::Sequence(t, f) => Ok((t, f)),
+            Dims::Image(..) => {
+                let other = self.counterpart().unwrap_or_default();
+                Err(self.wrong_input(dims, &takes, Some(format!(
+                    "for an image (C, H, W), write `{other}`: the same layer over rows and columns; or put `ToSequence` before `{}` to read the image's columns as steps",
+                    self.layer.spec.display()
+                ))))
+            }
+            _ => Err(self.wrong_input(dims, &takes, Some(format!(
+                "`{name}` slides over steps: give it a sequence (T, F), e.g. from `Input<T, F>`, an `Embedding`, or a recurrent layer with `return_sequences`"
+            )))),
+        }
+    }
+
+    /// The padding before the first step and the output length of a window over `steps`,
+    /// or an error saying why it does not fit.
+    fn window_1d(
+        &self,
+        what: &str,
+        steps: usize,
+        k: usize,
+        stride: usize,
+        dilation: usize,
+        padding: Padding,
+    ) -> syn::Result<(usize, usize)> {
+        let ((pad, pad_after), output) = axis_window(steps, k, stride, dilation, padding);
+        if output == 0 {
+            let span = dilation * (k - 1) + 1;
+            let dilated = if dilation > 1 {
+                format!(" (dilated to {span} steps)")
+            } else {
+                String::new()
+            };
+            let padded = if pad + pad_after > 0 {
+                format!(" ({} with padding)", steps + pad + pad_after)
+            } else {
+                String::new()
+            };
+            return Err(self.error(format!(
+                "a {k}-step {what}{dilated} does not fit the {steps} steps{padded} coming from {}",
+                self.source.text
+            )));
+        }
+        Ok((pad, output))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn conv1d(
+        &self,
+        dims: Dims,
+        f: usize,
+        k: usize,
+        stride: usize,
+        dilation: usize,
+        padding: Padding,
+        activation: Option<Activation>,
+    ) -> syn::Result<Resolved> {
+        let (steps, c) = self.sequence(dims)?;
+        let (pad, output) = self.window_1d("kernel", steps, k, stride, dilation, padding)?;
+        let out = Dims::Sequence(output, f);
+        let mut layers = vec![(
+            Layer::Conv1D {
+                c,
+                f,
+                k,
+                stride,
+                dilation,
+                pad,
+                steps,
+                output,
+            },
+            out,
+        )];
+        layers.extend(activation_after(activation, out));
+        Ok(layers)
+    }
+
+    fn pool1d(
+        &self,
+        dims: Dims,
+        max: bool,
+        k: usize,
+        stride: usize,
+        padding: Padding,
+    ) -> syn::Result<Resolved> {
+        let (steps, c) = self.sequence(dims)?;
+        let (pad, output) = self.window_1d("pool window", steps, k, stride, 1, padding)?;
+        let layer = Layer::Pool1D {
+            max,
+            c,
+            k,
+            stride,
+            pad,
+            steps,
+            output,
+        };
+        Ok(vec![(layer, Dims::Sequence(output, c))])
     }
 
     /// Padding before each axis and the output size, or an error saying why the window
@@ -516,33 +683,9 @@ impl Context<'_> {
         padding: Padding,
     ) -> syn::Result<((usize, usize), (usize, usize))> {
         let span = dilation * (k - 1) + 1;
-        let (pads, output) = match padding {
-            Padding::Valid => (
-                (0, 0),
-                (
-                    window_out(h, k, stride, dilation, 0, 0),
-                    window_out(w, k, stride, dilation, 0, 0),
-                ),
-            ),
-            Padding::Same => {
-                let (ph, ph_after) = same_pad(h, k, stride, dilation);
-                let (pw, pw_after) = same_pad(w, k, stride, dilation);
-                (
-                    (ph, pw),
-                    (
-                        window_out(h, k, stride, dilation, ph, ph_after),
-                        window_out(w, k, stride, dilation, pw, pw_after),
-                    ),
-                )
-            }
-            Padding::Pixels(p) => (
-                (p, p),
-                (
-                    window_out(h, k, stride, dilation, p, p),
-                    window_out(w, k, stride, dilation, p, p),
-                ),
-            ),
-        };
+        let ((ph, _), oh) = axis_window(h, k, stride, dilation, padding);
+        let ((pw, _), ow) = axis_window(w, k, stride, dilation, padding);
+        let (pads, output) = ((ph, pw), (oh, ow));
         if output.0 == 0 || output.1 == 0 {
             let dilated = if dilation > 1 {
                 format!(" (dilated to {span}x{span})")
@@ -738,7 +881,40 @@ impl Context<'_> {
     }
 }
 
-/// The `activation = relu` option of `Conv2D` and `Dense`: an activation layer after it.
+/// The padding (before, after) and the output size of a window along one axis of `input`.
+fn axis_window(
+    input: usize,
+    k: usize,
+    stride: usize,
+    dilation: usize,
+    padding: Padding,
+) -> ((usize, usize), usize) {
+    let pads = match padding {
+        Padding::Valid => (0, 0),
+        Padding::Same => same_pad(input, k, stride, dilation),
+        Padding::Pixels(p) => (p, p),
+    };
+    (pads, window_out(input, k, stride, dilation, pads.0, pads.1))
+}
+
+/// The layer over a sequence's steps that does what the image layer `name` does, and back.
+fn one_d_counterpart(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "Conv2D" => "Conv1D",
+        "Conv1D" => "Conv2D",
+        "MaxPool" => "MaxPool1D",
+        "MaxPool1D" => "MaxPool",
+        "AvgPool" => "AvgPool1D",
+        "AvgPool1D" => "AvgPool",
+        "GlobalAvgPool" => "GlobalAvgPool1D",
+        "GlobalAvgPool1D" => "GlobalAvgPool",
+        "GlobalMaxPool" => "GlobalMaxPool1D",
+        "GlobalMaxPool1D" => "GlobalMaxPool",
+        _ => return None,
+    })
+}
+
+/// The `activation = relu` option of `Conv1D`, `Conv2D` and `Dense`: an activation layer after it.
 fn activation_after(activation: Option<Activation>, dims: Dims) -> Option<(Layer, Dims)> {
     activation.map(|kind| {
         (
@@ -793,6 +969,79 @@ mod tests {
             vec![10],
         ];
         assert_eq!(shapes, expected);
+    }
+
+    #[test]
+    fn sequence_layers_have_keras_shapes() {
+        // The README's text CNN: Keras gives (50, 32), (46, 64), (64,), (2,).
+        let shapes = outputs(
+            "Tokens<50>, Embedding<1000, 32>, Conv1D<64, 5, activation = relu>, GlobalMaxPool1D, Dense<2>",
+        );
+        assert_eq!(
+            shapes,
+            [vec![50, 32], vec![46, 64], vec![46, 64], vec![64], vec![2]]
+        );
+        // Keras: Conv1D(8, 3, strides=2, padding="same") on (25, 4) -> (13, 8);
+        // MaxPooling1D(2) -> (6, 8); AveragePooling1D(3, strides=1, padding="same") -> (6, 8);
+        // Conv1D(4, 3, dilation_rate=2) -> (2, 4); GlobalAveragePooling1D -> (4,)
+        let shapes = outputs(
+            "Input<25, 4>, Conv1D<8, 3, stride = 2, padding = same>, MaxPool1D<2>, \
+             AvgPool1D<3, stride = 1, padding = same>, Conv1D<4, 3, dilation = 2>, GlobalAvgPool1D",
+        );
+        assert_eq!(
+            shapes,
+            [vec![13, 8], vec![6, 8], vec![6, 8], vec![2, 4], vec![4]]
+        );
+        let net = infer_str(
+            "Input<6, 2>, Conv1D<3, 4, padding = same>, MaxPool1D<2, padding = same, stride = 1>",
+        )
+        .unwrap();
+        // same on 6 steps, kernel 4: padding (1, 2); pool 2, stride 1: padding (0, 1)
+        assert!(matches!(
+            net.layers[0].1,
+            Layer::Conv1D {
+                pad: 1,
+                output: 6,
+                ..
+            }
+        ));
+        assert!(matches!(
+            net.layers[1].1,
+            Layer::Pool1D {
+                pad: 0,
+                output: 6,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn sequence_and_image_layers_point_to_each_other() {
+        let msg = error("Input<1, 28, 28>, Conv1D<16, 3>");
+        assert_eq!(msg, "layer 1, `Conv1D<16, 3>`: `Conv1D` takes a sequence (T, F), but receives an image (1, 28, 28) from `Input<1, 28, 28>`\n  = help: for an image (C, H, W), write `Conv2D<16, 3>`: the same layer over rows and columns; or put `ToSequence` before `Conv1D<16, 3>` to read the image's columns as steps");
+        let msg = error("Tokens<20>, Embedding<100, 8>, Conv2D<16, 3, padding = same>");
+        assert_eq!(msg, "layer 2, `Conv2D<16, 3, padding = same>`: `Conv2D` takes an image (C, H, W), but receives a sequence (20, 8) from `Embedding<100, 8>` (layer 1)\n  = help: for a sequence (T, F), write `Conv1D<16, 3, padding = same>`: the same layer over steps");
+        assert!(error("Input<20, 8>, MaxPool<2>").contains("write `MaxPool1D<2>`"));
+        assert!(error("Input<2, 8, 8>, GlobalMaxPool1D").contains("write `GlobalMaxPool`"));
+        assert!(error("Input<10>, Conv1D<4, 3>").contains("`Conv1D` takes a sequence (T, F), but receives a vector (10) from `Input<10>`\n  = help: `Conv1D` slides over steps"));
+        assert!(error("Tokens<5>, Conv1D<4, 3>")
+            .contains("token ids go through `Embedding<vocab, dim>` first"));
+    }
+
+    #[test]
+    fn a_window_longer_than_the_sequence_names_the_layer_and_its_source() {
+        assert_eq!(
+            error("Input<4, 8>, Conv1D<8, 5>"),
+            "layer 1, `Conv1D<8, 5>`: a 5-step kernel does not fit the 4 steps coming from `Input<4, 8>`"
+        );
+        assert_eq!(
+            error("Input<10, 8>, MaxPool1D<2>, Conv1D<8, 3, dilation = 3>"),
+            "layer 2, `Conv1D<8, 3, dilation = 3>`: a 3-step kernel (dilated to 7 steps) does not fit the 5 steps coming from `MaxPool1D<2>` (layer 1)"
+        );
+        assert_eq!(
+            error("Input<3, 8>, AvgPool1D<6, padding = 1>"),
+            "layer 1, `AvgPool1D<6, padding = 1>`: a 6-step pool window does not fit the 3 steps (5 with padding) coming from `Input<3, 8>`"
+        );
     }
 
     #[test]

@@ -46,13 +46,31 @@ pub enum LayerKind {
         padding: Padding,
         activation: Option<Activation>,
     },
+    /// Over sequences `(T, F)`, channels last.
+    Conv1D {
+        filters: usize,
+        kernel: usize,
+        stride: usize,
+        dilation: usize,
+        padding: Padding,
+        activation: Option<Activation>,
+    },
     Pool {
         max: bool,
         size: usize,
         stride: usize,
         padding: Padding,
     },
+    Pool1D {
+        max: bool,
+        size: usize,
+        stride: usize,
+        padding: Padding,
+    },
     GlobalPool {
+        max: bool,
+    },
+    GlobalPool1D {
         max: bool,
     },
     Flatten,
@@ -171,6 +189,13 @@ pub static LAYERS: &[Entry] = &[
         decode: Decode::Layer(conv2d),
     },
     Entry {
+        name: "Conv1D",
+        usage: "Conv1D<filters, kernel>",
+        options: &["stride", "padding", "dilation", "activation"],
+        example: "Conv1D<64, 5, padding = same, activation = relu>",
+        decode: Decode::Layer(conv1d),
+    },
+    Entry {
         name: "MaxPool",
         usage: "MaxPool<size>",
         options: &["stride", "padding"],
@@ -185,6 +210,20 @@ pub static LAYERS: &[Entry] = &[
         decode: Decode::Layer(|a| pool(a, false)),
     },
     Entry {
+        name: "MaxPool1D",
+        usage: "MaxPool1D<size>",
+        options: &["stride", "padding"],
+        example: "MaxPool1D<2>",
+        decode: Decode::Layer(|a| pool1d(a, true)),
+    },
+    Entry {
+        name: "AvgPool1D",
+        usage: "AvgPool1D<size>",
+        options: &["stride", "padding"],
+        example: "AvgPool1D<3, stride = 1, padding = same>",
+        decode: Decode::Layer(|a| pool1d(a, false)),
+    },
+    Entry {
         name: "GlobalAvgPool",
         usage: "GlobalAvgPool",
         options: &[],
@@ -197,6 +236,20 @@ pub static LAYERS: &[Entry] = &[
         options: &[],
         example: "GlobalMaxPool",
         decode: Decode::Layer(|a| bare(a, LayerKind::GlobalPool { max: true })),
+    },
+    Entry {
+        name: "GlobalAvgPool1D",
+        usage: "GlobalAvgPool1D",
+        options: &[],
+        example: "GlobalAvgPool1D",
+        decode: Decode::Layer(|a| bare(a, LayerKind::GlobalPool1D { max: false })),
+    },
+    Entry {
+        name: "GlobalMaxPool1D",
+        usage: "GlobalMaxPool1D",
+        options: &[],
+        example: "GlobalMaxPool1D",
+        decode: Decode::Layer(|a| bare(a, LayerKind::GlobalPool1D { max: true })),
     },
     Entry {
         name: "Flatten",
@@ -383,9 +436,19 @@ fn bare(a: &LayerArgs, kind: LayerKind) -> syn::Result<LayerKind> {
     Ok(kind)
 }
 
-fn conv2d(a: &LayerArgs) -> syn::Result<LayerKind> {
+/// The arguments `Conv1D` and `Conv2D` share.
+struct Conv {
+    filters: usize,
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+    padding: Padding,
+    activation: Option<Activation>,
+}
+
+fn conv(a: &LayerArgs) -> syn::Result<Conv> {
     a.count(2, 2)?;
-    Ok(LayerKind::Conv2D {
+    Ok(Conv {
         filters: a.positive(0, "the number of filters")?,
         kernel: a.positive(1, "the kernel size")?,
         stride: a.positive_option("stride", 1)?,
@@ -395,18 +458,78 @@ fn conv2d(a: &LayerArgs) -> syn::Result<LayerKind> {
     })
 }
 
-fn pool(a: &LayerArgs, max: bool) -> syn::Result<LayerKind> {
+fn conv2d(a: &LayerArgs) -> syn::Result<LayerKind> {
+    let Conv {
+        filters,
+        kernel,
+        stride,
+        dilation,
+        padding,
+        activation,
+    } = conv(a)?;
+    Ok(LayerKind::Conv2D {
+        filters,
+        kernel,
+        stride,
+        dilation,
+        padding,
+        activation,
+    })
+}
+
+fn conv1d(a: &LayerArgs) -> syn::Result<LayerKind> {
+    let Conv {
+        filters,
+        kernel,
+        stride,
+        dilation,
+        padding,
+        activation,
+    } = conv(a)?;
+    Ok(LayerKind::Conv1D {
+        filters,
+        kernel,
+        stride,
+        dilation,
+        padding,
+        activation,
+    })
+}
+
+/// A pool's size, stride (Keras: the pool size by default) and padding; `window` names
+/// its window in messages ("2x2", "2-step").
+fn pool_args(
+    a: &LayerArgs,
+    window: impl Fn(usize) -> String,
+) -> syn::Result<(usize, usize, Padding)> {
     a.count(1, 1)?;
     let size = a.positive(0, "the pool size")?;
-    // Keras: the stride defaults to the pool size.
     let stride = a.positive_option("stride", size)?;
     let padding = padding(a)?;
     if let Padding::Pixels(p) = padding {
         if 2 * p > size {
-            return Err(a.error(format!("padding {p} is more than half the {size}x{size} pool window; no window could hold a real value")));
+            return Err(a.error(format!(
+                "padding {p} is more than half the {} pool window; no window could hold a real value",
+                window(size)
+            )));
         }
     }
+    Ok((size, stride, padding))
+}
+
+fn pool(a: &LayerArgs, max: bool) -> syn::Result<LayerKind> {
+    let (size, stride, padding) = pool_args(a, |k| format!("{k}x{k}"))?;
     Ok(LayerKind::Pool {
+        max,
+        size,
+        stride,
+        padding,
+    })
+}
+
+fn pool1d(a: &LayerArgs, max: bool) -> syn::Result<LayerKind> {
+    let (size, stride, padding) = pool_args(a, |k| format!("{k}-step"))?;
+    Ok(LayerKind::Pool1D {
         max,
         size,
         stride,
@@ -429,7 +552,7 @@ fn padding(a: &LayerArgs) -> syn::Result<Padding> {
     }
 }
 
-/// The `activation = relu` option of `Conv2D` and `Dense`: an activation layer after it
+/// The `activation = relu` option of `Conv1D`, `Conv2D` and `Dense`: an activation layer after it
 /// (`linear`, none).
 fn activation_option(a: &LayerArgs) -> syn::Result<Option<Activation>> {
     let Some(value) = a.named("activation") else {
@@ -673,6 +796,16 @@ mod tests {
         ("GlobalAvgPool<2>", "layer 1, `GlobalAvgPool<2>`: `GlobalAvgPool` takes no arguments, written `GlobalAvgPool`, but was given 1"),
         ("GlobalMaxPool<2>", "layer 1, `GlobalMaxPool<2>`: `GlobalMaxPool` takes no arguments, written `GlobalMaxPool`, but was given 1"),
         ("GlobalMaxPool<keepdims = true>", "layer 1, `GlobalMaxPool<keepdims = true>`: `GlobalMaxPool` takes no options, so `keepdims` is not one"),
+        ("Conv1D<8>", "layer 1, `Conv1D<8>`: `Conv1D` takes 2 arguments, written `Conv1D<filters, kernel>`, but was given 1"),
+        ("Conv1D<8, 0>", "layer 1, `Conv1D<8, 0>`: the kernel size must be at least 1, not 0"),
+        ("Conv1D<8, 3, padding = causal>", "`padding` is `valid`, `same` or a whole number of pixels"),
+        ("Conv1D<8, 3, padding = \"causal\">", "`padding` is `valid`, `same` or a whole number of pixels"),
+        ("Conv1D<8, 3, strides = 2>", "layer 1, `Conv1D<8, 3, strides = 2>`: `Conv1D` has no option `strides`; its options are stride, padding, dilation, activation\n  = help: did you mean `stride`?"),
+        ("MaxPool1D<0>", "layer 1, `MaxPool1D<0>`: the pool size must be at least 1, not 0"),
+        ("MaxPool1D<2, padding = 2>", "layer 1, `MaxPool1D<2, padding = 2>`: padding 2 is more than half the 2-step pool window; no window could hold a real value"),
+        ("AvgPool1D<2, 2>", "layer 1, `AvgPool1D<2, 2>`: `AvgPool1D` takes 1 argument, written `AvgPool1D<size>`, but was given 2"),
+        ("GlobalAvgPool1D<2>", "layer 1, `GlobalAvgPool1D<2>`: `GlobalAvgPool1D` takes no arguments, written `GlobalAvgPool1D`, but was given 1"),
+        ("GlobalMaxPool1D<keepdims = true>", "layer 1, `GlobalMaxPool1D<keepdims = true>`: `GlobalMaxPool1D` takes no options, so `keepdims` is not one"),
         ("Flatten<1>", "layer 1, `Flatten<1>`: `Flatten` takes no arguments, written `Flatten`, but was given 1"),
         ("Dense", "layer 1, `Dense`: `Dense` takes 1 argument, written `Dense<units>`, but was given 0"),
         ("Dense<0>", "layer 1, `Dense<0>`: the number of units must be at least 1, not 0"),
@@ -838,10 +971,16 @@ mod tests {
             }
             assert!(inferred > 0, "`{}` fits no input", entry.example);
             assert!(decoded.windows(2).all(|w| w[0] == w[1]));
-            // Which kind, without its numbers: no two names may decode to the same.
-            let kind: String = format!("{:?}", decoded[0])
+            // Which kind, without its numbers (but with the digits of its name, `Conv1D` is
+            // not `Conv2D`): no two names may decode to the same.
+            let debug = format!("{:?}", decoded[0]);
+            let name_end = debug
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(debug.len());
+            let (name, args) = debug.split_at(name_end);
+            let kind: String = name
                 .chars()
-                .filter(|c| !c.is_ascii_digit())
+                .chain(args.chars().filter(|c| !c.is_ascii_digit()))
                 .collect();
             if let Some((_, other)) = kinds.iter().find(|(k, _)| *k == kind) {
                 panic!("`{}` and `{other}` both decode to {kind}", entry.name);

@@ -7,6 +7,9 @@ pub trait PoolMode: Default + Copy + Send + Sync + 'static {
     const NAME: &'static str;
     /// Keras's name of the global layer.
     const GLOBAL_NAME: &'static str;
+    /// Keras's names of the layers over sequences.
+    const NAME_1D: &'static str;
+    const GLOBAL_NAME_1D: &'static str;
 }
 
 /// Max pooling.
@@ -21,10 +24,14 @@ impl PoolMode for Max {
     const IS_MAX: bool = true;
     const NAME: &'static str = "MaxPool";
     const GLOBAL_NAME: &'static str = "GlobalMaxPool";
+    const NAME_1D: &'static str = "MaxPool1D";
+    const GLOBAL_NAME_1D: &'static str = "GlobalMaxPool1D";
 }
 
 impl PoolMode for Avg {
     const IS_MAX: bool = false;
     const NAME: &'static str = "AvgPool";
     const GLOBAL_NAME: &'static str = "GlobalAvgPool";
+    const NAME_1D: &'static str = "AvgPool1D";
+    const GLOBAL_NAME_1D: &'static str = "GlobalAvgPool1D";
 }

@@ -2,8 +2,10 @@
 //! device-generic implementation composed of dfdx ops; the latter is what `Cuda` runs and
 //! the oracle the fast kernel is tested against.
 
+pub mod conv1d;
 pub mod conv2d;
 pub mod cpu;
+pub mod pool1d;
 pub mod pool2d;
 pub mod recurrent;
 pub mod relu;
@@ -20,4 +22,45 @@ pub struct Window2D {
     pub dilation: usize,
     pub pad_top: usize,
     pub pad_left: usize,
+}
+
+/// Where a 1-D sliding window (convolution or pooling over a sequence's steps) reads its
+/// input: as [`Window2D`] along one axis. Only the padding before the first step is stored;
+/// the padding after is whatever the output length implies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window1D {
+    pub kernel: usize,
+    pub stride: usize,
+    pub dilation: usize,
+    pub pad: usize,
+}
+
+impl Window1D {
+    /// Panics unless this window maps `input` steps to `out` steps (the one check each
+    /// implementation makes before it indexes anything).
+    pub(crate) fn check(self, input: usize, out: usize) {
+        assert!(
+            self.kernel >= 1 && self.stride >= 1 && self.dilation >= 1,
+            "kernel, stride and dilation must be at least 1: {self:?}"
+        );
+        assert!(
+            crate::shape::window_fits(
+                input,
+                self.kernel,
+                self.stride,
+                self.dilation,
+                self.pad,
+                out
+            ),
+            "{self:?} does not map {input} steps to {out}"
+        );
+    }
+
+    /// The input step that tap `k` of output `o` reads, or `None` in the padding.
+    #[inline]
+    pub(crate) fn input_step(self, o: usize, k: usize, input: usize) -> Option<usize> {
+        (o * self.stride + k * self.dilation)
+            .checked_sub(self.pad)
+            .filter(|&i| i < input)
+    }
 }

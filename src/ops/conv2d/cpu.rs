@@ -12,25 +12,12 @@
 //! dY`, then `dcols = W^T x dY` overwrites the group's `cols` and col2im adds it into dX.
 
 use crate::ops::cpu::{
-    decide_freed_buffers, matmul, num_threads, par_min_len, read, tap_range, with_grads, CpuFloat,
-    Mat,
+    decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, tap_range,
+    with_grads, CpuFloat, Mat,
 };
 use crate::ops::Window2D;
 use dfdx::prelude::*;
 use rayon::prelude::*;
-
-/// Products below this many multiply-adds run their gemm on the calling thread: waking the
-/// pool costs more than it saves. At 2^20 the seed CNN's conv2 at batch 1 (2.2M) was
-/// threaded and its batch-1 inference took 0.21-0.24 ms; at 2^23, 0.13 ms.
-const PAR_GEMM_MACS: usize = 1 << 23;
-
-fn gemm_threads(m: usize, k: usize, n: usize) -> usize {
-    if m * k * n < PAR_GEMM_MACS {
-        1
-    } else {
-        num_threads()
-    }
-}
 
 /// Every size the loops need, resolved once per call.
 #[derive(Clone, Copy)]

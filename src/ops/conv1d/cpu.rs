@@ -1,0 +1,204 @@
+//! The fast `Cpu` 1-D convolution: one gemm per sample, samples in parallel.
+//!
+//! Forward, per sample: `A (OL, K*C) x W (K*C, F) + bias`, where row `o` of `A` is the window
+//! of output `o`. Without padding or dilation that window is the `K*C` values starting at
+//! step `o * stride` of the channels-last input, so `A` is the input itself read with a row
+//! stride of `stride * C` (rows overlap when the stride is below the kernel): no copy. With
+//! padding or dilation, `A` is gathered first (im2col), zeros in the padding.
+//!
+//! Backward, per sample: `dW += A^T x dY`, `db += column sums of dY`, `dA = dY x W^T`, and
+//! each row of `dA` is added back onto the steps its window read (col2im).
+
+use crate::ops::cpu::{
+    decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, with_grads,
+    CpuFloat, Mat,
+};
+use crate::ops::Window1D;
+use dfdx::prelude::*;
+use rayon::prelude::*;
+
+#[allow(clippy::type_complexity)]
+pub(super) fn try_conv1d<
+    E: CpuFloat,
+    B: Dim,
+    T: Tape<E, Cpu>,
+    const L: usize,
+    const C: usize,
+    const F: usize,
+    const K: usize,
+    const OL: usize,
+>(
+    x: Tensor<(B, Const<L>, Const<C>), E, Cpu, T>,
+    weight: &Tensor<Rank3<K, C, F>, E, Cpu>,
+    bias: &Tensor<Rank1<F>, E, Cpu>,
+    window: Window1D,
+) -> Result<Tensor<(B, Const<OL>, Const<F>), E, Cpu, T>, CpuError>
+where
+    Cpu: Device<E>,
+{
+    decide_freed_buffers();
+    // The kernel indexes the storage as row-major: a permuted input is made contiguous
+    // first (free when it already is; otherwise dfdx's copy carries the gradient back).
+    let (x, mut tape) = x.try_contiguous()?.split_tape();
+    let batch = x.shape().0;
+    let n = batch.size();
+    let kc = K * C;
+    let weights = read(weight);
+    let bias_data = read(bias);
+    let x_data = read(&x);
+    let span = window.dilation * (K - 1) + 1;
+    // Every window reads K consecutive real steps: read them where they lie.
+    let in_place = window.dilation == 1 && window.pad == 0 && (OL - 1) * window.stride + span <= L;
+    // Sample b's `A` starts at `b * per_sample`, its rows `row_stride` apart.
+    let (a_data, per_sample, row_stride) = if in_place {
+        (x_data, L * C, window.stride * C)
+    } else {
+        (im2col::<E, L, C, K, OL>(&x_data, n, window), OL * kc, kc)
+    };
+    let windows = Windows {
+        per_sample,
+        row_stride,
+        rows: OL,
+        cols: kc,
+    };
+    // Split the batch over the cores; a batch too small for that threads each gemm instead.
+    let threads = if n >= num_threads() {
+        1
+    } else {
+        gemm_threads(OL, kc, F)
+    };
+
+    let mut out = vec![E::zero(); n * OL * F];
+    out.par_chunks_mut(OL * F)
+        .with_min_len(par_min_len(OL * kc * F))
+        .enumerate()
+        .for_each(|(b, out)| {
+            matmul(
+                out,
+                windows.of(&a_data, b),
+                Mat::new(&weights, kc, F),
+                false,
+                threads,
+            );
+            for row in out.chunks_exact_mut(F) {
+                row.iter_mut().zip(&bias_data).for_each(|(v, &b)| *v += b);
+            }
+        });
+    let out = x
+        .device()
+        .try_tensor_from_vec(out, (batch, Const::<OL>, Const::<F>))?;
+
+    if T::OWNS_TAPE {
+        // Tape-less clones: they only name the gradients (and share storage, so cost nothing).
+        let (out_id, x_id, w_id, b_id) = (out.clone(), x.clone(), weight.clone(), bias.clone());
+        tape.add_backward_op(move |grads| {
+            // dW and db summed over the samples of each part, then over the parts in order.
+            // The parts are fixed (consecutive samples, one part per thread), not rayon's
+            // work-stealing splits, so the sums run in the same order on every run.
+            let zeros = || (vec![E::zero(); kc * F], vec![E::zero(); F]);
+            let per_part = n.div_ceil(num_threads().max(1)).max(1);
+            let (dw, db) = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
+                let partials: Vec<(Vec<E>, Vec<E>)> = g_out
+                    .par_chunks(per_part * OL * F)
+                    .zip(g_x.par_chunks_mut(per_part * L * C))
+                    .enumerate()
+                    .map(|(part, (g_out, g_x))| {
+                        let (mut dw, mut db) = zeros();
+                        let mut d_a = vec![E::zero(); OL * kc];
+                        let samples = g_out.chunks_exact(OL * F).zip(g_x.chunks_exact_mut(L * C));
+                        for (i, (dy, g_x)) in samples.enumerate() {
+                            let a = windows.of(&a_data, part * per_part + i);
+                            let dy_m = Mat::new(dy, OL, F);
+                            matmul(&mut dw, a.t(), dy_m, true, threads);
+                            for row in dy.chunks_exact(F) {
+                                db.iter_mut().zip(row).for_each(|(d, &g)| *d += g);
+                            }
+                            let w_t = Mat::new(&weights, kc, F).t();
+                            matmul(&mut d_a, dy_m, w_t, false, threads);
+                            col2im::<E, L, C, K, OL>(&d_a, g_x, window);
+                        }
+                        (dw, db)
+                    })
+                    .collect();
+                partials
+                    .into_iter()
+                    .reduce(|(mut dw, mut db), (dw2, db2)| {
+                        dw.iter_mut().zip(dw2).for_each(|(a, b)| *a += b);
+                        db.iter_mut().zip(db2).for_each(|(a, b)| *a += b);
+                        (dw, db)
+                    })
+                    .unwrap_or_else(zeros)
+            })?;
+            // dW is (K*C, F): the weight's own (K, C, F) layout.
+            with_grads(grads, &out_id, &w_id, |_, g_weight| {
+                g_weight.iter_mut().zip(dw).for_each(|(g, d)| *g += d);
+            })?;
+            with_grads(grads, &out_id, &b_id, |_, g_bias| {
+                g_bias.iter_mut().zip(db).for_each(|(g, d)| *g += d);
+            })
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+/// Where each sample's `A` lies: the input itself, or its gathered windows.
+#[derive(Clone, Copy)]
+struct Windows {
+    per_sample: usize,
+    row_stride: usize,
+    rows: usize,
+    cols: usize,
+}
+
+impl Windows {
+    fn of<'a, E>(&self, data: &'a [E], b: usize) -> Mat<'a, E> {
+        Mat::strided(
+            &data[b * self.per_sample..],
+            self.rows,
+            self.cols,
+            self.row_stride,
+        )
+    }
+}
+
+/// `cols[b, o, k, c] = x[b, o*stride + k*dilation - pad, c]`, zero in the padding: each
+/// sample's windows as an (OL, K*C) matrix.
+fn im2col<E: CpuFloat, const L: usize, const C: usize, const K: usize, const OL: usize>(
+    x: &[E],
+    n: usize,
+    window: Window1D,
+) -> Vec<E> {
+    let mut cols = vec![E::zero(); n * OL * K * C];
+    cols.par_chunks_mut(OL * K * C)
+        .with_min_len(par_min_len(OL * K * C))
+        .zip(x.par_chunks(L * C))
+        .for_each(|(cols, x)| {
+            for (o, row) in cols.chunks_exact_mut(K * C).enumerate() {
+                for (k, dst) in row.chunks_exact_mut(C).enumerate() {
+                    if let Some(i) = window.input_step(o, k, L) {
+                        dst.copy_from_slice(&x[i * C..][..C]);
+                    }
+                }
+            }
+        });
+    cols
+}
+
+/// The adjoint of [`im2col`] for one sample: `g_x[i, c] += d_a[o, k, c]` over every window
+/// tap (o, k) that read step i.
+fn col2im<E: CpuFloat, const L: usize, const C: usize, const K: usize, const OL: usize>(
+    d_a: &[E],
+    g_x: &mut [E],
+    window: Window1D,
+) {
+    for (o, row) in d_a.chunks_exact(K * C).enumerate() {
+        for (k, src) in row.chunks_exact(C).enumerate() {
+            if let Some(i) = window.input_step(o, k, L) {
+                g_x[i * C..][..C]
+                    .iter_mut()
+                    .zip(src)
+                    .for_each(|(g, &s)| *g += s);
+            }
+        }
+    }
+}
