@@ -24,7 +24,8 @@ type SeedCnn = network![
 ];
 type SeedLstm = network![Input<28, 28>, LSTM<64, ReturnSequences>, LSTM<64>, Dense<10>];
 type Crnn = network![Input<1, 28, 28>, Conv2D<32, 3>, MaxPool<2>, LSTM<64>, Dense<10>];
-type TextBiGru = network![Tokens<12>, Embedding<50, 8>, Dropout<0.2>, Bidirectional<GRU<16>>, Dense<10>];
+type TextBiGru =
+    network![Tokens<12>, Embedding<50, 8>, Dropout<0.2>, Bidirectional<GRU<16>>, Dense<10>];
 type SequenceBiGru = network![Input<12, 8>, Bidirectional<GRU<16>>, Dense<10>];
 type Normed = network![
     Input<3, 12, 12>,
@@ -266,7 +267,13 @@ fn masked_text_bidirectional_gru_matches_cpu() {
     // which are inference's, and trains; the masked GRU's gradients are compared below.
     let lengths: Vec<usize> = (0..BATCH).map(|i| 12 - i).collect();
     let ids: Vec<usize> = (0..BATCH * 12)
-        .map(|i| if i % 12 < lengths[i / 12] { 1 + i * 31 % 49 } else { 0 })
+        .map(|i| {
+            if i % 12 < lengths[i / 12] {
+                1 + i * 31 % 49
+            } else {
+                0
+            }
+        })
         .collect();
     compare!(
         TextBiGru,
