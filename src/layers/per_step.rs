@@ -118,7 +118,7 @@ mod tests {
         assert_eq!(dropout.forward(masked()).x.as_vec(), x.as_vec());
         let traced = Masked::new(x.clone().traced(Gradients::leaky()), mask.clone()).unwrap();
         let dropped = dropout.forward_mut(traced);
-        assert!(dropped.x.as_vec().iter().any(|&v| v == 0.0));
+        assert!(dropped.x.as_vec().contains(&0.0));
         assert_eq!(dropped.mask.as_vec(), mask.as_vec());
     }
 }
