@@ -14,7 +14,7 @@ pub use layers::PyTorchModule;
 use super::atomic::write_atomic;
 use super::checkpoint::{check_view, non_finite};
 use super::error::TrainError;
-use super::last_layer::module_tree;
+use super::module_tree::module_tree;
 use super::params::{self, HostTensor, Snapshot};
 use crate::layers::recurrent::sum_biases;
 use dfdx::nn::tensor_collection::TensorCollection;
