@@ -13,7 +13,7 @@ use dfdx::prelude::{Device, Dtype};
 use dfdx::tensor::safetensors::SafeDtype;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype as FileDtype, SafeTensors};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -120,8 +120,19 @@ fn encode<E: Dtype + SafeDtype>(
             v.to_le_bytes().to_vec(),
         )
     });
-    let owned: Vec<(String, FileDtype, Vec<usize>, Vec<u8>)> = tensors.chain(scalars).collect();
-    let views = owned
+    let owned: Vec<FileTensor> = tensors.chain(scalars).collect();
+    serialize(&owned, None)
+}
+
+/// A tensor as a safetensors file holds it: name, dtype, dimensions, little-endian bytes.
+pub(super) type FileTensor = (String, FileDtype, Vec<usize>, Vec<u8>);
+
+/// The bytes of a safetensors file holding `tensors`, with `metadata` in its header.
+pub(super) fn serialize(
+    tensors: &[FileTensor],
+    metadata: Option<HashMap<String, String>>,
+) -> Result<Vec<u8>, safetensors::SafeTensorError> {
+    let views = tensors
         .iter()
         .map(|(name, dtype, shape, bytes)| {
             Ok((
@@ -130,7 +141,7 @@ fn encode<E: Dtype + SafeDtype>(
             ))
         })
         .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
-    safetensors::serialize(views, &None)
+    safetensors::serialize(views, &metadata)
 }
 
 /// Checks `file` against the model (described by `model`, a snapshot of it) and returns
