@@ -11,8 +11,7 @@ mod layers;
 
 pub use layers::PyTorchModule;
 
-use super::atomic::write_atomic;
-use super::checkpoint::{check_view, non_finite, serialize, FileTensor};
+use super::checkpoint::{check_view, non_finite, write_safetensors, FileTensor};
 use super::error::TrainError;
 use super::module_tree::module_tree;
 use super::params::{self, HostTensor, Snapshot};
@@ -22,7 +21,6 @@ use dfdx::prelude::{Device, Dtype};
 use layers::Link;
 use safetensors::{Dtype as FileDtype, SafeTensors};
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::path::Path;
 
 /// The `nn.Sequential` that `model` is exported as: one [`PyTorchModule`] per layer, in
@@ -128,11 +126,7 @@ where
         ("format".to_string(), "pt".to_string()),
         ("typenet_layers".to_string(), describe(&modules)),
     ]);
-    let bytes = serialize(&owned, Some(metadata)).map_err(|source| TrainError::Safetensors {
-        path: path.into(),
-        source,
-    })?;
-    write_atomic(path, |file| file.write_all(&bytes)).map_err(TrainError::io(path))
+    write_safetensors(path, &owned, Some(metadata))
 }
 
 /// Loads a PyTorch `state_dict` of the equivalent `nn.Sequential` (one written by
