@@ -13,7 +13,7 @@ use dfdx::prelude::{Device, Dtype};
 use dfdx::tensor::safetensors::SafeDtype;
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype as FileDtype, SafeTensors};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -68,11 +68,7 @@ pub(crate) fn save_snapshot<E: Dtype + SafeDtype>(
             tensor: tensor.into(),
         });
     }
-    let bytes = encode(snapshot).map_err(|source| TrainError::Safetensors {
-        path: path.into(),
-        source,
-    })?;
-    write_atomic(path, |file| file.write_all(&bytes)).map_err(TrainError::io(path))
+    write_safetensors(path, &file_tensors(snapshot), None)
 }
 
 /// Loads the tensors of a checkpoint written by [`save_checkpoint`] (or dfdx) into `model`.
@@ -100,10 +96,8 @@ where
     Ok(())
 }
 
-/// Serializes a snapshot in dfdx's layout.
-fn encode<E: Dtype + SafeDtype>(
-    snapshot: &Snapshot<E>,
-) -> Result<Vec<u8>, safetensors::SafeTensorError> {
+/// A snapshot's tensors and scalars in dfdx's layout.
+fn file_tensors<E: Dtype + SafeDtype>(snapshot: &Snapshot<E>) -> Vec<FileTensor> {
     let tensors = snapshot.tensors.iter().map(|t| {
         let bytes: Vec<u8> = t
             .values
@@ -120,8 +114,24 @@ fn encode<E: Dtype + SafeDtype>(
             v.to_le_bytes().to_vec(),
         )
     });
-    let owned: Vec<(String, FileDtype, Vec<usize>, Vec<u8>)> = tensors.chain(scalars).collect();
-    let views = owned
+    tensors.chain(scalars).collect()
+}
+
+/// A tensor as a safetensors file holds it: name, dtype, dimensions, little-endian bytes.
+pub(super) type FileTensor = (String, FileDtype, Vec<usize>, Vec<u8>);
+
+/// Writes `tensors` to `path` as a safetensors file, with `metadata` in its header,
+/// atomically: a failed write leaves what was at `path` as it was.
+pub(super) fn write_safetensors(
+    path: &Path,
+    tensors: &[FileTensor],
+    metadata: Option<HashMap<String, String>>,
+) -> Result<(), TrainError> {
+    let safetensors_error = |source| TrainError::Safetensors {
+        path: path.into(),
+        source,
+    };
+    let views = tensors
         .iter()
         .map(|(name, dtype, shape, bytes)| {
             Ok((
@@ -129,8 +139,10 @@ fn encode<E: Dtype + SafeDtype>(
                 TensorView::new(*dtype, shape.clone(), bytes)?,
             ))
         })
-        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
-    safetensors::serialize(views, &None)
+        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()
+        .map_err(safetensors_error)?;
+    let bytes = safetensors::serialize(views, &metadata).map_err(safetensors_error)?;
+    write_atomic(path, |file| file.write_all(&bytes)).map_err(TrainError::io(path))
 }
 
 /// Checks `file` against the model (described by `model`, a snapshot of it) and returns

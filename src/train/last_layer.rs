@@ -3,21 +3,17 @@
 //! binary cross-entropy that expects the other kind before any update.
 //!
 //! The trainer takes any dfdx module, so this cannot ask for a trait the model may lack
-//! (there is no specialization); it walks the model's [`TensorCollection`], which every
-//! trainable model has, and which visits every sub-module, tensor-less activations
-//! included. Through the layers that run in sequence (typenet's `Chain` and `Numbered`,
-//! dfdx's tuples) it goes to the last one and compares that module's type with the layer
-//! types it knows, by `std::any::type_name` (the visitor's sub-modules need not be
-//! `'static`, so `TypeId` is not available). A block whose output is not its last layer's
-//! (a residual sum, a merge of branches) or a type it does not know is "unknown", never
-//! a mismatch: the check only refuses what it is sure of.
+//! (there is no specialization); it reads the model's [`module_tree`], which holds every
+//! sub-module, tensor-less activations included. Through the layers that run in sequence
+//! (typenet's `Chain` and `Numbered`, dfdx's tuples) it goes to the last one and compares
+//! that module's type with the layer types it knows, by `std::any::type_name`. A block
+//! whose output is not its last layer's (a residual sum, a merge of branches) or a type it
+//! does not know is "unknown", never a mismatch: the check only refuses what it is sure of.
 
-use dfdx::nn::tensor_collection::{
-    ModuleFields, ModuleVisitor, ScalarOptions, TensorCollection, TensorOptions,
-};
-use dfdx::prelude::{Device, Dtype, Shape, Tensor};
+use super::module_tree::{base, is_identity, is_sequence, module_tree};
+use dfdx::nn::tensor_collection::TensorCollection;
+use dfdx::prelude::{Device, Dtype};
 use std::any::type_name;
-use std::convert::Infallible;
 
 /// What the values of a model's outputs are, as its last layer says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,42 +63,6 @@ pub(crate) fn last_layer<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>() ->
     })
 }
 
-/// The tree of `M`'s modules, from its type alone: every sub-module, tensor-less ones
-/// included, with its field name and type name. (Also what the PyTorch export reads a
-/// network's layers from.)
-pub(crate) fn module_tree<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>() -> Node {
-    let mut root = Node {
-        name: String::new(),
-        type_name: type_name::<M>(),
-        children: Vec::new(),
-    };
-    match M::iter_tensors(&mut Walker { node: &mut root }) {
-        Ok(_) => {}
-        Err(never) => match never {},
-    }
-    root
-}
-
-/// The path of a type without its generic arguments: `typenet::chain::Chain`.
-pub(crate) fn base(name: &str) -> &str {
-    name.split('<').next().unwrap_or(name)
-}
-
-/// Whether a module of the type named `name` is a `T` (whatever its generic arguments).
-pub(crate) fn is<T>(name: &str) -> bool {
-    base(name) == base(type_name::<T>())
-}
-
-/// Layers that run their sub-modules one after the other, the last one giving the output.
-pub(crate) fn is_sequence(name: &str) -> bool {
-    is::<crate::Chain<(), ()>>(name) || is::<crate::Numbered<0, ()>>(name) || name.starts_with('(')
-}
-
-/// Modules that pass their input through: an empty chain's end, dfdx's `()`.
-pub(crate) fn is_identity(name: &str) -> bool {
-    is::<crate::End>(name) || name == "()"
-}
-
 /// The layers whose outputs the check knows, with the names users know them by.
 fn known(name: &str) -> Option<(&'static str, Outputs)> {
     use crate::layers::{DenseModule, LeakyReLU, ReLU};
@@ -132,83 +92,6 @@ fn known(name: &str) -> Option<(&'static str, Outputs)> {
         .into_iter()
         .find(|(known, _, _)| base(known) == base(name))
         .map(|(_, name, outputs)| (name, outputs))
-}
-
-/// A module met on the walk: its field name, its type and its sub-modules in order.
-pub(crate) struct Node {
-    pub name: String,
-    pub type_name: &'static str,
-    pub children: Vec<Node>,
-}
-
-/// Records the tree of modules; touches no tensor and builds nothing.
-struct Walker<'a> {
-    node: &'a mut Node,
-}
-
-impl<T: TensorCollection<E, D>, E: Dtype, D: Device<E>> ModuleVisitor<T, E, D> for Walker<'_> {
-    type Err = Infallible;
-    type E2 = E;
-    type D2 = D;
-
-    fn visit_module<Field, GetRef, GetMut>(
-        &mut self,
-        name: &str,
-        _: GetRef,
-        _: GetMut,
-    ) -> Result<Option<Field::To<E, D>>, Infallible>
-    where
-        GetRef: FnMut(&T) -> &Field,
-        GetMut: FnMut(&mut T) -> &mut Field,
-        Field: TensorCollection<E, D>,
-    {
-        let mut child = Node {
-            name: name.to_string(),
-            type_name: type_name::<Field>(),
-            children: Vec::new(),
-        };
-        Field::iter_tensors(&mut Walker { node: &mut child })?;
-        self.node.children.push(child);
-        Ok(None)
-    }
-
-    fn visit_tensor<S: Shape, GetRef, GetMut>(
-        &mut self,
-        _: &str,
-        _: GetRef,
-        _: GetMut,
-        _: TensorOptions<S, E, D>,
-    ) -> Result<Option<Tensor<S, E, D>>, Infallible>
-    where
-        GetRef: FnMut(&T) -> &Tensor<S, E, D>,
-        GetMut: FnMut(&mut T) -> &mut Tensor<S, E, D>,
-    {
-        Ok(None)
-    }
-
-    fn visit_scalar<N, GetRef, GetMut>(
-        &mut self,
-        _: &str,
-        _: GetRef,
-        _: GetMut,
-        _: ScalarOptions<N>,
-    ) -> Result<Option<N>, Infallible>
-    where
-        N: num_traits::NumCast,
-        GetRef: FnMut(&T) -> &N,
-        GetMut: FnMut(&mut T) -> &mut N,
-    {
-        Ok(None)
-    }
-
-    fn visit_fields<M: ModuleFields<T, E, D>>(
-        &mut self,
-        fields: M,
-        _: impl FnOnce(M::Output<E, D>) -> T::To<E, D>,
-    ) -> Result<Option<T::To<E, D>>, Infallible> {
-        fields.visit_fields(self)?;
-        Ok(None)
-    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod fit;
 mod history;
 mod last_layer;
 mod loss;
+mod module_tree;
 mod monitor;
 mod params;
 pub(crate) mod plot;

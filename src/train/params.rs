@@ -8,8 +8,8 @@
 
 use super::error::TrainError;
 use dfdx::nn::tensor_collection::{
-    RecursiveWalker, ScalarOptions, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut,
-    ViewTensorName, ViewTensorRef,
+    RecursiveWalker, ScalarOptions, TensorCollection, TensorOptions, TensorViewer, TensorVisitor,
+    ViewTensorMut, ViewTensorName, ViewTensorRef,
 };
 use dfdx::prelude::{Device, Dtype, Gradients, HasShape, Shape, Tensor};
 use std::collections::HashMap;
@@ -125,13 +125,7 @@ fn look_up<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(
         names: Vec::new(),
         found: None,
     };
-    let walked = M::iter_tensors(&mut RecursiveWalker {
-        m: (model, String::new()),
-        f: &mut finder,
-    });
-    if let Err(never) = walked {
-        match never {}
-    }
+    visit_all::<M, E, D, _>((model, String::new()), &mut finder);
     finder.found.unwrap_or_else(|| {
         Err(TrainError::UnknownTensor {
             name: name.to_string(),
@@ -202,14 +196,8 @@ pub(crate) fn read<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(model: &M)
         tensors: Vec::new(),
         scalars: Vec::new(),
     });
-    let walked = M::iter_tensors(&mut RecursiveWalker {
-        m: (model, String::new()),
-        f: &mut reader,
-    });
-    match walked {
-        Ok(_) => reader.0,
-        Err(never) => match never {},
-    }
+    visit_all::<M, E, D, _>((model, String::new()), &mut reader);
+    reader.0
 }
 
 /// Copies the values of `snapshot` into the model's tensors and scalars of the same name.
@@ -234,26 +222,32 @@ pub(crate) fn write<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(
             .map(|(name, v)| (name.as_str(), *v))
             .collect(),
     };
-    let walked = M::iter_tensors(&mut RecursiveWalker {
-        m: (model, String::new()),
-        f: &mut writer,
-    });
-    if let Err(never) = walked {
-        match never {}
-    }
+    visit_all::<M, E, D, _>((model, String::new()), &mut writer);
 }
 
 /// The device the model's first tensor lives on, or `None` for a model without tensors.
 pub(crate) fn device<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(model: &M) -> Option<D> {
     let mut finder = DeviceFinder(None);
+    visit_all::<M, E, D, _>(model, &mut finder);
+    finder.0
+}
+
+/// Visits every tensor of the model that `view` shows with `visitor`, which cannot fail:
+/// `view` is the model, or `(model, String::new())` for a visitor that reads names.
+fn visit_all<'a, M, E, D, V>(view: <V::Viewer as TensorViewer>::View<'a, M>, visitor: &'a mut V)
+where
+    M: TensorCollection<E, D> + 'a,
+    E: Dtype,
+    D: Device<E>,
+    V: TensorVisitor<E, D, Err = Never>,
+{
     let walked = M::iter_tensors(&mut RecursiveWalker {
-        m: model,
-        f: &mut finder,
+        m: view,
+        f: visitor,
     });
     if let Err(never) = walked {
         match never {}
     }
-    finder.0
 }
 
 /// A [`Chain`](crate::Chain) adds an empty part to the path (its layers name themselves), so

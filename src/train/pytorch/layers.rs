@@ -1,7 +1,8 @@
 //! Which PyTorch module each typenet layer becomes, and how its tensors are named and laid
 //! out there: the one place that knows layers one by one (a new layer kind is one arm here).
 //!
-//! A network's layers are read from its type ([`module_tree`]): the leaves of its tree of
+//! A network's layers are read from its type
+//! ([`module_tree`](super::super::module_tree::module_tree)): the leaves of its tree of
 //! `Chain`s and `Numbered` layers, in order, tensor-less ones (activations, pooling,
 //! `Flatten`) included, since each takes a place in an `nn.Sequential` and so shifts the
 //! indices of the modules after it. Each leaf becomes exactly one PyTorch module at the next
@@ -9,7 +10,7 @@
 //! does; its tensors' names and shapes come from the model itself.
 
 use super::super::error::TrainError;
-use super::super::last_layer::{base, is, is_identity, is_sequence, Node};
+use super::super::module_tree::{base, is, is_identity, is_sequence, Node};
 use super::super::params::Snapshot;
 use crate::layers;
 use dfdx::nn::modules;

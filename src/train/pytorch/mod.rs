@@ -11,19 +11,16 @@ mod layers;
 
 pub use layers::PyTorchModule;
 
-use super::atomic::write_atomic;
-use super::checkpoint::{check_view, non_finite};
+use super::checkpoint::{check_view, non_finite, write_safetensors, FileTensor};
 use super::error::TrainError;
-use super::last_layer::module_tree;
+use super::module_tree::module_tree;
 use super::params::{self, HostTensor, Snapshot};
 use crate::layers::recurrent::sum_biases;
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::prelude::{Device, Dtype};
 use layers::Link;
-use safetensors::tensor::TensorView;
 use safetensors::{Dtype as FileDtype, SafeTensors};
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::path::Path;
 
 /// The `nn.Sequential` that `model` is exported as: one [`PyTorchModule`] per layer, in
@@ -94,7 +91,7 @@ where
             .flat_map(|v| v.to_f32().unwrap_or(f32::NAN).to_le_bytes())
             .collect()
     };
-    let mut owned: Vec<(String, FileDtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut owned: Vec<FileTensor> = Vec::new();
     for link in modules.iter().flat_map(|(_, links)| links) {
         match link {
             Link::Same {
@@ -129,22 +126,7 @@ where
         ("format".to_string(), "pt".to_string()),
         ("typenet_layers".to_string(), describe(&modules)),
     ]);
-    let safetensors_error = |source| TrainError::Safetensors {
-        path: path.into(),
-        source,
-    };
-    let views = owned
-        .iter()
-        .map(|(name, dtype, shape, bytes)| {
-            Ok((
-                name.as_str(),
-                TensorView::new(*dtype, shape.clone(), bytes)?,
-            ))
-        })
-        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()
-        .map_err(safetensors_error)?;
-    let bytes = safetensors::serialize(views, &Some(metadata)).map_err(safetensors_error)?;
-    write_atomic(path, |file| file.write_all(&bytes)).map_err(TrainError::io(path))
+    write_safetensors(path, &owned, Some(metadata))
 }
 
 /// Loads a PyTorch `state_dict` of the equivalent `nn.Sequential` (one written by
