@@ -102,19 +102,21 @@ impl<'a> LayerArgs<'a> {
         )))
     }
 
-    /// Positional argument `index`, a whole number of at least 1 naming `what`.
-    pub fn positive(&self, index: usize, what: &str) -> syn::Result<usize> {
-        positive(self.positional[index], &self.who, what)
+    /// Positional argument `index`, a whole number of at least 1 naming `what` (or one
+    /// per axis: see [`Extent`]).
+    pub fn positive<T: Extent>(&self, index: usize, what: &str) -> syn::Result<T> {
+        T::read(self.positional[index], &self.who, what)
     }
 
     pub fn named(&self, name: &str) -> Option<&'a Value> {
         self.named.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
     }
 
-    /// Named option `name`, a whole number of at least 1, or `default`.
-    pub fn positive_option(&self, name: &str, default: usize) -> syn::Result<usize> {
+    /// Named option `name`, a whole number of at least 1 (or one per axis: see
+    /// [`Extent`]), or `default`.
+    pub fn positive_option<T: Extent>(&self, name: &str, default: T) -> syn::Result<T> {
         match self.named(name) {
-            Some(value) => positive(value, &self.who, name),
+            Some(value) => T::read(value, &self.who, name),
             None => Ok(default),
         }
     }
@@ -158,6 +160,53 @@ pub fn positive(value: &Value, who: &str, what: &str) -> syn::Result<usize> {
                 other.display()
             ),
         )),
+    }
+}
+
+/// A size that a window has along each of its axes: one number for a sequence's steps; a
+/// (rows, columns) pair for an image, written as one number for both or as Keras's tuple
+/// `(3, 5)`.
+pub trait Extent: Copy {
+    /// `value`, a whole number of at least 1 per axis naming `what`, or an error saying so.
+    fn read(value: &Value, who: &str, what: &str) -> syn::Result<Self>;
+    /// The smallest size over the axes.
+    fn smallest(self) -> usize;
+}
+
+impl Extent for usize {
+    fn read(value: &Value, who: &str, what: &str) -> syn::Result<Self> {
+        positive(value, who, what)
+    }
+    fn smallest(self) -> usize {
+        self
+    }
+}
+
+impl Extent for (usize, usize) {
+    fn read(value: &Value, who: &str, what: &str) -> syn::Result<Self> {
+        match value {
+            Value::Tuple(values, span) => match &values[..] {
+                [rows, cols] => Ok((positive(rows, who, what)?, positive(cols, who, what)?)),
+                _ => Err(syn::Error::new(
+                    *span,
+                    format!(
+                        "{who}: {what} is one number for both axes or a pair `(rows, columns)`, not {} numbers",
+                        values.len()
+                    ),
+                )),
+            },
+            Value::Int(_) => positive(value, who, what).map(|n| (n, n)),
+            other => Err(syn::Error::new(
+                other.span(),
+                format!(
+                    "{who}: {what} must be a whole number or a pair `(rows, columns)`, not `{}`",
+                    other.display()
+                ),
+            )),
+        }
+    }
+    fn smallest(self) -> usize {
+        self.0.min(self.1)
     }
 }
 

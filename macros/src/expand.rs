@@ -101,11 +101,13 @@ fn layer_type(layer: &Layer) -> TokenStream {
             input,
             output,
         } => {
-            let [c, f, k, s, d, ph, pw, h, w, oh, ow] = [
-                *c, *f, *k, *stride, *dilation, pad.0, pad.1, input.0, input.1, output.0, output.1,
+            // Each pair is (rows, columns), as the layer's parameters are.
+            let [c, f, kh, kw, sh, sw, dh, dw, ph, pw, h, w, oh, ow] = [
+                *c, *f, k.0, k.1, stride.0, stride.1, dilation.0, dilation.1, pad.0, pad.1,
+                input.0, input.1, output.0, output.1,
             ]
             .map(lit);
-            quote!(::typenet::layers::Conv2D<#c, #f, #k, #s, #d, #ph, #pw, #h, #w, #oh, #ow>)
+            quote!(::typenet::layers::Conv2D<#c, #f, #kh, #kw, #sh, #sw, #dh, #dw, #ph, #pw, #h, #w, #oh, #ow>)
         }
         Layer::Pool {
             max,
@@ -116,12 +118,13 @@ fn layer_type(layer: &Layer) -> TokenStream {
             input,
             output,
         } => {
-            let [c, k, s, ph, pw, h, w, oh, ow] = [
-                *c, *k, *stride, pad.0, pad.1, input.0, input.1, output.0, output.1,
+            let [c, kh, kw, sh, sw, ph, pw, h, w, oh, ow] = [
+                *c, k.0, k.1, stride.0, stride.1, pad.0, pad.1, input.0, input.1, output.0,
+                output.1,
             ]
             .map(lit);
             let mode = if *max { quote!(Max) } else { quote!(Avg) };
-            quote!(::typenet::layers::Pool2D<::typenet::layers::#mode, #c, #k, #s, #ph, #pw, #h, #w, #oh, #ow>)
+            quote!(::typenet::layers::Pool2D<::typenet::layers::#mode, #c, #kh, #kw, #sh, #sw, #ph, #pw, #h, #w, #oh, #ow>)
         }
         Layer::GlobalPool { max, c, h, w } => {
             let [c, h, w] = [*c, *h, *w].map(lit);
@@ -260,10 +263,10 @@ mod tests {
             tokens,
             "::typenet::Chain<\
              ::typenet::Chain<\
-             ::typenet::Numbered<1,::typenet::layers::Conv2D<1,32,3,1,1,0,0,28,28,26,26>>,\
+             ::typenet::Numbered<1,::typenet::layers::Conv2D<1,32,3,3,1,1,1,1,0,0,28,28,26,26>>,\
              ::typenet::Numbered<1,::typenet::layers::Activation<::typenet::layers::ReLU,21632>>>,\
              ::typenet::Chain<\
-             ::typenet::Numbered<2,::typenet::layers::Pool2D<::typenet::layers::Max,32,2,2,0,0,26,26,13,13>>,\
+             ::typenet::Numbered<2,::typenet::layers::Pool2D<::typenet::layers::Max,32,2,2,2,2,0,0,26,26,13,13>>,\
              ::typenet::Chain<\
              ::typenet::Numbered<3,::typenet::layers::Flatten<(::typenet::dfdx::shapes::Const<32>,\
              ::typenet::dfdx::shapes::Const<13>,::typenet::dfdx::shapes::Const<13>,),5408>>,\

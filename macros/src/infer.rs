@@ -77,12 +77,13 @@ pub enum Cell {
 /// A layer with every dimension resolved: what the expansion writes.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Layer {
+    /// `k`, `stride`, `dilation` and `pad` (the padding before) are (rows, columns).
     Conv2D {
         c: usize,
         f: usize,
-        k: usize,
-        stride: usize,
-        dilation: usize,
+        k: (usize, usize),
+        stride: (usize, usize),
+        dilation: (usize, usize),
         pad: (usize, usize),
         input: (usize, usize),
         output: (usize, usize),
@@ -90,8 +91,8 @@ pub enum Layer {
     Pool {
         max: bool,
         c: usize,
-        k: usize,
-        stride: usize,
+        k: (usize, usize),
+        stride: (usize, usize),
         pad: (usize, usize),
         input: (usize, usize),
         output: (usize, usize),
@@ -271,13 +272,12 @@ fn chain(list: &[DecodedLayer], mut dims: Dims, mut source: Source) -> syn::Resu
 fn projection_hint(input: Dims, out: Dims) -> String {
     match (input, out) {
         (Dims::Image(_, h, w), Dims::Image(f, oh, ow))
-            if oh > 0 && h % oh == 0 && w % ow == 0 && h / oh == w / ow =>
+            if oh > 0 && ow > 0 && h % oh == 0 && w % ow == 0 =>
         {
-            let stride = h / oh;
-            let stride = if stride > 1 {
-                format!(", stride = {stride}")
-            } else {
-                String::new()
+            let stride = match (h / oh, w / ow) {
+                (1, 1) => String::new(),
+                (s, t) if s == t => format!(", stride = {s}"),
+                (s, t) => format!(", stride = ({s}, {t})"),
             };
             format!("project the shortcut: `shortcut = [Conv2D<{f}, 1{stride}>]`")
         }
@@ -586,36 +586,60 @@ impl Context<'_> {
         }
     }
 
-    /// The padding before the first step and the output length of a window over `steps`,
-    /// or an error saying why it does not fit.
-    fn window_1d(
+    /// The padding before each axis and the output size along it of a window, or an error
+    /// saying why the window does not fit: one sentence for both ranks, "a 5-step kernel
+    /// does not fit the 4 steps coming from ..." and "a 3x5 kernel does not fit the 28x4
+    /// input coming from ...".
+    fn fit_window<const N: usize>(
         &self,
         what: &str,
-        steps: usize,
-        k: usize,
-        stride: usize,
-        dilation: usize,
+        axes: [Axis; N],
         padding: Padding,
-    ) -> syn::Result<(usize, usize)> {
-        let ((pad, pad_after), output) = axis_window(steps, k, stride, dilation, padding);
-        if output == 0 {
-            let span = dilation * (k - 1) + 1;
-            let dilated = if dilation > 1 {
-                format!(" (dilated to {span} steps)")
-            } else {
-                String::new()
-            };
-            let padded = if pad + pad_after > 0 {
-                format!(" ({} with padding)", steps + pad + pad_after)
-            } else {
-                String::new()
-            };
-            return Err(self.error(format!(
-                "a {k}-step {what}{dilated} does not fit the {steps} steps{padded} coming from {}",
-                self.source.text
-            )));
+    ) -> syn::Result<[(usize, usize); N]> {
+        let fitted = axes.map(|a| axis_window(a.input, a.kernel, a.stride, a.dilation, padding));
+        if fitted.iter().all(|&(_, out)| out > 0) {
+            return Ok(fitted.map(|((before, _), out)| (before, out)));
         }
-        Ok((pad, output))
+        // One size per axis, "3" or "3x5".
+        let sizes = |size: &dyn Fn(usize) -> usize| {
+            let each: Vec<String> = (0..N).map(|i| size(i).to_string()).collect();
+            each.join("x")
+        };
+        let kernel = sizes(&|i| axes[i].kernel);
+        let span = sizes(&|i| axes[i].span());
+        let input = sizes(&|i| axes[i].input);
+        let padded = sizes(&|i| axes[i].input + fitted[i].0 .0 + fitted[i].0 .1);
+        let (kernel, span, input) = if N == 1 {
+            (format!("{kernel}-step"), format!("{span} steps"), format!("{input} steps"))
+        } else {
+            (kernel, span, format!("{input} input"))
+        };
+        let mut message = format!("a {kernel} {what}");
+        if axes.iter().any(|a| a.dilation > 1) {
+            message += &format!(" (dilated to {span})");
+        }
+        message += &format!(" does not fit the {input}");
+        if fitted.iter().any(|&((before, after), _)| before + after > 0) {
+            message += &format!(" ({padded} with padding)");
+        }
+        message += &format!(" coming from {}", self.source.text);
+        // A rectangular window may fit one axis and not the other: say which.
+        if let [(_, rows), (_, cols)] = fitted[..] {
+            if (rows == 0) != (cols == 0) {
+                let (fits, fails) = if rows == 0 { (1, 0) } else { (0, 1) };
+                let size = |axis: usize| {
+                    let n = axes[axis].input;
+                    let name = ["row", "column"][axis];
+                    format!("{n} {name}{}", if n == 1 { "" } else { "s" })
+                };
+                message += &format!(
+                    "\n  = note: it fits the {} but not the {}",
+                    size(fits),
+                    size(fails)
+                );
+            }
+        }
+        Err(self.error(message))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -630,7 +654,8 @@ impl Context<'_> {
         activation: Option<Activation>,
     ) -> syn::Result<Resolved> {
         let (steps, c) = self.sequence(dims)?;
-        let (pad, output) = self.window_1d("kernel", steps, k, stride, dilation, padding)?;
+        let axis = Axis::new(steps, k, stride, dilation);
+        let [(pad, output)] = self.fit_window("kernel", [axis], padding)?;
         let out = Dims::Sequence(output, f);
         let mut layers = vec![(
             Layer::Conv1D {
@@ -658,7 +683,8 @@ impl Context<'_> {
         padding: Padding,
     ) -> syn::Result<Resolved> {
         let (steps, c) = self.sequence(dims)?;
-        let (pad, output) = self.window_1d("pool window", steps, k, stride, 1, padding)?;
+        let axis = Axis::new(steps, k, stride, 1);
+        let [(pad, output)] = self.fit_window("pool window", [axis], padding)?;
         let layer = Layer::Pool1D {
             max,
             c,
@@ -671,53 +697,21 @@ impl Context<'_> {
         Ok(vec![(layer, Dims::Sequence(output, c))])
     }
 
-    /// Padding before each axis and the output size, or an error saying why the window
-    /// does not fit.
-    fn window(
-        &self,
-        what: &str,
-        (h, w): (usize, usize),
-        k: usize,
-        stride: usize,
-        dilation: usize,
-        padding: Padding,
-    ) -> syn::Result<((usize, usize), (usize, usize))> {
-        let span = dilation * (k - 1) + 1;
-        let ((ph, _), oh) = axis_window(h, k, stride, dilation, padding);
-        let ((pw, _), ow) = axis_window(w, k, stride, dilation, padding);
-        let (pads, output) = ((ph, pw), (oh, ow));
-        if output.0 == 0 || output.1 == 0 {
-            let dilated = if dilation > 1 {
-                format!(" (dilated to {span}x{span})")
-            } else {
-                String::new()
-            };
-            let padded = if pads != (0, 0) {
-                format!(" ({}x{} with padding)", h + 2 * pads.0, w + 2 * pads.1)
-            } else {
-                String::new()
-            };
-            return Err(self.error(format!(
-                "a {k}x{k} {what}{dilated} does not fit the {h}x{w} input{padded} coming from {}",
-                self.source.text
-            )));
-        }
-        Ok((pads, output))
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn conv2d(
         &self,
         dims: Dims,
         f: usize,
-        k: usize,
-        stride: usize,
-        dilation: usize,
+        k: (usize, usize),
+        stride: (usize, usize),
+        dilation: (usize, usize),
         padding: Padding,
         activation: Option<Activation>,
     ) -> syn::Result<Resolved> {
         let (c, h, w) = self.image(dims, "`Conv2D` takes an image (C, H, W)")?;
-        let (pad, output) = self.window("kernel", (h, w), k, stride, dilation, padding)?;
+        let axes = Axis::image((h, w), k, stride, dilation);
+        let [(ph, oh), (pw, ow)] = self.fit_window("kernel", axes, padding)?;
+        let (pad, output) = ((ph, pw), (oh, ow));
         let out = Dims::Image(f, output.0, output.1);
         let mut layers = vec![(
             Layer::Conv2D {
@@ -740,15 +734,17 @@ impl Context<'_> {
         &self,
         dims: Dims,
         max: bool,
-        k: usize,
-        stride: usize,
+        k: (usize, usize),
+        stride: (usize, usize),
         padding: Padding,
     ) -> syn::Result<Resolved> {
         let (c, h, w) = self.image(
             dims,
             &format!("`{}` takes an image (C, H, W)", self.layer.spec.name),
         )?;
-        let (pad, output) = self.window("pool window", (h, w), k, stride, 1, padding)?;
+        let axes = Axis::image((h, w), k, stride, (1, 1));
+        let [(ph, oh), (pw, ow)] = self.fit_window("pool window", axes, padding)?;
+        let (pad, output) = ((ph, pw), (oh, ow));
         Ok(vec![(
             Layer::Pool {
                 max,
@@ -882,6 +878,45 @@ impl Context<'_> {
 }
 
 /// The padding (before, after) and the output size of a window along one axis of `input`.
+/// One axis of a sliding window as written, with the input size along it.
+#[derive(Clone, Copy)]
+struct Axis {
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+}
+
+impl Axis {
+    fn new(input: usize, kernel: usize, stride: usize, dilation: usize) -> Self {
+        Axis {
+            input,
+            kernel,
+            stride,
+            dilation,
+        }
+    }
+
+    /// The rows and the columns of a window over an `(h, w)` image, each argument a
+    /// (rows, columns) pair.
+    fn image(
+        (h, w): (usize, usize),
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        dilation: (usize, usize),
+    ) -> [Axis; 2] {
+        [
+            Axis::new(h, kernel.0, stride.0, dilation.0),
+            Axis::new(w, kernel.1, stride.1, dilation.1),
+        ]
+    }
+
+    /// The inputs one window covers, dilation included.
+    fn span(self) -> usize {
+        self.dilation * (self.kernel - 1) + 1
+    }
+}
+
 fn axis_window(
     input: usize,
     k: usize,
@@ -1062,6 +1097,18 @@ mod tests {
             outputs("Input<3, 7, 7>, AvgPool<2, padding = same>")[0],
             [3, 4, 4]
         );
+        // Keras's tuples: Conv2D(8, (3, 5), strides=(2, 1)) on 28x28 -> (13, 24);
+        // MaxPooling2D((2, 1)) -> (6, 24); Conv2D(8, (1, 3), padding="same",
+        // dilation_rate=(1, 2)) keeps (6, 24); then 3x3 with padding 1 and a stride of 2
+        // along the columns: (24 + 2 - 3) / 2 + 1 = 12.
+        let inferred = outputs(
+            "Input<3, 28, 28>, Conv2D<8, (3, 5), stride = (2, 1)>, MaxPool<(2, 1)>, \
+             Conv2D<8, (1, 3), padding = same, dilation = (1, 2)>, Conv2D<8, 3, stride = (1, 2), padding = 1>",
+        );
+        assert_eq!(
+            inferred,
+            [vec![8, 13, 24], vec![8, 6, 24], vec![8, 6, 24], vec![8, 6, 12]]
+        );
         assert_eq!(outputs("Input<3, 7, 7>, GlobalMaxPool")[0], [3]);
         assert_eq!(outputs("Input<5, 8>, Dense<4>")[0], [5, 4]);
         // the activation option is a layer of its own
@@ -1132,6 +1179,16 @@ mod tests {
             outputs("Tokens<20>, Embedding<1000, 16>, SimpleRNN<8>")[0],
             [20, 16]
         );
+    }
+
+    #[test]
+    fn a_rectangular_window_too_big_along_one_axis_says_which() {
+        let msg = error("Input<1, 28, 4>, Conv2D<8, (3, 5)>");
+        assert_eq!(msg, "layer 1, `Conv2D<8, (3, 5)>`: a 3x5 kernel does not fit the 28x4 input coming from `Input<1, 28, 4>`\n  = note: it fits the 28 rows but not the 4 columns");
+        let msg = error("Input<1, 1, 9>, MaxPool<(2, 1)>");
+        assert!(msg.ends_with("a 2x1 pool window does not fit the 1x9 input coming from `Input<1, 1, 9>`\n  = note: it fits the 9 columns but not the 1 row"), "{msg}");
+        // Too big both ways: no note.
+        assert!(!error("Input<1, 2, 2>, Conv2D<8, (3, 5)>").contains("note"));
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub enum Value {
     Str(LitStr),
     /// A list of layers in brackets: the block of a `Residual`.
     List(Vec<LayerSpec>, Span),
+    /// Values in parentheses, as Keras writes a size per axis: `(3, 5)`.
+    Tuple(Vec<Value>, Span),
 }
 
 impl Parse for NetworkSpec {
@@ -126,6 +128,11 @@ impl Parse for Value {
                 layers.into_iter().collect(),
                 bracket.span.join(),
             ))
+        } else if lookahead.peek(syn::token::Paren) {
+            let content;
+            let paren = syn::parenthesized!(content in input);
+            let values = Punctuated::<Value, Token![,]>::parse_terminated(&content)?;
+            Ok(Value::Tuple(values.into_iter().collect(), paren.span.join()))
         } else if lookahead.peek(LitInt) {
             Ok(Value::Int(input.parse()?))
         } else if lookahead.peek(LitFloat) {
@@ -178,6 +185,10 @@ impl Value {
                 let shown: Vec<String> = layers.iter().map(LayerSpec::display).collect();
                 format!("[{}]", shown.join(", "))
             }
+            Value::Tuple(values, _) => {
+                let shown: Vec<String> = values.iter().map(Value::display).collect();
+                format!("({})", shown.join(", "))
+            }
         }
     }
 
@@ -188,7 +199,7 @@ impl Value {
             Value::Bool(lit) => lit.span,
             Value::Str(lit) => lit.span(),
             Value::Layer(layer) => layer.name.span(),
-            Value::List(_, span) => *span,
+            Value::List(_, span) | Value::Tuple(_, span) => *span,
         }
     }
 
@@ -256,6 +267,22 @@ mod tests {
             net.layers[2].args[0].value.word().as_deref(),
             Some("height")
         );
+    }
+
+    #[test]
+    fn sizes_per_axis_are_tuples_as_keras_writes_them() {
+        let net: NetworkSpec =
+            syn::parse_str("Input<1, 28, 28>, Conv2D<32, (3, 5), stride = (2, 1)>, MaxPool<(2, 1)>")
+                .unwrap();
+        let shown: Vec<String> = net.layers.iter().map(LayerSpec::display).collect();
+        assert_eq!(
+            shown[1..],
+            ["Conv2D<32, (3, 5), stride = (2, 1)>", "MaxPool<(2, 1)>"]
+        );
+        match &net.layers[1].args[1].value {
+            Value::Tuple(values, _) => assert_eq!(values.len(), 2),
+            _ => panic!("not a tuple"),
+        }
     }
 
     #[test]

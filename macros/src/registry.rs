@@ -6,7 +6,7 @@
 //! compiler then points at its shape rule in `infer.rs` and its type in `expand.rs`, whose
 //! matches have no catch-all arm.
 
-use crate::args::{rate_ppm, LayerArgs};
+use crate::args::{rate_ppm, Extent, LayerArgs};
 use crate::decode::DecodedLayer;
 use crate::infer::{Activation, Cell, Dims};
 use crate::parse::Value;
@@ -38,11 +38,12 @@ pub enum Decode {
 /// A layer with its arguments decoded and checked, before its input shape is known.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum LayerKind {
+    /// Kernel, stride and dilation are (rows, columns).
     Conv2D {
         filters: usize,
-        kernel: usize,
-        stride: usize,
-        dilation: usize,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        dilation: (usize, usize),
         padding: Padding,
         activation: Option<Activation>,
     },
@@ -55,10 +56,11 @@ pub enum LayerKind {
         padding: Padding,
         activation: Option<Activation>,
     },
+    /// Size and stride are (rows, columns).
     Pool {
         max: bool,
-        size: usize,
-        stride: usize,
+        size: (usize, usize),
+        stride: (usize, usize),
         padding: Padding,
     },
     Pool1D {
@@ -436,23 +438,23 @@ fn bare(a: &LayerArgs, kind: LayerKind) -> syn::Result<LayerKind> {
     Ok(kind)
 }
 
-/// The arguments `Conv1D` and `Conv2D` share.
-struct Conv {
+/// The arguments `Conv1D` and `Conv2D` share; `T` is a size per axis (see [`Extent`]).
+struct Conv<T> {
     filters: usize,
-    kernel: usize,
-    stride: usize,
-    dilation: usize,
+    kernel: T,
+    stride: T,
+    dilation: T,
     padding: Padding,
     activation: Option<Activation>,
 }
 
-fn conv(a: &LayerArgs) -> syn::Result<Conv> {
+fn conv<T: Extent>(a: &LayerArgs, one: T) -> syn::Result<Conv<T>> {
     a.count(2, 2)?;
     Ok(Conv {
         filters: a.positive(0, "the number of filters")?,
         kernel: a.positive(1, "the kernel size")?,
-        stride: a.positive_option("stride", 1)?,
-        dilation: a.positive_option("dilation", 1)?,
+        stride: a.positive_option("stride", one)?,
+        dilation: a.positive_option("dilation", one)?,
         padding: padding(a)?,
         activation: activation_option(a)?,
     })
@@ -466,7 +468,7 @@ fn conv2d(a: &LayerArgs) -> syn::Result<LayerKind> {
         dilation,
         padding,
         activation,
-    } = conv(a)?;
+    } = conv(a, (1, 1))?;
     Ok(LayerKind::Conv2D {
         filters,
         kernel,
@@ -485,7 +487,7 @@ fn conv1d(a: &LayerArgs) -> syn::Result<LayerKind> {
         dilation,
         padding,
         activation,
-    } = conv(a)?;
+    } = conv(a, 1)?;
     Ok(LayerKind::Conv1D {
         filters,
         kernel,
@@ -498,16 +500,16 @@ fn conv1d(a: &LayerArgs) -> syn::Result<LayerKind> {
 
 /// A pool's size, stride (Keras: the pool size by default) and padding; `window` names
 /// its window in messages ("2x2", "2-step").
-fn pool_args(
+fn pool_args<T: Extent>(
     a: &LayerArgs,
-    window: impl Fn(usize) -> String,
-) -> syn::Result<(usize, usize, Padding)> {
+    window: impl Fn(T) -> String,
+) -> syn::Result<(T, T, Padding)> {
     a.count(1, 1)?;
-    let size = a.positive(0, "the pool size")?;
+    let size: T = a.positive(0, "the pool size")?;
     let stride = a.positive_option("stride", size)?;
     let padding = padding(a)?;
     if let Padding::Pixels(p) = padding {
-        if 2 * p > size {
+        if 2 * p > size.smallest() {
             return Err(a.error(format!(
                 "padding {p} is more than half the {} pool window; no window could hold a real value",
                 window(size)
@@ -518,7 +520,7 @@ fn pool_args(
 }
 
 fn pool(a: &LayerArgs, max: bool) -> syn::Result<LayerKind> {
-    let (size, stride, padding) = pool_args(a, |k| format!("{k}x{k}"))?;
+    let (size, stride, padding) = pool_args(a, |(kh, kw)| format!("{kh}x{kw}"))?;
     Ok(LayerKind::Pool {
         max,
         size,
@@ -528,7 +530,7 @@ fn pool(a: &LayerArgs, max: bool) -> syn::Result<LayerKind> {
 }
 
 fn pool1d(a: &LayerArgs, max: bool) -> syn::Result<LayerKind> {
-    let (size, stride, padding) = pool_args(a, |k| format!("{k}-step"))?;
+    let (size, stride, padding) = pool_args(a, |k: usize| format!("{k}-step"))?;
     Ok(LayerKind::Pool1D {
         max,
         size,
@@ -777,7 +779,10 @@ mod tests {
     const DECODE_ERRORS: &[(&str, &str)] = &[
         ("Conv2D<32>", "layer 1, `Conv2D<32>`: `Conv2D` takes 2 arguments, written `Conv2D<filters, kernel>`, but was given 1"),
         ("Conv2D<0, 3>", "layer 1, `Conv2D<0, 3>`: the number of filters must be at least 1, not 0"),
-        ("Conv2D<8, x>", "layer 1, `Conv2D<8, x>`: the kernel size must be a whole number, not `x`"),
+        ("Conv2D<8, x>", "layer 1, `Conv2D<8, x>`: the kernel size must be a whole number or a pair `(rows, columns)`, not `x`"),
+        ("Conv2D<8, (3, 0)>", "layer 1, `Conv2D<8, (3, 0)>`: the kernel size must be at least 1, not 0"),
+        ("Conv2D<8, (3, 3, 3)>", "layer 1, `Conv2D<8, (3, 3, 3)>`: the kernel size is one number for both axes or a pair `(rows, columns)`, not 3 numbers"),
+        ("Conv2D<8, 3, stride = (2, x)>", "layer 1, `Conv2D<8, 3, stride = (2, x)>`: stride must be a whole number, not `x`"),
         ("Conv2D<8, 3, stride = 0>", "layer 1, `Conv2D<8, 3, stride = 0>`: stride must be at least 1, not 0"),
         ("Conv2D<8, 3, dilation = 0>", "layer 1, `Conv2D<8, 3, dilation = 0>`: dilation must be at least 1, not 0"),
         ("Conv2D<8, 3, padding = full>", "`padding` is `valid`, `same` or a whole number of pixels"),
@@ -791,12 +796,14 @@ mod tests {
         ("MaxPool<0>", "layer 1, `MaxPool<0>`: the pool size must be at least 1, not 0"),
         ("MaxPool<2, stride = 0>", "layer 1, `MaxPool<2, stride = 0>`: stride must be at least 1, not 0"),
         ("MaxPool<2, padding = 2>", "layer 1, `MaxPool<2, padding = 2>`: padding 2 is more than half the 2x2 pool window; no window could hold a real value"),
+        ("MaxPool<(2, 1), padding = 1>", "layer 1, `MaxPool<(2, 1), padding = 1>`: padding 1 is more than half the 2x1 pool window; no window could hold a real value"),
         ("AvgPool<2, 2>", "layer 1, `AvgPool<2, 2>`: `AvgPool` takes 1 argument, written `AvgPool<size>`, but was given 2"),
         ("AvgPool<3, padding = same, dilation = 2>", "layer 1, `AvgPool<3, padding = same, dilation = 2>`: `AvgPool` has no option `dilation`; its options are stride, padding"),
         ("GlobalAvgPool<2>", "layer 1, `GlobalAvgPool<2>`: `GlobalAvgPool` takes no arguments, written `GlobalAvgPool`, but was given 1"),
         ("GlobalMaxPool<2>", "layer 1, `GlobalMaxPool<2>`: `GlobalMaxPool` takes no arguments, written `GlobalMaxPool`, but was given 1"),
         ("GlobalMaxPool<keepdims = true>", "layer 1, `GlobalMaxPool<keepdims = true>`: `GlobalMaxPool` takes no options, so `keepdims` is not one"),
         ("Conv1D<8>", "layer 1, `Conv1D<8>`: `Conv1D` takes 2 arguments, written `Conv1D<filters, kernel>`, but was given 1"),
+        ("Conv1D<8, (3, 5)>", "layer 1, `Conv1D<8, (3, 5)>`: the kernel size must be a whole number, not `(3, 5)`"),
         ("Conv1D<8, 0>", "layer 1, `Conv1D<8, 0>`: the kernel size must be at least 1, not 0"),
         ("Conv1D<8, 3, padding = causal>", "`padding` is `valid`, `same` or a whole number of pixels"),
         ("Conv1D<8, 3, padding = \"causal\">", "`padding` is `valid`, `same` or a whole number of pixels"),

@@ -90,12 +90,7 @@ impl<
             window_fits(L, K, S, D, P, OL),
             "Conv1D: OL does not follow from L, K, S, D and the padding"
         );
-        Window1D {
-            kernel: K,
-            stride: S,
-            dilation: D,
-            pad: P,
-        }
+        Window1D::new(K, S, D, P)
     };
 }
 

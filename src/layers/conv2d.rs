@@ -2,7 +2,7 @@
 
 use super::{BatchOf, LayerInfo};
 use crate::ops::conv2d::Conv2DKernel;
-use crate::ops::Window2D;
+use crate::ops::{Window1D, Window2D};
 use crate::shape::window_fits;
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
 use dfdx::nn::{BuildOnDevice, Module, NonMutableModule};
@@ -12,20 +12,23 @@ use rand_distr::uniform::SampleUniform;
 use rand_distr::Uniform;
 
 /// A 2-D convolution (cross-correlation, as PyTorch and Keras compute it) with `F` filters
-/// of `K x K` over `C` input channels.
+/// of `KH x KW` (rows by columns) over `C` input channels.
 ///
 /// - Input shape: `(C, H, W)`, or `(B, C, H, W)` with any batch dimension `B`.
-/// - Output shape: `(F, OH, OW)` with `OH = (H + pad_top + pad_bottom - D(K-1) - 1) / S + 1`
-///   (`shape::window_out`), or `(B, F, OH, OW)`.
+/// - Output shape: `(F, OH, OW)` with `OH = (H + pad_top + pad_bottom - DH(KH-1) - 1) / SH + 1`
+///   and `OW` likewise along the columns (`shape::window_out`), or `(B, F, OH, OW)`.
 /// - Arguments in `network!`: `Conv2D<filters, kernel>` with options `stride = S`
 ///   (default 1), `padding = valid | same | P` (default `valid`; `same` pads as Keras does,
 ///   one more row/column after than before when the total is odd), `dilation = D`
 ///   (default 1) and `activation = relu` (any activation, appended as its own layer).
-/// - Type parameters: `Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>` where `PH`, `PW` are the
-///   padding before (top, left); the padding after is implied by `OH`, `OW`. A
-///   `const` assertion checks the relation at compile time.
-/// - Parameters: `F * C * K * K + F`, weights `(F, C, K, K)` as PyTorch lays them out,
-///   initialised uniform in `±1/sqrt(C * K * K)` (PyTorch's default).
+///   The kernel, stride and dilation are one number for both axes or, as Keras writes them,
+///   a pair `(rows, columns)`: `Conv2D<32, (3, 5), stride = (2, 1)>`.
+/// - Type parameters: `Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW>`: kernel,
+///   stride and dilation along the rows then the columns; `PH`, `PW` are the padding before
+///   (top, left), and the padding after is implied by `OH`, `OW`. A `const` assertion checks
+///   the relation at compile time.
+/// - Parameters: `F * C * KH * KW + F`, weights `(F, C, KH, KW)` as PyTorch lays them out,
+///   initialised uniform in `±1/sqrt(C * KH * KW)` (PyTorch's default).
 ///
 /// ```
 /// use typenet::prelude::*;
@@ -35,15 +38,24 @@ use rand_distr::Uniform;
 /// let y: Tensor<Rank3<32, 14, 14>, f32, _> = net.forward(dev.zeros::<Rank3<1, 28, 28>>());
 /// assert_eq!(net.num_trainable_params(), 32 * 9 + 32);
 /// # let _ = y;
+///
+/// // A rectangular kernel, strided along the rows only.
+/// type Tall = network![Input<1, 28, 28>, Conv2D<8, (3, 5), stride = (2, 1)>];
+/// let y: Tensor<Rank3<8, 13, 24>, f32, _> =
+///     dev.build_module::<Tall, f32>().forward(dev.zeros::<Rank3<1, 28, 28>>());
+/// # let _ = y;
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 #[allow(clippy::type_complexity)]
 pub struct Conv2D<
     const C: usize,
     const F: usize,
-    const K: usize,
-    const S: usize,
-    const D: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const DH: usize,
+    const DW: usize,
     const PH: usize,
     const PW: usize,
     const H: usize,
@@ -52,14 +64,17 @@ pub struct Conv2D<
     const OW: usize,
 >;
 
-/// The built [`Conv2D`]: its weight `(F, C, K, K)` and bias `(F)`.
+/// The built [`Conv2D`]: its weight `(F, C, KH, KW)` and bias `(F)`.
 #[derive(Debug, Clone)]
 pub struct Conv2DModule<
     const C: usize,
     const F: usize,
-    const K: usize,
-    const S: usize,
-    const D: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const DH: usize,
+    const DW: usize,
     const PH: usize,
     const PW: usize,
     const H: usize,
@@ -69,44 +84,44 @@ pub struct Conv2DModule<
     E: Dtype,
     Dev: Storage<E>,
 > {
-    pub weight: Tensor<Rank4<F, C, K, K>, E, Dev>,
+    pub weight: Tensor<Rank4<F, C, KH, KW>, E, Dev>,
     pub bias: Tensor<Rank1<F>, E, Dev>,
 }
 
 impl<
         const C: usize,
         const F: usize,
-        const K: usize,
-        const S: usize,
-        const D: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const DH: usize,
+        const DW: usize,
         const PH: usize,
         const PW: usize,
         const H: usize,
         const W: usize,
         const OH: usize,
         const OW: usize,
-    > Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
+    > Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW>
 {
     /// The geometry, checked once per instantiation at compile time.
     pub const WINDOW: Window2D = {
         assert!(
-            C > 0 && F > 0 && K > 0 && S > 0 && D > 0,
-            "Conv2D: sizes, stride and dilation must be at least 1"
+            C > 0 && F > 0 && KH > 0 && KW > 0 && SH > 0 && SW > 0 && DH > 0 && DW > 0,
+            "Conv2D: sizes, strides and dilations must be at least 1"
         );
         assert!(
-            window_fits(H, K, S, D, PH, OH),
-            "Conv2D: OH does not follow from H, K, S, D and the padding"
+            window_fits(H, KH, SH, DH, PH, OH),
+            "Conv2D: OH does not follow from H, KH, SH, DH and the padding"
         );
         assert!(
-            window_fits(W, K, S, D, PW, OW),
-            "Conv2D: OW does not follow from W, K, S, D and the padding"
+            window_fits(W, KW, SW, DW, PW, OW),
+            "Conv2D: OW does not follow from W, KW, SW, DW and the padding"
         );
         Window2D {
-            kernel: K,
-            stride: S,
-            dilation: D,
-            pad_top: PH,
-            pad_left: PW,
+            rows: Window1D::new(KH, SH, DH, PH),
+            cols: Window1D::new(KW, SW, DW, PW),
         }
     };
 }
@@ -114,30 +129,36 @@ impl<
 impl<
         const C: usize,
         const F: usize,
-        const K: usize,
-        const S: usize,
-        const D: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const DH: usize,
+        const DW: usize,
         const PH: usize,
         const PW: usize,
         const H: usize,
         const W: usize,
         const OH: usize,
         const OW: usize,
-    > LayerInfo for Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
+    > LayerInfo for Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW>
 {
     const NAME: &'static str = "Conv2D";
     const OUTPUT: Option<&'static [usize]> = Some(&[F, OH, OW]);
-    const PARAMS: usize = F * C * K * K + F;
-    const FLOPS: usize = 2 * F * C * K * K * OH * OW;
+    const PARAMS: usize = F * C * KH * KW + F;
+    const FLOPS: usize = 2 * F * C * KH * KW * OH * OW;
     const ACTIVATIONS: usize = F * OH * OW;
 }
 
 impl<
         const C: usize,
         const F: usize,
-        const K: usize,
-        const S: usize,
-        const D: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const DH: usize,
+        const DW: usize,
         const PH: usize,
         const PW: usize,
         const H: usize,
@@ -146,20 +167,23 @@ impl<
         const OW: usize,
         E,
         Dev,
-    > BuildOnDevice<Dev, E> for Conv2D<C, F, K, S, D, PH, PW, H, W, OH, OW>
+    > BuildOnDevice<Dev, E> for Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Device<E>,
 {
-    type Built = Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>;
+    type Built = Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>;
 }
 
 impl<
         const C: usize,
         const F: usize,
-        const K: usize,
-        const S: usize,
-        const D: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const DH: usize,
+        const DW: usize,
         const PH: usize,
         const PW: usize,
         const H: usize,
@@ -168,12 +192,12 @@ impl<
         const OW: usize,
         E,
         Dev,
-    > TensorCollection<E, Dev> for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+    > TensorCollection<E, Dev> for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Device<E>,
 {
-    type To<E2: Dtype, D2: Device<E2>> = Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E2, D2>;
+    type To<E2: Dtype, D2: Device<E2>> = Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E2, D2>;
 
     fn iter_tensors<V: ModuleVisitor<Self, E, Dev>>(
         visitor: &mut V,
@@ -201,9 +225,12 @@ where
 impl<
         const C: usize,
         const F: usize,
-        const K: usize,
-        const S: usize,
-        const D: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const DH: usize,
+        const DW: usize,
         const PH: usize,
         const PW: usize,
         const H: usize,
@@ -212,13 +239,13 @@ impl<
         const OW: usize,
         E,
         Dev,
-    > Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+    > Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Storage<E>,
 {
     fn init() -> Uniform<E> {
-        fan_in_uniform(C * K * K)
+        fan_in_uniform(C * KH * KW)
     }
 }
 
@@ -232,9 +259,12 @@ pub(crate) fn fan_in_uniform<E: Float + SampleUniform>(fan_in: usize) -> Uniform
 impl<
         const C: usize,
         const F: usize,
-        const K: usize,
-        const S: usize,
-        const D: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const DH: usize,
+        const DW: usize,
         const PH: usize,
         const PW: usize,
         const H: usize,
@@ -243,16 +273,19 @@ impl<
         const OW: usize,
         E: Dtype,
         Dev: Storage<E>,
-    > NonMutableModule for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+    > NonMutableModule for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
 {
 }
 
 impl<
         const C: usize,
         const F: usize,
-        const K: usize,
-        const S: usize,
-        const D: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const DH: usize,
+        const DW: usize,
         const PH: usize,
         const PW: usize,
         const H: usize,
@@ -263,13 +296,13 @@ impl<
         E: Dtype,
         Dev: Conv2DKernel<E>,
         T: Tape<E, Dev>,
-    > Module<Tensor<X, E, Dev, T>> for Conv2DModule<C, F, K, S, D, PH, PW, H, W, OH, OW, E, Dev>
+    > Module<Tensor<X, E, Dev, T>> for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
 {
     type Output = Tensor<X::Of<Rank3<F, OH, OW>>, E, Dev, T>;
     type Error = Dev::Err;
 
     fn try_forward(&self, x: Tensor<X, E, Dev, T>) -> Result<Self::Output, Dev::Err> {
-        let window = Conv2D::<C, F, K, S, D, PH, PW, H, W, OH, OW>::WINDOW;
+        let window = Conv2D::<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW>::WINDOW;
         X::unbatch(Dev::try_conv2d(
             X::batch(x)?,
             &self.weight,

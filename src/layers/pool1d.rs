@@ -79,12 +79,7 @@ impl<
             window_fits(L, K, S, 1, P, OL),
             "Pool1D: OL does not follow from L, K, S and the padding"
         );
-        Window1D {
-            kernel: K,
-            stride: S,
-            dilation: 1,
-            pad: P,
-        }
+        Window1D::new(K, S, 1, P)
     };
     const KIND: PoolKind = if Mode::IS_MAX {
         PoolKind::Max

@@ -10,22 +10,34 @@ pub mod pool2d;
 pub mod recurrent;
 pub mod relu;
 
-/// Where a 2-D sliding window (convolution or pooling) reads its input.
+/// Where a 2-D sliding window (convolution or pooling) reads its input: a [`Window1D`]
+/// along the rows and one along the columns, so a window may be rectangular (`3 x 5`) and
+/// stride or dilate differently along each axis.
 ///
 /// Only the padding before each axis (top, left) is stored: the padding after is whatever
 /// the output size implies (`shape::window_fits`), which is how Keras's asymmetric `same`
 /// padding fits in one description. Positions outside the input read as padding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window2D {
-    pub kernel: usize,
-    pub stride: usize,
-    pub dilation: usize,
-    pub pad_top: usize,
-    pub pad_left: usize,
+    pub rows: Window1D,
+    pub cols: Window1D,
 }
 
-/// Where a 1-D sliding window (convolution or pooling over a sequence's steps) reads its
-/// input: as [`Window2D`] along one axis. Only the padding before the first step is stored;
+impl Window2D {
+    /// Panics unless this window maps an `input` (H, W) image to `out` (OH, OW).
+    pub(crate) fn check(self, input: (usize, usize), out: (usize, usize)) {
+        self.rows.check(input.0, out.0);
+        self.cols.check(input.1, out.1);
+    }
+
+    /// Taps per window: rows times columns of the kernel.
+    pub(crate) fn taps(self) -> usize {
+        self.rows.kernel * self.cols.kernel
+    }
+}
+
+/// Where a 1-D sliding window (convolution or pooling over a sequence's steps, or one axis
+/// of a [`Window2D`]) reads its input. Only the padding before the first step is stored;
 /// the padding after is whatever the output length implies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window1D {
@@ -36,6 +48,17 @@ pub struct Window1D {
 }
 
 impl Window1D {
+    /// A window of `kernel` taps, `dilation` apart, moved `stride` at a time, starting `pad`
+    /// before the input.
+    pub const fn new(kernel: usize, stride: usize, dilation: usize, pad: usize) -> Self {
+        Self {
+            kernel,
+            stride,
+            dilation,
+            pad,
+        }
+    }
+
     /// Panics unless this window maps `input` steps to `out` steps (the one check each
     /// implementation makes before it indexes anything).
     pub(crate) fn check(self, input: usize, out: usize) {

@@ -7,15 +7,6 @@ use crate::ops::conv2d::tests::{
 };
 use crate::ops::cpu::CpuFloat;
 
-pub(crate) fn window(kernel: usize, stride: usize, dilation: usize, pad: usize) -> Window1D {
-    Window1D {
-        kernel,
-        stride,
-        dilation,
-        pad,
-    }
-}
-
 #[allow(clippy::type_complexity)]
 fn conv<
     E: CpuFloat,
@@ -141,7 +132,7 @@ fn conv1d_known_values_two_channels_valid() {
     let x = vec![1., 2., 3., 4., 5., 6., 7., 8.];
     // (K, C, F) = (2, 2, 1): w[0][0] = 1, w[0][1] = 0, w[1][0] = 0, w[1][1] = 10
     let w = vec![1., 0., 0., 10.];
-    check_known::<4, 2, 1, 2, 3>(x, w, vec![0.5], window(2, 1, 1, 0), &[41.5, 63.5, 85.5]);
+    check_known::<4, 2, 1, 2, 3>(x, w, vec![0.5], Window1D::new(2, 1, 1, 0), &[41.5, 63.5, 85.5]);
 }
 
 #[test]
@@ -151,7 +142,7 @@ fn conv1d_known_values_same_padding_stride_and_dilation() {
         vec![1., 2., 3.],
         vec![1., 2., 3.],
         vec![0.],
-        window(3, 1, 1, 1),
+        Window1D::new(3, 1, 1, 1),
         &[8., 14., 8.],
     );
     // dilation 2, K = 2 on 1..=5: x[o] + x[o + 2] = 4, 6, 8
@@ -159,7 +150,7 @@ fn conv1d_known_values_same_padding_stride_and_dilation() {
         vec![1., 2., 3., 4., 5.],
         vec![1., 1.],
         vec![0.],
-        window(2, 1, 2, 0),
+        Window1D::new(2, 1, 2, 0),
         &[4., 6., 8.],
     );
     // stride 2, K = 2 on 1..=5, valid: [1+2, 3+4] (the 5 is never read)
@@ -167,7 +158,7 @@ fn conv1d_known_values_same_padding_stride_and_dilation() {
         vec![1., 2., 3., 4., 5.],
         vec![1., 1.],
         vec![0.],
-        window(2, 2, 1, 0),
+        Window1D::new(2, 2, 1, 0),
         &[3., 7.],
     );
     // two filters: F is the last weight axis, so w = [[f0, f1]] per (k, c)
@@ -175,7 +166,7 @@ fn conv1d_known_values_same_padding_stride_and_dilation() {
         vec![1., 2.],
         vec![1., -1.],
         vec![0., 10.],
-        window(1, 1, 1, 0),
+        Window1D::new(1, 1, 1, 0),
         &[1., 9., 2., 8.],
     );
 }
@@ -221,18 +212,18 @@ fn check_finite_differences<
 #[test]
 fn conv1d_gradients_match_finite_differences_in_place_windows() {
     // valid, stride 1: the fast kernel reads the windows where they lie
-    check_finite_differences::<2, 7, 3, 2, 3, 5>(window(3, 1, 1, 0), 10);
+    check_finite_differences::<2, 7, 3, 2, 3, 5>(Window1D::new(3, 1, 1, 0), 10);
     // stride 2 (rows 2C apart, still overlapping with K = 3)
-    check_finite_differences::<2, 8, 2, 3, 3, 3>(window(3, 2, 1, 0), 20);
+    check_finite_differences::<2, 8, 2, 3, 3, 3>(Window1D::new(3, 2, 1, 0), 20);
 }
 
 #[test]
 fn conv1d_gradients_match_finite_differences_padded_and_dilated() {
     // same, K = 4, stride 1: padding (1, 2)
     assert_eq!(crate::shape::same_pad(6, 4, 1, 1), (1, 2));
-    check_finite_differences::<2, 6, 2, 2, 4, 6>(window(4, 1, 1, 1), 30);
+    check_finite_differences::<2, 6, 2, 2, 4, 6>(Window1D::new(4, 1, 1, 1), 30);
     // dilation 2, padding 2: span 5, 7 + 4 - 5 + 1 = 7
-    check_finite_differences::<1, 7, 3, 2, 3, 7>(window(3, 1, 2, 2), 40);
+    check_finite_differences::<1, 7, 3, 2, 3, 7>(Window1D::new(3, 1, 2, 2), 40);
 }
 
 // ---------------------------------------------------------------- fast vs generic
@@ -267,17 +258,17 @@ fn agreement_suite<E: CpuFloat>()
 where
     Cpu: Device<E>,
 {
-    check_agreement::<E, Const<1>, 9, 3, 4, 3, 7>(Const, window(3, 1, 1, 0), 100);
-    check_agreement::<E, Const<3>, 10, 2, 3, 3, 4>(Const, window(3, 2, 1, 0), 200);
-    check_agreement::<E, usize, 8, 2, 2, 3, 8>(3, window(3, 1, 2, 2), 300);
+    check_agreement::<E, Const<1>, 9, 3, 4, 3, 7>(Const, Window1D::new(3, 1, 1, 0), 100);
+    check_agreement::<E, Const<3>, 10, 2, 3, 3, 4>(Const, Window1D::new(3, 2, 1, 0), 200);
+    check_agreement::<E, usize, 8, 2, 2, 3, 8>(3, Window1D::new(3, 1, 2, 2), 300);
     // Keras same with stride 2 on 7: padding (1, 1), output 4
-    check_agreement::<E, Const<2>, 7, 3, 2, 3, 4>(Const, window(3, 2, 1, 1), 400);
+    check_agreement::<E, Const<2>, 7, 3, 2, 3, 4>(Const, Window1D::new(3, 2, 1, 1), 400);
     // the text CNN's size, and a batch larger than the cores (threaded parts)
-    check_agreement::<E, usize, 50, 32, 64, 5, 46>(9, window(5, 1, 1, 0), 500);
+    check_agreement::<E, usize, 50, 32, 64, 5, 46>(9, Window1D::new(5, 1, 1, 0), 500);
     // 1-wide kernel: a Dense on every step
-    check_agreement::<E, Const<2>, 4, 3, 5, 1, 4>(Const, window(1, 1, 1, 0), 600);
+    check_agreement::<E, Const<2>, 4, 3, 5, 1, 4>(Const, Window1D::new(1, 1, 1, 0), 600);
     // an empty batch
-    check_agreement::<E, usize, 6, 2, 2, 3, 6>(0, window(3, 1, 1, 1), 700);
+    check_agreement::<E, usize, 6, 2, 2, 3, 6>(0, Window1D::new(3, 1, 1, 1), 700);
 }
 
 #[test]
@@ -305,7 +296,7 @@ fn conv1d_fast_accepts_a_permuted_input() {
         let x = stored
             .leaky_trace()
             .permute::<Rank3<2, 6, 3>, Axes3<0, 2, 1>>();
-        let y: Tensor<Rank3<2, 4, 2>, _, _, _> = conv(path, x, &w, &b, window(3, 1, 1, 0));
+        let y: Tensor<Rank3<2, 4, 2>, _, _, _> = conv(path, x, &w, &b, Window1D::new(3, 1, 1, 0));
         let out = y.as_vec();
         let r = dev.tensor_from_vec(p.r.clone(), Default::default());
         let grads = (y * r).sum().backward();
@@ -325,7 +316,7 @@ fn conv1d_rejects_an_output_length_the_window_does_not_give() {
     let b: Tensor<Rank1<1>, f32, Cpu> = dev.zeros();
     // valid 3 on 4 steps gives 2, not 3
     let _: Tensor<Rank3<1, 3, 1>, f32, Cpu> =
-        Cpu::try_conv1d(x, &w, &b, window(3, 1, 1, 0)).unwrap();
+        Cpu::try_conv1d(x, &w, &b, Window1D::new(3, 1, 1, 0)).unwrap();
 }
 
 /// Random geometry (the shapes are type parameters, so drawn from a table instantiated at
@@ -373,7 +364,7 @@ mod properties {
             for dilation in 1..=3 {
                 for pad in 0..=3 {
                     if window_fits(l, k, stride, dilation, pad, ol) {
-                        all.push(window(k, stride, dilation, pad));
+                        all.push(Window1D::new(k, stride, dilation, pad));
                     }
                 }
             }

@@ -6,7 +6,7 @@
 //! columns are still in cache when its gemm reads them, and for one image per group the
 //! gemm writes straight into the output, with no (F, B) -> (B, F) transposition.
 //!
-//! Forward, per group: `cols` (C*K*K, G*OH*OW) gathers every window tap, `W (F x CKK) x
+//! Forward, per group: `cols` (CKK = C*KH*KW, G*OH*OW) gathers every window tap, `W (F x CKK) x
 //! cols` gives (F, G*OH*OW), laid out as (G, F, OH, OW), plus the bias. The backward closure
 //! owns `cols` and the weight's values; per group, `dW^T += cols x dY^T`, `db += row sums of
 //! dY`, then `dcols = W^T x dY` overwrites the group's `cols` and col2im adds it into dX.
@@ -15,7 +15,7 @@ use crate::ops::cpu::{
     decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, tap_range,
     with_grads, CpuFloat, Mat,
 };
-use crate::ops::Window2D;
+use crate::ops::{Window1D, Window2D};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
@@ -26,7 +26,6 @@ struct Geometry {
     c: usize,
     h: usize,
     w: usize,
-    k: usize,
     oh: usize,
     ow: usize,
     window: Window2D,
@@ -35,7 +34,7 @@ struct Geometry {
 impl Geometry {
     /// Rows of `cols`: one per (channel, tap row, tap column).
     fn ckk(&self) -> usize {
-        self.c * self.k * self.k
+        self.c * self.window.taps()
     }
     fn ohw(&self) -> usize {
         self.oh * self.ow
@@ -47,21 +46,15 @@ impl Geometry {
     /// For row `r` of `cols`: its channel, and the outputs that read inside the input along
     /// each axis together with the offset (tap x dilation) of that tap.
     fn row_taps(&self, r: usize) -> (usize, Tap, Tap) {
-        let Window2D {
-            stride,
-            dilation,
-            pad_top,
-            pad_left,
-            ..
-        } = self.window;
-        let (c, ki, kj) = (r / (self.k * self.k), (r / self.k) % self.k, r % self.k);
-        let rows = Tap::new(self.h, self.oh, stride, ki * dilation, pad_top);
-        let cols = Tap::new(self.w, self.ow, stride, kj * dilation, pad_left);
-        (c, rows, cols)
+        let Window2D { rows, cols } = self.window;
+        let (kh, kw) = (rows.kernel, cols.kernel);
+        let (c, ki, kj) = (r / (kh * kw), (r / kw) % kh, r % kw);
+        (c, Tap::new(self.h, self.oh, rows, ki), Tap::new(self.w, self.ow, cols, kj))
     }
 }
 
-/// One kernel tap along one axis: outputs `valid` read input `o * stride + offset - pad`.
+/// One kernel tap along one axis: outputs `valid` read input `o * stride + offset - pad`,
+/// where `offset` is the tap's index times the dilation.
 #[derive(Clone)]
 struct Tap {
     valid: std::ops::Range<usize>,
@@ -71,12 +64,13 @@ struct Tap {
 }
 
 impl Tap {
-    fn new(input: usize, out: usize, stride: usize, offset: usize, pad: usize) -> Self {
-        let valid = tap_range(input, out, stride, offset, pad);
+    /// Tap `k` of `axis`, over an `input` that the window maps to `out`.
+    fn new(input: usize, out: usize, axis: Window1D, k: usize) -> Self {
+        let offset = k * axis.dilation;
         Self {
-            valid,
-            stride,
-            shift: offset as isize - pad as isize,
+            valid: tap_range(input, out, axis.stride, offset, axis.pad),
+            stride: axis.stride,
+            shift: offset as isize - axis.pad as isize,
         }
     }
     #[inline]
@@ -94,12 +88,13 @@ pub(super) fn try_conv2d<
     const H: usize,
     const W: usize,
     const F: usize,
-    const K: usize,
+    const KH: usize,
+    const KW: usize,
     const OH: usize,
     const OW: usize,
 >(
     x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Cpu, T>,
-    weight: &Tensor<Rank4<F, C, K, K>, E, Cpu>,
+    weight: &Tensor<Rank4<F, C, KH, KW>, E, Cpu>,
     bias: &Tensor<Rank1<F>, E, Cpu>,
     window: Window2D,
 ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Cpu, T>, CpuError>
@@ -116,7 +111,6 @@ where
         c: C,
         h: H,
         w: W,
-        k: K,
         oh: OH,
         ow: OW,
         window,
@@ -305,7 +299,7 @@ fn im2col<E: CpuFloat>(g: &Geometry, x: &[E], cols: &mut [E]) {
 /// The adjoint of [`im2col`]: `g_x[b, c, y, x] += dcols[(c, ki, kj), (b, oh, ow)]` over
 /// every tap that read (y, x). Parallel over the (b, c) planes of `g_x`, which are disjoint.
 fn col2im<E: CpuFloat>(g: &Geometry, dcols: &[E], g_x: &mut [E]) {
-    let (n, ohw, ow, kk) = (g.n(), g.ohw(), g.ow, g.k * g.k);
+    let (n, ohw, ow, kk) = (g.n(), g.ohw(), g.ow, g.window.taps());
     let hw = g.h * g.w;
     // The taps of one channel, the same for every channel: worked out once, not per plane.
     let taps: Vec<(Tap, Tap)> = (0..kk)

@@ -2,14 +2,13 @@
 //! backward. `Cuda` uses it; on `Cpu` it is the oracle the fast kernel is tested against.
 
 use super::check_geometry;
-use crate::ops::cpu::tap_range;
 use crate::ops::Window2D;
 use dfdx::prelude::*;
 
 /// The device-generic [`super::Conv2DKernel::try_conv2d`]: same arguments, same result.
 ///
 /// im2col as one `gather` (batch last, so one index list serves every image), then one
-/// matmul with the weight seen as (F, C*K*K), then bias and a permute back to (B, F, OH, OW).
+/// matmul with the weight seen as (F, C*KH*KW), then bias and a permute back to (B, F, OH, OW).
 #[allow(clippy::type_complexity)]
 pub fn try_conv2d_generic<
     B: Dim,
@@ -20,24 +19,25 @@ pub fn try_conv2d_generic<
     const H: usize,
     const W: usize,
     const F: usize,
-    const K: usize,
+    const KH: usize,
+    const KW: usize,
     const OH: usize,
     const OW: usize,
 >(
     x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, D, T>,
-    weight: &Tensor<Rank4<F, C, K, K>, E, D>,
+    weight: &Tensor<Rank4<F, C, KH, KW>, E, D>,
     bias: &Tensor<Rank1<F>, E, D>,
     window: Window2D,
 ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, D, T>, D::Err> {
-    check_geometry(window, K, (H, W), (OH, OW));
+    check_geometry(window, (KH, KW), (H, W), (OH, OW));
     let batch = x.shape().0;
     if batch.size() == 0 {
         // dfdx 0.13 copies an empty permuted tensor (the reshape in `unfold`) by reading its
         // element 0, a panic; no images make no outputs and nothing for the tape to record.
         return empty_output(x, (Const::<F>, Const::<OH>, Const::<OW>));
     }
-    let ckk = C * K * K;
-    // (C*K*K*OH*OW, B) -> (C*K*K, OH*OW*B): rows are (c, ki, kj), columns (oh, ow, b).
+    let ckk = C * KH * KW;
+    // (C*KH*KW*OH*OW, B) -> (C*KH*KW, OH*OW*B): rows are (c, ki, kj), columns (oh, ow, b).
     let cols = unfold(x, window, (OH, OW), E::default())?
         .try_reshape_like(&(ckk, OH * OW * batch.size()))?;
     let w = weight.retaped::<T>().try_reshape_like(&(Const::<F>, ckk))?;
@@ -75,11 +75,11 @@ pub(crate) fn empty_output<
     Ok(y.put_tape(tape))
 }
 
-/// im2col for the generic convolution and pooling: `(B, C, H, W)` -> `(C*K*K*OH*OW, B)`,
+/// im2col for the generic convolution and pooling: `(B, C, H, W)` -> `(C*KH*KW*OH*OW, B)`,
 /// rows in (c, ki, kj, oh, ow) order, each row the value one window tap reads in every
 /// image of the batch; taps in the padding read `pad_value`.
 ///
-/// Batch last means one index list of `C*K*K*OH*OW` entries serves the whole batch. When a
+/// Batch last means one index list of `C*KH*KW*OH*OW` entries serves the whole batch. When a
 /// window reaches into the padding, one row of `pad_value` is appended to the input and the
 /// padding taps gather it; its gradient is simply dropped.
 #[allow(clippy::type_complexity)]
@@ -97,31 +97,22 @@ pub(crate) fn unfold<
     (oh, ow): (usize, usize),
     pad_value: E,
 ) -> Result<Tensor<(usize, B), E, D, T>, D::Err> {
-    let Window2D {
-        kernel: k,
-        stride: s,
-        dilation: d,
-        pad_top,
-        pad_left,
-    } = window;
+    let Window2D { rows, cols } = window;
     let dev = x.device().clone();
     let batch = x.shape().0;
     let chw = C * H * W;
     let pad_index = chw;
-    let mut idx = Vec::with_capacity(C * k * k * oh * ow);
+    let mut idx = Vec::with_capacity(C * window.taps() * oh * ow);
     for c in 0..C {
-        for ki in 0..k {
-            let rows = tap_range(H, oh, s, ki * d, pad_top);
-            for kj in 0..k {
-                let cols = tap_range(W, ow, s, kj * d, pad_left);
+        for ki in 0..rows.kernel {
+            for kj in 0..cols.kernel {
                 for o_y in 0..oh {
                     for o_x in 0..ow {
-                        idx.push(if rows.contains(&o_y) && cols.contains(&o_x) {
-                            let y = o_y * s + ki * d - pad_top;
-                            let x = o_x * s + kj * d - pad_left;
-                            (c * H + y) * W + x
-                        } else {
-                            pad_index
+                        let y = rows.input_step(o_y, ki, H);
+                        let x = cols.input_step(o_x, kj, W);
+                        idx.push(match (y, x) {
+                            (Some(y), Some(x)) => (c * H + y) * W + x,
+                            _ => pad_index,
                         });
                     }
                 }

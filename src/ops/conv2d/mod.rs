@@ -15,14 +15,14 @@ pub use generic::try_conv2d_generic;
 pub(crate) use generic::{empty_output, unfold};
 
 use super::Window2D;
-use crate::shape::window_fits;
 use dfdx::prelude::*;
 
 /// Devices that run a 2-D convolution. The provided method is the device-generic path;
 /// `Cpu` replaces it with the fast kernel, so a device adds itself with an empty impl.
 pub trait Conv2DKernel<E: Dtype>: Device<E> {
-    /// x: (B, C, H, W), weight: (F, C, K, K) as PyTorch lays it out, bias: (F) -> (B, F, OH, OW).
-    /// window.kernel == K. OH/OW are given by the caller (already checked with shape::window_fits).
+    /// x: (B, C, H, W), weight: (F, C, KH, KW) as PyTorch lays it out, bias: (F) -> (B, F, OH, OW).
+    /// The window's kernel is KH rows by KW columns. OH/OW are given by the caller (already
+    /// checked with shape::window_fits).
     ///
     /// Padding reads as zero; the padding after each axis is whatever `OH`/`OW` imply. The
     /// gradients of `weight` and `bias` are accumulated under their own ids, so a layer gets
@@ -37,12 +37,13 @@ pub trait Conv2DKernel<E: Dtype>: Device<E> {
         const H: usize,
         const W: usize,
         const F: usize,
-        const K: usize,
+        const KH: usize,
+        const KW: usize,
         const OH: usize,
         const OW: usize,
     >(
         x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Self, T>,
-        weight: &Tensor<Rank4<F, C, K, K>, E, Self>,
+        weight: &Tensor<Rank4<F, C, KH, KW>, E, Self>,
         bias: &Tensor<Rank1<F>, E, Self>,
         window: Window2D,
     ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
@@ -61,16 +62,17 @@ where
         const H: usize,
         const W: usize,
         const F: usize,
-        const K: usize,
+        const KH: usize,
+        const KW: usize,
         const OH: usize,
         const OW: usize,
     >(
         x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Self, T>,
-        weight: &Tensor<Rank4<F, C, K, K>, E, Self>,
+        weight: &Tensor<Rank4<F, C, KH, KW>, E, Self>,
         bias: &Tensor<Rank1<F>, E, Self>,
         window: Window2D,
     ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
-        check_geometry(window, K, (H, W), (OH, OW));
+        check_geometry(window, (KH, KW), (H, W), (OH, OW));
         cpu::try_conv2d(x, weight, bias, window)
     }
 }
@@ -78,36 +80,18 @@ where
 #[cfg(feature = "cuda")]
 impl<E: Dtype> Conv2DKernel<E> for Cuda where Cuda: Device<E> {}
 
-/// Panics unless `window` with a `kernel`-sized kernel maps an `input` image to `out`:
-/// the one check both implementations make before they index anything.
+/// Panics unless `window` with a `kernel` (rows, columns) kernel maps an `input` image to
+/// `out`: the one check both implementations make before they index anything.
 pub(crate) fn check_geometry(
     window: Window2D,
-    kernel: usize,
+    kernel: (usize, usize),
     input: (usize, usize),
     out: (usize, usize),
 ) {
-    let Window2D {
-        stride,
-        dilation,
-        pad_top,
-        pad_left,
-        ..
-    } = window;
     assert_eq!(
-        window.kernel, kernel,
-        "Window2D::kernel differs from the kernel's size"
+        (window.rows.kernel, window.cols.kernel),
+        kernel,
+        "the window's kernel differs from the weight's"
     );
-    assert!(
-        stride >= 1 && dilation >= 1,
-        "stride and dilation must be at least 1: {window:?}"
-    );
-    assert!(
-        window_fits(input.0, kernel, stride, dilation, pad_top, out.0)
-            && window_fits(input.1, kernel, stride, dilation, pad_left, out.1),
-        "{window:?} does not map a {}x{} input to a {}x{} output",
-        input.0,
-        input.1,
-        out.0,
-        out.1
-    );
+    window.check(input, out);
 }

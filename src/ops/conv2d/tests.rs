@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::ops::cpu::CpuFloat;
+use crate::ops::Window1D;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 // ---------------------------------------------------------------- shared test helpers
@@ -71,13 +72,18 @@ pub(crate) fn dot<E: CpuFloat>(a: &[E], b: &[E]) -> E {
     a.iter().zip(b).fold(E::zero(), |acc, (&x, &y)| acc + x * y)
 }
 
+/// A square window: the same kernel, stride, dilation and padding along both axes.
 pub(crate) fn window(kernel: usize, stride: usize, dilation: usize, pad: usize) -> Window2D {
+    let axis = [kernel, stride, dilation, pad];
+    rect(axis, axis)
+}
+
+/// A window given as `[kernel, stride, dilation, pad]` along the rows and the columns.
+pub(crate) fn rect(rows: [usize; 4], cols: [usize; 4]) -> Window2D {
+    let axis = |[kernel, stride, dilation, pad]: [usize; 4]| Window1D::new(kernel, stride, dilation, pad);
     Window2D {
-        kernel,
-        stride,
-        dilation,
-        pad_top: pad,
-        pad_left: pad,
+        rows: axis(rows),
+        cols: axis(cols),
     }
 }
 
@@ -92,13 +98,14 @@ fn conv<
     const H: usize,
     const W: usize,
     const F: usize,
-    const K: usize,
+    const KH: usize,
+    const KW: usize,
     const OH: usize,
     const OW: usize,
 >(
     path: Path,
     x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Cpu, T>,
-    weight: &Tensor<Rank4<F, C, K, K>, E, Cpu>,
+    weight: &Tensor<Rank4<F, C, KH, KW>, E, Cpu>,
     bias: &Tensor<Rank1<F>, E, Cpu>,
     window: Window2D,
 ) -> Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Cpu, T>
@@ -138,7 +145,8 @@ fn run<
     const H: usize,
     const W: usize,
     const F: usize,
-    const K: usize,
+    const KH: usize,
+    const KW: usize,
     const OH: usize,
     const OW: usize,
 >(
@@ -152,9 +160,9 @@ where
 {
     let dev = dev();
     let x = image::<E, B, C, H, W>(batch, p.x.clone());
-    let w: Tensor<Rank4<F, C, K, K>, E, Cpu> = dev.tensor_from_vec(p.w.clone(), Default::default());
+    let w: Tensor<Rank4<F, C, KH, KW>, E, Cpu> = dev.tensor_from_vec(p.w.clone(), Default::default());
     let b: Tensor<Rank1<F>, E, Cpu> = dev.tensor_from_vec(p.b.clone(), Default::default());
-    let y = conv::<E, B, _, C, H, W, F, K, OH, OW>(path, x.leaky_trace(), &w, &b, window);
+    let y = conv::<E, B, _, C, H, W, F, KH, KW, OH, OW>(path, x.leaky_trace(), &w, &b, window);
     assert_eq!(
         y.shape().0.size(),
         batch.size(),
@@ -200,7 +208,8 @@ fn check_agreement<
     const H: usize,
     const W: usize,
     const F: usize,
-    const K: usize,
+    const KH: usize,
+    const KW: usize,
     const OH: usize,
     const OW: usize,
 >(
@@ -211,10 +220,10 @@ fn check_agreement<
     Cpu: Device<E>,
 {
     let n = batch.size();
-    let p = problem::<E>(seed, [n * C * H * W, F * C * K * K, F, n * F * OH * OW]);
-    let fast = run::<E, B, C, H, W, F, K, OH, OW>(Fast, batch, &p, window);
-    let generic = run::<E, B, C, H, W, F, K, OH, OW>(Generic, batch, &p, window);
-    let what = format!("{}x{C}x{H}x{W} * {F}x{C}x{K}x{K} {window:?}", n);
+    let p = problem::<E>(seed, [n * C * H * W, F * C * KH * KW, F, n * F * OH * OW]);
+    let fast = run::<E, B, C, H, W, F, KH, KW, OH, OW>(Fast, batch, &p, window);
+    let generic = run::<E, B, C, H, W, F, KH, KW, OH, OW>(Generic, batch, &p, window);
+    let what = format!("{}x{C}x{H}x{W} * {F}x{C}x{KH}x{KW} {window:?}", n);
     assert_close(&format!("{what} out"), &fast.out, &generic.out, 1e-4);
     assert_close(&format!("{what} dx"), &fast.gx, &generic.gx, 1e-4);
     assert_close(&format!("{what} dw"), &fast.gw, &generic.gw, 1e-4);
@@ -228,18 +237,19 @@ fn check_finite_differences<
     const H: usize,
     const W: usize,
     const F: usize,
-    const K: usize,
+    const KH: usize,
+    const KW: usize,
     const OH: usize,
     const OW: usize,
 >(
     window: Window2D,
     seed: u64,
 ) {
-    let p = problem::<f64>(seed, [N * C * H * W, F * C * K * K, F, N * F * OH * OW]);
+    let p = problem::<f64>(seed, [N * C * H * W, F * C * KH * KW, F, N * F * OH * OW]);
     // The loss as a plain function of the three parameter vectors (no tape).
     let loss = |x: &[f64], w: &[f64], b: &[f64]| -> f64 {
         let dev = dev();
-        let y = conv::<f64, Const<N>, _, C, H, W, F, K, OH, OW>(
+        let y = conv::<f64, Const<N>, _, C, H, W, F, KH, KW, OH, OW>(
             Fast,
             dev.tensor_from_vec(x.to_vec(), Default::default()),
             &dev.tensor_from_vec(w.to_vec(), Default::default()),
@@ -253,7 +263,7 @@ fn check_finite_differences<
     let gw = numeric_grad(&p.w, eps, |w| loss(&p.x, w, &p.b));
     let gb = numeric_grad(&p.b, eps, |b| loss(&p.x, &p.w, b));
     for path in [Fast, Generic] {
-        let got = run::<f64, Const<N>, C, H, W, F, K, OH, OW>(path, Const, &p, window);
+        let got = run::<f64, Const<N>, C, H, W, F, KH, KW, OH, OW>(path, Const, &p, window);
         assert_close(&format!("{path:?} {window:?} dx"), &got.gx, &gx, 1e-5);
         assert_close(&format!("{path:?} {window:?} dw"), &got.gw, &gw, 1e-5);
         assert_close(&format!("{path:?} {window:?} db"), &got.gb, &gb, 1e-5);
@@ -269,7 +279,8 @@ fn ramp_4x4() -> Vec<f64> {
 fn check_known_1x1<
     const H: usize,
     const W: usize,
-    const K: usize,
+    const KH: usize,
+    const KW: usize,
     const OH: usize,
     const OW: usize,
 >(
@@ -286,7 +297,7 @@ fn check_known_1x1<
         r: vec![0.0; OH * OW],
     };
     for path in [Fast, Generic] {
-        let got = run::<f64, Const<1>, 1, H, W, 1, K, OH, OW>(path, Const, &p, window);
+        let got = run::<f64, Const<1>, 1, H, W, 1, KH, KW, OH, OW>(path, Const, &p, window);
         assert_close(&format!("{path:?} {window:?}"), &got.out, want, 1e-12);
     }
 }
@@ -315,7 +326,7 @@ fn conv_valid_2x2_values_and_gradients_by_hand() {
     // own 4i + j summed over i, j < 3: 36 + 9), so [[54, 63], [90, 99]]; db = 9 outputs.
     let want_gw = [54., 63., 90., 99.];
     for path in [Fast, Generic] {
-        let got = run::<f64, Const<1>, 1, 4, 4, 1, 2, 3, 3>(path, Const, &p, window(2, 1, 1, 0));
+        let got = run::<f64, Const<1>, 1, 4, 4, 1, 2, 2, 3, 3>(path, Const, &p, window(2, 1, 1, 0));
         assert_close(&format!("{path:?} out"), &got.out, &want, 1e-12);
         assert_close(&format!("{path:?} dx"), &got.gx, &want_gx, 1e-12);
         assert_close(&format!("{path:?} dw"), &got.gw, &want_gw, 1e-12);
@@ -334,9 +345,9 @@ fn conv_padding_1_reads_zeros_and_keeps_the_kernel_unflipped() {
     let want = [
         60., 70., 80., 0., 100., 111., 122., 3., 140., 155., 166., 7., 0., 9., 10., 11.,
     ];
-    check_known_1x1::<4, 4, 3, 4, 4>(ramp_4x4(), w.clone(), 0.0, window(3, 1, 1, 1), &want);
+    check_known_1x1::<4, 4, 3, 3, 4, 4>(ramp_4x4(), w.clone(), 0.0, window(3, 1, 1, 1), &want);
     // Stride 2 keeps the outputs at even (i, j) of the stride-1 result: 60, 80, 140, 166.
-    check_known_1x1::<4, 4, 3, 2, 2>(
+    check_known_1x1::<4, 4, 3, 3, 2, 2>(
         ramp_4x4(),
         w,
         0.0,
@@ -350,7 +361,7 @@ fn conv_stride_2_with_padding_sums_the_clipped_windows() {
     // All-ones 3x3 kernel, stride 2, padding 1: window (oh, ow) starts at (2oh-1, 2ow-1).
     // (0,0): rows 0-1, cols 0-1: 1+2+5+6 = 14.     (0,1): rows 0-1, cols 1-3: 2+3+4+6+7+8 = 30.
     // (1,0): rows 1-3, cols 0-1: 5+6+9+10+13+14 = 57. (1,1): rows 1-3, cols 1-3: 21+33+45 = 99.
-    check_known_1x1::<4, 4, 3, 2, 2>(
+    check_known_1x1::<4, 4, 3, 3, 2, 2>(
         ramp_4x4(),
         vec![1.0; 9],
         -1.0,
@@ -364,12 +375,63 @@ fn conv_dilation_2_spreads_the_taps() {
     // 2x2 kernel [[1, 2], [3, 4]] with dilation 2 spans 3x3: on the 4x4 ramp the output is 2x2,
     // out(i, j) = x(i,j) + 2x(i,j+2) + 3x(i+2,j) + 4x(i+2,j+2) = 10(4i+j) + (1 + 6 + 27 + 44)
     //           = 40i + 10j + 78.
-    check_known_1x1::<4, 4, 2, 2, 2>(
+    check_known_1x1::<4, 4, 2, 2, 2, 2>(
         ramp_4x4(),
         vec![1., 2., 3., 4.],
         0.0,
         window(2, 1, 2, 0),
         &[78., 88., 118., 128.],
+    );
+}
+
+#[test]
+fn conv_rectangular_kernel_strided_along_the_rows_only() {
+    // A 1x2 kernel [1, 2], stride (2, 1): outputs read rows 0 and 2 of the 4x4 ramp,
+    // out(i, j) = x(2i, j) + 2x(2i, j+1) = (8i + j + 1) + 2(8i + j + 2) = 24i + 3j + 5.
+    let p = Problem {
+        x: ramp_4x4(),
+        w: vec![1., 2.],
+        b: vec![0.0],
+        r: vec![1.0; 6],
+    };
+    // dL/dout = 1: rows 1 and 3 are never read; in rows 0 and 2, column c gets w(0) from
+    // output j = c (c <= 2) and w(1) from j = c - 1 (c >= 1): 1, 3, 3, 2.
+    let want_gx = [1., 3., 3., 2., 0., 0., 0., 0., 1., 3., 3., 2., 0., 0., 0., 0.];
+    // dw(b) = sum of x(2i, j + b): b = 0 reads (1+2+3) + (9+10+11) = 36, b = 1 reads
+    // (2+3+4) + (10+11+12) = 42; db = 6 outputs.
+    for path in [Fast, Generic] {
+        let got = run::<f64, Const<1>, 1, 4, 4, 1, 1, 2, 2, 3>(
+            path,
+            Const,
+            &p,
+            rect([1, 2, 1, 0], [2, 1, 1, 0]),
+        );
+        assert_close(
+            &format!("{path:?} out"),
+            &got.out,
+            &[5., 8., 11., 29., 32., 35.],
+            1e-12,
+        );
+        assert_close(&format!("{path:?} dx"), &got.gx, &want_gx, 1e-12);
+        assert_close(&format!("{path:?} dw"), &got.gw, &[36., 42.], 1e-12);
+        assert_close(&format!("{path:?} db"), &got.gb, &[6.0], 1e-12);
+    }
+}
+
+#[test]
+fn conv_rectangular_kernel_pads_only_where_asked() {
+    // A 3x1 kernel [1, 0, -1] down the rows, padding 1 above and below and none at the
+    // sides: out(i, j) = x(i-1, j) - x(i+1, j), zero outside. Row 0: -x(1, j) = -(5 + j);
+    // rows 1 and 2: x(i-1, j) - x(i+1, j) = -8; row 3: x(2, j) = 9 + j.
+    let want = [
+        -5., -6., -7., -8., -8., -8., -8., -8., -8., -8., -8., -8., 9., 10., 11., 12.,
+    ];
+    check_known_1x1::<4, 4, 3, 1, 4, 4>(
+        ramp_4x4(),
+        vec![1., 0., -1.],
+        0.0,
+        rect([3, 1, 1, 1], [1, 1, 1, 0]),
+        &want,
     );
 }
 
@@ -383,7 +445,7 @@ fn conv_keras_same_padding_puts_the_extra_row_after() {
         44., 54., 64., 28., 84., 94., 104., 44., 124., 134., 144., 60., 41., 44., 47., 16.,
     ];
     assert_eq!(crate::shape::same_pad(4, 2, 1, 1), (0, 1));
-    check_known_1x1::<4, 4, 2, 4, 4>(
+    check_known_1x1::<4, 4, 2, 2, 4, 4>(
         ramp_4x4(),
         vec![1., 2., 3., 4.],
         0.0,
@@ -395,7 +457,7 @@ fn conv_keras_same_padding_puts_the_extra_row_after() {
     // (1,0): rows 2-3, cols 0-2: 30+42 = 72.  (1,1): rows 2-3, cols 2-3: 11+12+15+16 = 54.
     // (Symmetric padding 1 would give 14, 30, 57, 99 instead.)
     assert_eq!(crate::shape::same_pad(4, 3, 2, 1), (0, 1));
-    check_known_1x1::<4, 4, 3, 2, 2>(
+    check_known_1x1::<4, 4, 3, 3, 2, 2>(
         ramp_4x4(),
         vec![1.0; 9],
         0.0,
@@ -424,7 +486,7 @@ fn conv_multichannel_weights_are_f_c_k_k() {
         r: vec![0.0; 4],
     };
     for path in [Fast, Generic] {
-        let got = run::<f64, Const<2>, 2, 2, 2, 2, 2, 1, 1>(path, Const, &p, window(2, 1, 1, 0));
+        let got = run::<f64, Const<2>, 2, 2, 2, 2, 2, 2, 1, 1>(path, Const, &p, window(2, 1, 1, 0));
         assert_close(
             &format!("{path:?}"),
             &got.out,
@@ -439,20 +501,27 @@ fn conv_multichannel_weights_are_f_c_k_k() {
 #[test]
 fn conv_gradients_match_finite_differences_stride_2_padding_1() {
     // OH = (5 + 2 - 3) / 2 + 1 = 3, OW = (6 + 2 - 3) / 2 + 1 = 3
-    check_finite_differences::<2, 2, 5, 6, 3, 3, 3, 3>(window(3, 2, 1, 1), 10);
+    check_finite_differences::<2, 2, 5, 6, 3, 3, 3, 3, 3>(window(3, 2, 1, 1), 10);
 }
 
 #[test]
 fn conv_gradients_match_finite_differences_dilation_2_padding_1() {
     // span 3: OH = 6 + 2 - 3 + 1 = 6, OW = 5 + 2 - 3 + 1 = 5
-    check_finite_differences::<1, 2, 6, 5, 2, 2, 6, 5>(window(2, 1, 2, 1), 20);
+    check_finite_differences::<1, 2, 6, 5, 2, 2, 2, 6, 5>(window(2, 1, 2, 1), 20);
 }
 
 #[test]
 fn conv_gradients_match_finite_differences_keras_same_stride_2() {
     // 5x5, 2x2 kernel, stride 2, same: padding (0, 1), output 3x3
     assert_eq!(crate::shape::same_pad(5, 2, 2, 1), (0, 1));
-    check_finite_differences::<2, 2, 5, 5, 2, 2, 3, 3>(window(2, 2, 1, 0), 30);
+    check_finite_differences::<2, 2, 5, 5, 2, 2, 2, 3, 3>(window(2, 2, 1, 0), 30);
+}
+
+#[test]
+fn conv_gradients_match_finite_differences_rectangular() {
+    // 3x2 kernel; rows: stride 2, padding 1, (5 + 2 - 3) / 2 + 1 = 3; columns: dilation 2
+    // (span 3), no padding, 6 - 3 + 1 = 4.
+    check_finite_differences::<2, 2, 5, 6, 2, 3, 2, 3, 4>(rect([3, 2, 1, 1], [2, 1, 2, 0]), 40);
 }
 
 // ---------------------------------------------------------------- fast vs generic
@@ -462,24 +531,32 @@ where
     Cpu: Device<E>,
 {
     // stride 1, no padding, batch 1
-    check_agreement::<E, Const<1>, 3, 7, 7, 4, 3, 5, 5>(Const, window(3, 1, 1, 0), 100);
+    check_agreement::<E, Const<1>, 3, 7, 7, 4, 3, 3, 5, 5>(Const, window(3, 1, 1, 0), 100);
     // stride 2, padding 1, batch 3, H != W: (8+2-3)/2+1 = 4, (7+2-3)/2+1 = 4
-    check_agreement::<E, Const<3>, 2, 8, 7, 3, 3, 4, 4>(Const, window(3, 2, 1, 1), 200);
+    check_agreement::<E, Const<3>, 2, 8, 7, 3, 3, 3, 4, 4>(Const, window(3, 2, 1, 1), 200);
     // dilation 2, padding 2, runtime batch of 3: span 5, 6 + 4 - 5 + 1 = 6
-    check_agreement::<E, usize, 2, 6, 6, 2, 3, 6, 6>(3, window(3, 1, 2, 2), 300);
+    check_agreement::<E, usize, 2, 6, 6, 2, 3, 3, 6, 6>(3, window(3, 1, 2, 2), 300);
     // dilation 2 and stride 2 together: span 5, (9 - 5) / 2 + 1 = 3
-    check_agreement::<E, Const<2>, 2, 9, 9, 2, 3, 3, 3>(Const, window(3, 2, 2, 0), 350);
+    check_agreement::<E, Const<2>, 2, 9, 9, 2, 3, 3, 3, 3>(Const, window(3, 2, 2, 0), 350);
     // Keras same with stride 2 on 6x6: padding (0, 1), output 3x3
-    check_agreement::<E, Const<2>, 2, 6, 6, 3, 3, 3, 3>(Const, window(3, 2, 1, 0), 400);
+    check_agreement::<E, Const<2>, 2, 6, 6, 3, 3, 3, 3, 3>(Const, window(3, 2, 1, 0), 400);
     // large enough for the threaded loops and gemms: the seed's conv2 at batch 4, 8 channels
-    check_agreement::<E, usize, 8, 13, 13, 16, 3, 11, 11>(4, window(3, 1, 1, 0), 500);
+    check_agreement::<E, usize, 8, 13, 13, 16, 3, 3, 11, 11>(4, window(3, 1, 1, 0), 500);
     // 1x1 kernel
-    check_agreement::<E, Const<2>, 3, 4, 5, 2, 1, 4, 5>(Const, window(1, 1, 1, 0), 600);
+    check_agreement::<E, Const<2>, 3, 4, 5, 2, 1, 1, 4, 5>(Const, window(1, 1, 1, 0), 600);
     // 3x3 outputs: 8 images per gemm group, so a batch of 11 ends in a group of 3
-    check_agreement::<E, usize, 2, 5, 5, 3, 3, 3, 3>(11, window(3, 1, 1, 0), 700);
+    check_agreement::<E, usize, 2, 5, 5, 3, 3, 3, 3, 3>(11, window(3, 1, 1, 0), 700);
+    // rectangular: 3x5, stride 2 and padding 1 down the rows only: (9+2-3)/2+1 = 5, 8-5+1 = 4
+    check_agreement::<E, Const<2>, 3, 9, 8, 4, 3, 5, 5, 4>(
+        Const,
+        rect([3, 2, 1, 1], [5, 1, 1, 0]),
+        900,
+    );
+    // 1x3, stride 2 along the columns: (9-3)/2+1 = 4
+    check_agreement::<E, usize, 2, 6, 9, 3, 1, 3, 6, 4>(5, rect([1, 1, 1, 0], [3, 2, 1, 0]), 1000);
     // an empty runtime batch, padded and dilated: an empty (0, F, OH, OW) on both paths (the
     // generic one panicked in dfdx's copy of the empty permuted input)
-    check_agreement::<E, usize, 2, 6, 6, 2, 3, 6, 6>(0, window(3, 1, 2, 2), 800);
+    check_agreement::<E, usize, 2, 6, 6, 2, 3, 3, 6, 6>(0, window(3, 1, 2, 2), 800);
 }
 
 #[test]
@@ -510,7 +587,7 @@ fn conv_generic_runs_unbatched_through_a_batch_of_one() {
     let out = y.as_vec();
     let r = dev.tensor_from_vec(p.r.clone(), Default::default());
     let grads = (y * r).sum().backward();
-    let want = run::<f64, Const<1>, 2, 5, 5, 3, 3, 5, 5>(Fast, Const, &p, window(3, 1, 1, 1));
+    let want = run::<f64, Const<1>, 2, 5, 5, 3, 3, 3, 5, 5>(Fast, Const, &p, window(3, 1, 1, 1));
     assert_close("out", &out, &want.out, 1e-12);
     assert_close("dx", &grads.get(&x).as_vec(), &want.gx, 1e-12);
     assert_close("dw", &grads.get(&w).as_vec(), &want.gw, 1e-12);
@@ -537,7 +614,7 @@ fn conv_gradients_accumulate_when_output_or_weights_are_used_twice() {
         let r2t = dev.tensor_from_vec(r2.clone(), Default::default());
         let grads = ((y * r).sum() + (y2 * r2t).sum()).backward();
         let summed: Vec<f64> = p.r.iter().zip(&r2).map(|(a, b)| a + b).collect();
-        let once = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(
+        let once = run::<f64, Const<2>, 2, 6, 6, 2, 3, 3, 6, 6>(
             path,
             Const,
             &Problem {
@@ -572,8 +649,8 @@ fn conv_gradients_accumulate_when_output_or_weights_are_used_twice() {
         let yb: Tensor<Rank4<2, 2, 6, 6>, _, _, _> = conv(path, x2.leaky_trace(), &w, &b, win);
         let r = dev.tensor_from_vec(p.r.clone(), Default::default());
         let grads = ((ya * r.clone()).sum() + (yb * r).sum()).backward();
-        let first = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(path, Const, &p, win);
-        let second = run::<f64, Const<2>, 2, 6, 6, 2, 3, 6, 6>(
+        let first = run::<f64, Const<2>, 2, 6, 6, 2, 3, 3, 6, 6>(path, Const, &p, win);
+        let second = run::<f64, Const<2>, 2, 6, 6, 2, 3, 3, 6, 6>(
             path,
             Const,
             &Problem {
@@ -634,7 +711,7 @@ fn conv_without_a_tape_gives_the_same_output() {
     let w: Tensor<Rank4<4, 2, 3, 3>, f32, Cpu> =
         dev.tensor_from_vec(p.w.clone(), Default::default());
     let b: Tensor<Rank1<4>, f32, Cpu> = dev.tensor_from_vec(p.b.clone(), Default::default());
-    let traced = run::<f32, Const<3>, 2, 7, 7, 4, 3, 4, 4>(Fast, Const, &p, window(3, 2, 1, 1));
+    let traced = run::<f32, Const<3>, 2, 7, 7, 4, 3, 3, 4, 4>(Fast, Const, &p, window(3, 2, 1, 1));
     for path in [Fast, Generic] {
         let y: Tensor<Rank4<3, 4, 4, 4>, f32, Cpu> =
             conv(path, x.clone(), &w, &b, window(3, 2, 1, 1));
@@ -681,16 +758,16 @@ mod properties {
     use proptest::prelude::*;
 
     macro_rules! shapes {
-        ($([$c:literal, $h:literal, $w:literal, $f:literal, $k:literal, $oh:literal, $ow:literal]),* $(,)?) => {
-            /// (C, H, W, F, K, OH, OW)
-            pub(super) const SHAPES: &[[usize; 7]] = &[$([$c, $h, $w, $f, $k, $oh, $ow]),*];
+        ($([$c:literal, $h:literal, $w:literal, $f:literal, $kh:literal, $kw:literal, $oh:literal, $ow:literal]),* $(,)?) => {
+            /// (C, H, W, F, KH, KW, OH, OW)
+            pub(super) const SHAPES: &[[usize; 8]] = &[$([$c, $h, $w, $f, $kh, $kw, $oh, $ow]),*];
 
             #[allow(unused_assignments)]
             fn agree(shape: usize, batch: usize, window: Window2D, seed: u64) {
                 let mut i = 0;
                 $(
                     if shape == i {
-                        return check_agreement::<f32, usize, $c, $h, $w, $f, $k, $oh, $ow>(
+                        return check_agreement::<f32, usize, $c, $h, $w, $f, $kh, $kw, $oh, $ow>(
                             batch, window, seed,
                         );
                     }
@@ -702,44 +779,46 @@ mod properties {
     }
 
     shapes![
-        [1, 1, 1, 1, 1, 1, 1],
-        [1, 5, 5, 1, 3, 3, 3],
-        [2, 6, 7, 3, 2, 3, 3],
-        [3, 4, 4, 2, 1, 4, 4],
-        [1, 8, 6, 2, 3, 4, 3],
-        [2, 7, 7, 4, 3, 7, 7],
-        [1, 3, 3, 2, 3, 1, 1],
-        [2, 9, 5, 3, 2, 5, 3],
-        [3, 10, 10, 5, 4, 4, 4],
-        [4, 6, 6, 8, 3, 6, 6],
-        [2, 5, 9, 2, 2, 4, 8],
+        [1, 1, 1, 1, 1, 1, 1, 1],
+        [1, 5, 5, 1, 3, 3, 3, 3],
+        [2, 6, 7, 3, 2, 2, 3, 3],
+        [3, 4, 4, 2, 1, 1, 4, 4],
+        [1, 8, 6, 2, 3, 3, 4, 3],
+        [2, 7, 7, 4, 3, 3, 7, 7],
+        [1, 3, 3, 2, 3, 3, 1, 1],
+        [2, 9, 5, 3, 2, 2, 5, 3],
+        [3, 10, 10, 5, 4, 4, 4, 4],
+        [4, 6, 6, 8, 3, 3, 6, 6],
+        [2, 5, 9, 2, 2, 2, 4, 8],
+        // rectangular kernels
+        [2, 7, 6, 3, 3, 1, 5, 6],
+        [1, 6, 9, 2, 1, 4, 3, 3],
+        [3, 8, 8, 2, 2, 5, 4, 4],
+        [2, 5, 7, 3, 4, 2, 2, 6],
     ];
 
-    /// Every window with stride and dilation 1 to 3 and padding 0 to 3 that maps shape
-    /// `s` (see [`SHAPES`]) to its output.
-    pub(super) fn windows(s: [usize; 7]) -> Vec<Window2D> {
-        let [_, h, w, _, k, oh, ow] = s;
-        let mut all = Vec::new();
-        for stride in 1..=3 {
-            for dilation in 1..=3 {
-                for pad_top in 0..=3 {
-                    for pad_left in 0..=3 {
-                        if window_fits(h, k, stride, dilation, pad_top, oh)
-                            && window_fits(w, k, stride, dilation, pad_left, ow)
-                        {
-                            all.push(Window2D {
-                                kernel: k,
-                                stride,
-                                dilation,
-                                pad_top,
-                                pad_left,
-                            });
+    /// Every window with stride and dilation 1 to 3 and padding 0 to 3, each chosen apart
+    /// along the rows and the columns, that maps shape `s` (see [`SHAPES`]) to its output.
+    pub(super) fn windows(s: [usize; 8]) -> Vec<Window2D> {
+        let [_, h, w, _, kh, kw, oh, ow] = s;
+        let axes = |input, kernel, out| {
+            let mut fitting = Vec::new();
+            for stride in 1..=3 {
+                for dilation in 1..=3 {
+                    for pad in 0..=3 {
+                        if window_fits(input, kernel, stride, dilation, pad, out) {
+                            fitting.push([kernel, stride, dilation, pad]);
                         }
                     }
                 }
             }
-        }
-        all
+            fitting
+        };
+        let cols = axes(w, kw, ow);
+        axes(h, kh, oh)
+            .into_iter()
+            .flat_map(|rows| cols.iter().map(move |&cols| rect(rows, cols)))
+            .collect()
     }
 
     #[test]

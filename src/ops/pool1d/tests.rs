@@ -2,7 +2,6 @@
 //! to the generic one.
 
 use super::*;
-use crate::ops::conv1d::tests::window;
 use crate::ops::conv2d::tests::{
     assert_close, dev, dot, numeric_grad, random, Fast, Generic, Path,
 };
@@ -61,7 +60,7 @@ fn pool1d_known_values() {
             &x,
             &r[..4],
             PoolKind::Max,
-            window(2, 2, 1, 0),
+            Window1D::new(2, 2, 1, 0),
         );
         assert_close(&format!("{path:?} max"), &y, &[3., -1., 5., -2.], 0.0);
         // each output's gradient goes to its argmax: channel 0 steps 1, 3; channel 1 steps 0, 2
@@ -73,7 +72,7 @@ fn pool1d_known_values() {
         );
         // average, size 2, same: 3 outputs, the last window [4, pad] counts one step
         let (y, g) =
-            run::<f64, Const<1>, 5, 2, 3>(path, Const, &x, &r, PoolKind::Avg, window(2, 2, 1, 0));
+            run::<f64, Const<1>, 5, 2, 3>(path, Const, &x, &r, PoolKind::Avg, Window1D::new(2, 2, 1, 0));
         assert_close(
             &format!("{path:?} avg"),
             &y,
@@ -93,7 +92,7 @@ fn pool1d_known_values() {
             &x,
             &[0.0; 10],
             PoolKind::Max,
-            window(3, 1, 1, 1),
+            Window1D::new(3, 1, 1, 1),
         );
         assert_close(
             &format!("{path:?} padded max"),
@@ -108,7 +107,7 @@ fn pool1d_known_values() {
 fn pool1d_max_sends_a_tie_to_the_first_maximum_on_cpu() {
     let x = [2.0f64, 2.0];
     let (_, g) =
-        run::<f64, Const<1>, 2, 1, 1>(Fast, Const, &x, &[1.0], PoolKind::Max, window(2, 2, 1, 0));
+        run::<f64, Const<1>, 2, 1, 1>(Fast, Const, &x, &[1.0], PoolKind::Max, Window1D::new(2, 2, 1, 0));
     assert_eq!(g, [1.0, 0.0]);
 }
 
@@ -139,10 +138,10 @@ fn check_finite_differences<const N: usize, const L: usize, const C: usize, cons
 #[test]
 fn pool1d_gradients_match_finite_differences() {
     for kind in [PoolKind::Max, PoolKind::Avg] {
-        check_finite_differences::<2, 7, 3, 3>(kind, window(2, 2, 1, 0), 10);
+        check_finite_differences::<2, 7, 3, 3>(kind, Window1D::new(2, 2, 1, 0), 10);
         // same, 3 wide, stride 2 on 7: padding (1, 1), output 4
-        check_finite_differences::<2, 7, 3, 4>(kind, window(3, 2, 1, 1), 20);
-        check_finite_differences::<1, 6, 2, 5>(kind, window(2, 1, 1, 0), 30);
+        check_finite_differences::<2, 7, 3, 4>(kind, Window1D::new(3, 2, 1, 1), 20);
+        check_finite_differences::<1, 6, 2, 5>(kind, Window1D::new(2, 1, 1, 0), 30);
     }
 }
 
@@ -167,15 +166,15 @@ fn check_agreement<E: CpuFloat, B: Dim, const L: usize, const C: usize, const OL
 
 #[test]
 fn pool1d_fast_agrees_with_generic() {
-    check_agreement::<f32, Const<3>, 10, 4, 5>(Const, window(2, 2, 1, 0), 100);
-    check_agreement::<f32, usize, 9, 3, 3>(2, window(3, 3, 1, 0), 200);
-    check_agreement::<f64, usize, 9, 3, 9>(4, window(3, 1, 1, 1), 300);
-    check_agreement::<f64, Const<2>, 8, 2, 5>(Const, window(4, 2, 1, 2), 400);
+    check_agreement::<f32, Const<3>, 10, 4, 5>(Const, Window1D::new(2, 2, 1, 0), 100);
+    check_agreement::<f32, usize, 9, 3, 3>(2, Window1D::new(3, 3, 1, 0), 200);
+    check_agreement::<f64, usize, 9, 3, 9>(4, Window1D::new(3, 1, 1, 1), 300);
+    check_agreement::<f64, Const<2>, 8, 2, 5>(Const, Window1D::new(4, 2, 1, 2), 400);
     // Keras same, 2 wide, stride 2 on 7 steps: padding (0, 1)
-    check_agreement::<f32, usize, 7, 5, 4>(5, window(2, 2, 1, 0), 500);
+    check_agreement::<f32, usize, 7, 5, 4>(5, Window1D::new(2, 2, 1, 0), 500);
     // large enough to run in parallel
-    check_agreement::<f32, usize, 100, 64, 50>(12, window(2, 2, 1, 0), 600);
-    check_agreement::<f32, usize, 6, 2, 3>(0, window(2, 2, 1, 0), 700);
+    check_agreement::<f32, usize, 100, 64, 50>(12, Window1D::new(2, 2, 1, 0), 600);
+    check_agreement::<f32, usize, 6, 2, 3>(0, Window1D::new(2, 2, 1, 0), 700);
 }
 
 /// Random geometry: every stride and padding that maps each table shape to its output.
@@ -217,7 +216,7 @@ mod properties {
         for stride in 1..=4 {
             for pad in 0..=k / 2 {
                 if window_fits(l, k, stride, 1, pad, ol) {
-                    all.push(window(k, stride, 1, pad));
+                    all.push(Window1D::new(k, stride, 1, pad));
                 }
             }
         }

@@ -3,7 +3,7 @@
 
 use super::PoolKind;
 use crate::ops::cpu::{decide_freed_buffers, par_min_len, read, taps_inside, with_grads, CpuFloat};
-use crate::ops::Window2D;
+use crate::ops::{Window1D, Window2D};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -14,8 +14,13 @@ const NO_ARGMAX: u32 = u32::MAX;
 
 /// For each output position along one axis, the input positions its window covers,
 /// clipped to the input.
-fn spans(input: usize, out: usize, window: &Window2D, pad: usize) -> Vec<Range<usize>> {
-    let Window2D { kernel, stride, .. } = *window;
+fn spans(input: usize, out: usize, axis: Window1D) -> Vec<Range<usize>> {
+    let Window1D {
+        kernel,
+        stride,
+        pad,
+        ..
+    } = axis;
     (0..out)
         .map(|o| {
             // Tap k of window o reads input o*stride + k - pad, inside for k in `taps`.
@@ -51,8 +56,8 @@ where
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let batch = x.shape().0;
     let (hw, ohw) = (H * W, OH * OW);
-    let rows = spans(H, OH, &window, window.pad_top);
-    let cols = spans(W, OW, &window, window.pad_left);
+    let rows = spans(H, OH, window.rows);
+    let cols = spans(W, OW, window.cols);
     let x_data = read(&x);
     let planes = batch.size() * C;
     let sizes = Planes {
@@ -151,11 +156,15 @@ fn max_plane<E: CpuFloat>(
     out: &mut [E],
     argmax: &mut [u32],
 ) {
-    // Non-overlapping windows that all lie inside the input (no padding before or after).
-    let k = window.kernel;
-    let tiled = window.stride == k
-        && window.pad_top == 0
-        && window.pad_left == 0
+    // Non-overlapping square windows that all lie inside the input (no padding before or
+    // after).
+    let Window2D { rows: r, cols: c } = *window;
+    let k = r.kernel;
+    let tiled = c.kernel == k
+        && r.stride == k
+        && c.stride == k
+        && r.pad == 0
+        && c.pad == 0
         && p.oh * k <= p.h
         && p.ow * k <= p.w;
     let fast = tiled && matches!(k, 2 | 3);

@@ -4,7 +4,7 @@
 use super::{check_pool_geometry, PoolKind};
 use crate::ops::conv2d::{empty_output, unfold};
 use crate::ops::cpu::taps_inside;
-use crate::ops::Window2D;
+use crate::ops::{Window1D, Window2D};
 use dfdx::prelude::*;
 
 /// The device-generic [`super::Pool2DKernel::try_pool2d`]: same arguments, same result.
@@ -36,12 +36,12 @@ pub fn try_pool2d_generic<
         // `unfold`, and an empty batch has nothing to pool.
         return empty_output(x, (Const::<C>, Const::<OH>, Const::<OW>));
     }
-    let kk = window.kernel * window.kernel;
+    let kk = window.taps();
     let pad = match kind {
         PoolKind::Max => E::from_f64(f64::NEG_INFINITY).expect("max pooling needs a float type"),
         PoolKind::Avg => E::default(),
     };
-    // (C*K*K*OH*OW, B) -> (C, K*K, OH*OW*B), reduced over the taps.
+    // (C*KH*KW*OH*OW, B) -> (C, KH*KW, OH*OW*B), reduced over the taps.
     let taps = unfold(x, window, (OH, OW), pad)?.try_reshape_like(&(
         Const::<C>,
         kk,
@@ -56,12 +56,14 @@ pub fn try_pool2d_generic<
         PoolKind::Max => y,
         PoolKind::Avg => {
             // 1 / (real elements in each window): rows inside times columns inside.
-            let k = window.kernel;
+            let inside = |o, input, axis: Window1D| {
+                taps_inside(o, input, axis.kernel, axis.stride, 1, axis.pad).len()
+            };
             let mut inv = Vec::with_capacity(OH * OW);
             for o_y in 0..OH {
                 for o_x in 0..OW {
-                    let rows = taps_inside(o_y, H, k, window.stride, 1, window.pad_top).len();
-                    let cols = taps_inside(o_x, W, k, window.stride, 1, window.pad_left).len();
+                    let rows = inside(o_y, H, window.rows);
+                    let cols = inside(o_x, W, window.cols);
                     inv.push(E::from_usize(rows * cols).map_or(E::default(), |n| E::ONE / n));
                 }
             }

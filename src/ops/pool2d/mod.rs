@@ -19,7 +19,6 @@ mod tests;
 pub use generic::try_pool2d_generic;
 
 use super::Window2D;
-use crate::ops::conv2d::check_geometry;
 use dfdx::prelude::*;
 
 /// Which reduction a pooling window applies.
@@ -32,8 +31,8 @@ pub enum PoolKind {
 /// Devices that run 2-D pooling. The provided method is the device-generic path; `Cpu`
 /// replaces it with the fast kernel, so a device adds itself with an empty impl.
 pub trait Pool2DKernel<E: Dtype>: Device<E> {
-    /// x: (B, C, H, W) -> (B, C, OH, OW), each output reducing one `window.kernel` square
-    /// window. OH/OW are given by the caller (already checked with shape::window_fits).
+    /// x: (B, C, H, W) -> (B, C, OH, OW), each output reducing one window of
+    /// `window.rows.kernel` rows by `window.cols.kernel` columns. OH/OW are given by the caller (already checked with shape::window_fits).
     #[allow(clippy::type_complexity)]
     fn try_pool2d<
         B: Dim,
@@ -79,9 +78,9 @@ impl<E: Dtype> Pool2DKernel<E> for Cuda where Cuda: Device<E> {}
 
 /// Panics unless `window` is a pooling window (dilation 1) mapping `input` to `out`.
 fn check_pool_geometry(window: Window2D, input: (usize, usize), out: (usize, usize)) {
-    assert_eq!(
-        window.dilation, 1,
+    assert!(
+        window.rows.dilation == 1 && window.cols.dilation == 1,
         "pooling windows have dilation 1: {window:?}"
     );
-    check_geometry(window, window.kernel, input, out);
+    window.check(input, out);
 }

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ops::conv2d::tests::{
-    assert_close, dev, dot, image, numeric_grad, random, window, Fast, Generic, Path,
+    assert_close, dev, dot, image, numeric_grad, random, rect, window, Fast, Generic, Path,
 };
 use crate::ops::cpu::CpuFloat;
 use PoolKind::{Avg, Max};
@@ -347,7 +347,64 @@ fn pool_gradients_match_finite_differences() {
         check_finite_differences::<1, 2, 4, 5, 3, 4>(kind, window(2, 1, 1, 0), 20);
         // Keras same, 2x2 stride 2 on 5x5: padding (0, 1), 3x3
         check_finite_differences::<2, 1, 5, 5, 3, 3>(kind, window(2, 2, 1, 0), 30);
+        // 3x2, stride (1, 2), padding 1 along the rows only: 5+2-3+1 = 5, (6-2)/2+1 = 3
+        check_finite_differences::<1, 2, 5, 6, 5, 3>(kind, rect([3, 1, 1, 1], [2, 2, 1, 0]), 40);
     }
+}
+
+#[test]
+fn pool_rectangular_windows_by_hand() {
+    // Max over 2 rows by 1 column (`MaxPool<(2, 1)>`): out(i, j) = x(2i + 1, j), the lower
+    // row of each pair; its gradient lands there.
+    let g_out: Vec<f64> = (1..=8).map(f64::from).collect();
+    #[rustfmt::skip]
+    let want_gx = [
+        0., 0., 0., 0.,   1., 2., 3., 4.,
+        0., 0., 0., 0.,   5., 6., 7., 8.,
+    ];
+    check_known::<4, 4, 2, 4>(
+        &[Fast, Generic],
+        &ramp_4x4(),
+        Max,
+        rect([2, 2, 1, 0], [1, 1, 1, 0]),
+        &[5., 6., 7., 8., 13., 14., 15., 16.],
+        &g_out,
+        &want_gx,
+    );
+    // Average over 1 row by 2 columns, stride (1, 2): out(i, j) = 4i + 2j + 1.5, and each
+    // element gets half its window's gradient.
+    #[rustfmt::skip]
+    let want_gx = [
+        0.5, 0.5, 1., 1.,   1.5, 1.5, 2., 2.,
+        2.5, 2.5, 3., 3.,   3.5, 3.5, 4., 4.,
+    ];
+    check_known::<4, 4, 4, 2>(
+        &[Fast, Generic],
+        &ramp_4x4(),
+        Avg,
+        rect([1, 1, 1, 0], [2, 2, 1, 0]),
+        &[1.5, 3.5, 5.5, 7.5, 9.5, 11.5, 13.5, 15.5],
+        &g_out,
+        &want_gx,
+    );
+    // Keras same, 3x1 average, stride 1: rows padded one above and below, columns not.
+    // Row 0 averages rows 0-1: (1 + 5)/2 + j = 3 + j; rows 1, 2: the middle row, 5 + j and
+    // 9 + j; row 3 averages rows 2-3: 11 + j. dL/dout = 1: row 0 gets 1/2 + 1/3, rows 1 and
+    // 2 get 1/2 + 1/3 + 1/3 and 1/3 + 1/3 + 1/2, row 3 gets 1/3 + 1/2.
+    let (edge, middle) = (0.5 + 1.0 / 3.0, 0.5 + 2.0 / 3.0);
+    let want_gx: Vec<f64> = [edge, middle, middle, edge]
+        .iter()
+        .flat_map(|&g| [g; 4])
+        .collect();
+    check_known::<4, 4, 4, 4>(
+        &[Fast, Generic],
+        &ramp_4x4(),
+        Avg,
+        rect([3, 1, 1, 1], [1, 1, 1, 0]),
+        &[3., 4., 5., 6., 5., 6., 7., 8., 9., 10., 11., 12., 11., 12., 13., 14.],
+        &[1.0; 16],
+        &want_gx,
+    );
 }
 
 // ---------------------------------------------------------------- fast vs generic
@@ -398,6 +455,9 @@ where
     check_agreement::<E, Const<2>, 3, 10, 10, 3, 3>(Const, window(3, 3, 1, 0), 600);
     // 4x4 tiles, a size with no unrolled path
     check_agreement::<E, Const<2>, 2, 8, 8, 2, 2>(Const, window(4, 4, 1, 0), 700);
+    // rectangular: 2x1 tiles (no unrolled path), and 1x3 overlapping with stride (2, 1)
+    check_agreement::<E, Const<2>, 3, 8, 6, 4, 6>(Const, rect([2, 2, 1, 0], [1, 1, 1, 0]), 900);
+    check_agreement::<E, usize, 2, 7, 9, 4, 7>(3, rect([1, 2, 1, 0], [3, 1, 1, 0]), 1000);
     // an empty runtime batch, padded windows: an empty (0, C, OH, OW) on both paths (the
     // generic one panicked in dfdx's copy of the empty permuted input)
     check_agreement::<E, usize, 2, 7, 8, 4, 4>(0, window(3, 2, 1, 1), 800);
@@ -563,31 +623,28 @@ mod properties {
         [2, 10, 3, 5, 1],
     ];
 
-    /// Every pool window of size 1 to 4, stride 1 to 3 and padding up to half the size that
-    /// maps shape `s` to its output.
+    /// Every pool window of size 1 to 4, stride 1 to 3 and padding up to half the size,
+    /// each chosen apart along the rows and the columns, that maps shape `s` to its output.
     fn windows(s: [usize; 5]) -> Vec<Window2D> {
         let [_, h, w, oh, ow] = s;
-        let mut all = Vec::new();
-        for kernel in 1..=4 {
-            for stride in 1..=3 {
-                for pad_top in 0..=kernel / 2 {
-                    for pad_left in 0..=kernel / 2 {
-                        if window_fits(h, kernel, stride, 1, pad_top, oh)
-                            && window_fits(w, kernel, stride, 1, pad_left, ow)
-                        {
-                            all.push(Window2D {
-                                kernel,
-                                stride,
-                                dilation: 1,
-                                pad_top,
-                                pad_left,
-                            });
+        let axes = |input, out| {
+            let mut fitting = Vec::new();
+            for kernel in 1..=4 {
+                for stride in 1..=3 {
+                    for pad in 0..=kernel / 2 {
+                        if window_fits(input, kernel, stride, 1, pad, out) {
+                            fitting.push([kernel, stride, 1, pad]);
                         }
                     }
                 }
             }
-        }
-        all
+            fitting
+        };
+        let cols = axes(w, ow);
+        axes(h, oh)
+            .into_iter()
+            .flat_map(|rows| cols.iter().map(move |&cols| rect(rows, cols)))
+            .collect()
     }
 
     #[test]

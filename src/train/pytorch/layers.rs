@@ -179,7 +179,7 @@ fn layer(
         let links = vec![same("weight", "weight")?, same("bias", "bias")?];
         return Some(("Dense", "nn.Linear", links));
     }
-    if is::<layers::Conv2DModule<1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, f32, Cpu>>(type_name) {
+    if is::<layers::Conv2DModule<1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, f32, Cpu>>(type_name) {
         let links = vec![same("weight", "weight")?, same("bias", "bias")?];
         return Some(("Conv2D", "nn.Conv2d", links));
     }
@@ -235,12 +235,12 @@ fn layer(
         ),
         (type_name_of::<modules::AccurateGeLU>(), "GELU", "nn.GELU"),
         (
-            type_name_of::<layers::MaxPool2D<1, 1, 1, 0, 0, 1, 1, 1, 1>>(),
+            type_name_of::<layers::MaxPool2D<1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1>>(),
             "MaxPool2D",
             "nn.MaxPool2d",
         ),
         (
-            type_name_of::<layers::AvgPool2D<1, 1, 1, 0, 0, 1, 1, 1, 1>>(),
+            type_name_of::<layers::AvgPool2D<1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1>>(),
             "AvgPool2D",
             "nn.AvgPool2d",
         ),
