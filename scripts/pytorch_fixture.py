@@ -18,7 +18,8 @@ torch.manual_seed(0)
 fixtures = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
 image = nn.Sequential(
-    nn.Conv2d(1, 2, 3), nn.ReLU(), nn.BatchNorm2d(2), nn.MaxPool2d(2), nn.Flatten(),
+    nn.Conv2d(1, 2, (3, 2)), nn.ReLU(), nn.BatchNorm2d(2), nn.MaxPool2d((2, 3), stride=2),
+    nn.Flatten(),
     nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 3),
 )
 with torch.no_grad():

@@ -9,12 +9,13 @@ use std::path::Path;
 use typenet::prelude::*;
 use typenet::train::{export_pytorch, import_pytorch, pytorch_modules, tensor_specs, TrainError};
 
-/// Conv2D + ReLU, BatchNorm, MaxPool, Flatten, Dense + ReLU, Dense.
+/// Conv2D + ReLU, BatchNorm, MaxPool, Flatten, Dense + ReLU, Dense; the kernel and pool
+/// windows rectangular, to hold their (rows, columns) order to PyTorch's.
 type Image = network![
     Input<1, 6, 6>,
-    Conv2D<2, 3, activation = relu>,
+    Conv2D<2, (3, 2), activation = relu>,
     BatchNorm,
-    MaxPool<2>,
+    MaxPool<(2, 3), stride = 2>,
     Flatten,
     Dense<4, activation = relu>,
     Dense<3>,
@@ -229,7 +230,7 @@ fn an_image_network_exports_pytorch_s_names_shapes_and_values() {
     // Conv2d: (out, in, kH, kW), as typenet's.
     assert_eq!(
         file["0.weight"],
-        f32_tensor(&[2, 1, 3, 3], values(0..18, 0))
+        f32_tensor(&[2, 1, 3, 2], values(0..12, 0))
     );
     assert_eq!(file["0.bias"], f32_tensor(&[2], values(0..2, 1)));
     // BatchNorm: typenet's scale is PyTorch's weight; the batch counter an int64 0.
@@ -443,15 +444,16 @@ fn import_errors_name_pytorch_s_tensor() {
 
     let mut reshaped = tensors.clone();
     let conv = reshaped.iter_mut().find(|t| t.0 == "0.weight").unwrap();
-    conv.1 = vec![2, 9];
+    // The kernel's rows and columns swapped: as many values, in the wrong order.
+    conv.1 = vec![2, 1, 2, 3];
     write_file(&path, &reshaped);
     let err = import_pytorch(&mut target, &path).unwrap_err();
     assert!(
         matches!(&err, TrainError::ShapeMismatch { tensor, expected, found, .. }
-            if tensor == "0.weight" && expected == &[2, 1, 3, 3] && found == &[2, 9]),
+            if tensor == "0.weight" && expected == &[2, 1, 3, 2] && found == &[2, 1, 2, 3]),
         "{err}"
     );
-    assert!(err.to_string().contains("(2, 1, 3, 3)"), "{err}");
+    assert!(err.to_string().contains("(2, 1, 3, 2)"), "{err}");
 
     let mut non_finite = tensors.clone();
     non_finite[0].2[..4].copy_from_slice(&f32::NAN.to_le_bytes());
