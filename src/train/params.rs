@@ -139,7 +139,7 @@ fn look_up<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>(
 /// small enough for a typo (at most a third of the name's length, and at least 1).
 fn closest(name: &str, names: &[String]) -> Vec<String> {
     let limit = (name.chars().count() / 3).max(1);
-    let distances: Vec<usize> = names.iter().map(|n| edit_distance(name, n)).collect();
+    let distances: Vec<usize> = names.iter().map(|n| strsim::levenshtein(name, n)).collect();
     let best = distances.iter().copied().min().unwrap_or(usize::MAX);
     if best > limit {
         return Vec::new();
@@ -150,23 +150,6 @@ fn closest(name: &str, names: &[String]) -> Vec<String> {
         .filter(|(_, &d)| d == best)
         .map(|(n, _)| n.clone())
         .collect()
-}
-
-/// Levenshtein distance: the fewest insertions, deletions and substitutions of characters
-/// that turn `a` into `b`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substituted = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substituted.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[b.len()]
 }
 
 /// Every tensor and scalar (such as a batch norm's epsilon) of a model, on the host.
