@@ -610,7 +610,11 @@ impl Context<'_> {
         let input = sizes(&|i| axes[i].input);
         let padded = sizes(&|i| axes[i].input + fitted[i].0 .0 + fitted[i].0 .1);
         let (kernel, span, input) = if N == 1 {
-            (format!("{kernel}-step"), format!("{span} steps"), format!("{input} steps"))
+            (
+                format!("{kernel}-step"),
+                format!("{span} steps"),
+                format!("{input} steps"),
+            )
         } else {
             (kernel, span, format!("{input} input"))
         };
@@ -619,7 +623,10 @@ impl Context<'_> {
             message += &format!(" (dilated to {span})");
         }
         message += &format!(" does not fit the {input}");
-        if fitted.iter().any(|&((before, after), _)| before + after > 0) {
+        if fitted
+            .iter()
+            .any(|&((before, after), _)| before + after > 0)
+        {
             message += &format!(" ({padded} with padding)");
         }
         message += &format!(" coming from {}", self.source.text);
@@ -1107,7 +1114,12 @@ mod tests {
         );
         assert_eq!(
             inferred,
-            [vec![8, 13, 24], vec![8, 6, 24], vec![8, 6, 24], vec![8, 6, 12]]
+            [
+                vec![8, 13, 24],
+                vec![8, 6, 24],
+                vec![8, 6, 24],
+                vec![8, 6, 12]
+            ]
         );
         assert_eq!(outputs("Input<3, 7, 7>, GlobalMaxPool")[0], [3]);
         assert_eq!(outputs("Input<5, 8>, Dense<4>")[0], [5, 4]);

@@ -132,7 +132,10 @@ impl Parse for Value {
             let content;
             let paren = syn::parenthesized!(content in input);
             let values = Punctuated::<Value, Token![,]>::parse_terminated(&content)?;
-            Ok(Value::Tuple(values.into_iter().collect(), paren.span.join()))
+            Ok(Value::Tuple(
+                values.into_iter().collect(),
+                paren.span.join(),
+            ))
         } else if lookahead.peek(LitInt) {
             Ok(Value::Int(input.parse()?))
         } else if lookahead.peek(LitFloat) {
@@ -271,9 +274,10 @@ mod tests {
 
     #[test]
     fn sizes_per_axis_are_tuples_as_keras_writes_them() {
-        let net: NetworkSpec =
-            syn::parse_str("Input<1, 28, 28>, Conv2D<32, (3, 5), stride = (2, 1)>, MaxPool<(2, 1)>")
-                .unwrap();
+        let net: NetworkSpec = syn::parse_str(
+            "Input<1, 28, 28>, Conv2D<32, (3, 5), stride = (2, 1)>, MaxPool<(2, 1)>",
+        )
+        .unwrap();
         let shown: Vec<String> = net.layers.iter().map(LayerSpec::display).collect();
         assert_eq!(
             shown[1..],

@@ -192,12 +192,14 @@ impl<
         const OW: usize,
         E,
         Dev,
-    > TensorCollection<E, Dev> for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
+    > TensorCollection<E, Dev>
+    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Device<E>,
 {
-    type To<E2: Dtype, D2: Device<E2>> = Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E2, D2>;
+    type To<E2: Dtype, D2: Device<E2>> =
+        Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E2, D2>;
 
     fn iter_tensors<V: ModuleVisitor<Self, E, Dev>>(
         visitor: &mut V,
@@ -273,7 +275,8 @@ impl<
         const OW: usize,
         E: Dtype,
         Dev: Storage<E>,
-    > NonMutableModule for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
+    > NonMutableModule
+    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
 {
 }
 
@@ -296,7 +299,8 @@ impl<
         E: Dtype,
         Dev: Conv2DKernel<E>,
         T: Tape<E, Dev>,
-    > Module<Tensor<X, E, Dev, T>> for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
+    > Module<Tensor<X, E, Dev, T>>
+    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
 {
     type Output = Tensor<X::Of<Rank3<F, OH, OW>>, E, Dev, T>;
     type Error = Dev::Err;

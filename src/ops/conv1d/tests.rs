@@ -132,7 +132,13 @@ fn conv1d_known_values_two_channels_valid() {
     let x = vec![1., 2., 3., 4., 5., 6., 7., 8.];
     // (K, C, F) = (2, 2, 1): w[0][0] = 1, w[0][1] = 0, w[1][0] = 0, w[1][1] = 10
     let w = vec![1., 0., 0., 10.];
-    check_known::<4, 2, 1, 2, 3>(x, w, vec![0.5], Window1D::new(2, 1, 1, 0), &[41.5, 63.5, 85.5]);
+    check_known::<4, 2, 1, 2, 3>(
+        x,
+        w,
+        vec![0.5],
+        Window1D::new(2, 1, 1, 0),
+        &[41.5, 63.5, 85.5],
+    );
 }
 
 #[test]

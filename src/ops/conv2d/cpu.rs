@@ -49,7 +49,11 @@ impl Geometry {
         let Window2D { rows, cols } = self.window;
         let (kh, kw) = (rows.kernel, cols.kernel);
         let (c, ki, kj) = (r / (kh * kw), (r / kw) % kh, r % kw);
-        (c, Tap::new(self.h, self.oh, rows, ki), Tap::new(self.w, self.ow, cols, kj))
+        (
+            c,
+            Tap::new(self.h, self.oh, rows, ki),
+            Tap::new(self.w, self.ow, cols, kj),
+        )
     }
 }
 

@@ -80,7 +80,8 @@ pub(crate) fn window(kernel: usize, stride: usize, dilation: usize, pad: usize) 
 
 /// A window given as `[kernel, stride, dilation, pad]` along the rows and the columns.
 pub(crate) fn rect(rows: [usize; 4], cols: [usize; 4]) -> Window2D {
-    let axis = |[kernel, stride, dilation, pad]: [usize; 4]| Window1D::new(kernel, stride, dilation, pad);
+    let axis =
+        |[kernel, stride, dilation, pad]: [usize; 4]| Window1D::new(kernel, stride, dilation, pad);
     Window2D {
         rows: axis(rows),
         cols: axis(cols),
@@ -160,7 +161,8 @@ where
 {
     let dev = dev();
     let x = image::<E, B, C, H, W>(batch, p.x.clone());
-    let w: Tensor<Rank4<F, C, KH, KW>, E, Cpu> = dev.tensor_from_vec(p.w.clone(), Default::default());
+    let w: Tensor<Rank4<F, C, KH, KW>, E, Cpu> =
+        dev.tensor_from_vec(p.w.clone(), Default::default());
     let b: Tensor<Rank1<F>, E, Cpu> = dev.tensor_from_vec(p.b.clone(), Default::default());
     let y = conv::<E, B, _, C, H, W, F, KH, KW, OH, OW>(path, x.leaky_trace(), &w, &b, window);
     assert_eq!(
@@ -396,7 +398,9 @@ fn conv_rectangular_kernel_strided_along_the_rows_only() {
     };
     // dL/dout = 1: rows 1 and 3 are never read; in rows 0 and 2, column c gets w(0) from
     // output j = c (c <= 2) and w(1) from j = c - 1 (c >= 1): 1, 3, 3, 2.
-    let want_gx = [1., 3., 3., 2., 0., 0., 0., 0., 1., 3., 3., 2., 0., 0., 0., 0.];
+    let want_gx = [
+        1., 3., 3., 2., 0., 0., 0., 0., 1., 3., 3., 2., 0., 0., 0., 0.,
+    ];
     // dw(b) = sum of x(2i, j + b): b = 0 reads (1+2+3) + (9+10+11) = 36, b = 1 reads
     // (2+3+4) + (10+11+12) = 42; db = 6 outputs.
     for path in [Fast, Generic] {

@@ -71,8 +71,14 @@ fn pool1d_known_values() {
             0.0,
         );
         // average, size 2, same: 3 outputs, the last window [4, pad] counts one step
-        let (y, g) =
-            run::<f64, Const<1>, 5, 2, 3>(path, Const, &x, &r, PoolKind::Avg, Window1D::new(2, 2, 1, 0));
+        let (y, g) = run::<f64, Const<1>, 5, 2, 3>(
+            path,
+            Const,
+            &x,
+            &r,
+            PoolKind::Avg,
+            Window1D::new(2, 2, 1, 0),
+        );
         assert_close(
             &format!("{path:?} avg"),
             &y,
@@ -106,8 +112,14 @@ fn pool1d_known_values() {
 #[test]
 fn pool1d_max_sends_a_tie_to_the_first_maximum_on_cpu() {
     let x = [2.0f64, 2.0];
-    let (_, g) =
-        run::<f64, Const<1>, 2, 1, 1>(Fast, Const, &x, &[1.0], PoolKind::Max, Window1D::new(2, 2, 1, 0));
+    let (_, g) = run::<f64, Const<1>, 2, 1, 1>(
+        Fast,
+        Const,
+        &x,
+        &[1.0],
+        PoolKind::Max,
+        Window1D::new(2, 2, 1, 0),
+    );
     assert_eq!(g, [1.0, 0.0]);
 }
 
