@@ -35,23 +35,29 @@ fn peak_resident_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a model's name means this is the process measuring it.
     match std::env::args().skip(1).find(|a| !a.starts_with('-')) {
         Some(name) => {
+            let before = peak_resident_kib();
             match name.as_str() {
                 "seed_cnn" => train!(SeedCnn, [1, 28, 28]),
                 "seed_lstm" => train!(SeedLstm, [28, 28]),
                 "crnn" => train!(Crnn, [1, 28, 28]),
                 _ => panic!("unknown model {name}; one of {MODELS:?}"),
             }
-            match peak_resident_kib() {
-                Some(kib) => println!(
+            match (before, peak_resident_kib()) {
+                (Some(before), Some(peak)) => println!(
                     "{name}: peak resident set {:.1} MiB over {WARM_UP_STEPS} + {STEPS} \
-                     training steps (batch 64, Adam)",
-                    kib as f64 / 1024.0
+                     training steps (batch 64, Adam); {:.1} MiB before them",
+                    mib(peak),
+                    mib(before),
                 ),
-                None => println!("{name}: no /proc/self/status here to read the peak from"),
+                _ => println!("{name}: no /proc/self/status here to read the peak from"),
             }
         }
         None => {

@@ -108,12 +108,12 @@ fn seed_models(c: &mut Criterion) {
         let reached = (BATCH * forward_backward_flops(SeedCnn::FLOPS)) as f64 / step;
         println!(
             "seed CNN training step: {:.1} GFLOP/s = {:.0}% of this machine's sgemm peak \
-             ({:.1} GFLOP/s); medians of criterion's samples, {} forward+backward FLOPs \
-             per sample from the model's type",
+             ({:.1} GFLOP/s)\n  (medians of criterion's samples; {:.2} MFLOP per sample, \
+             forward and backward, from the model's type)",
             reached / 1e9,
             100.0 * reached / peak,
             peak / 1e9,
-            forward_backward_flops(SeedCnn::FLOPS),
+            forward_backward_flops(SeedCnn::FLOPS) as f64 / 1e6,
         );
     }
 }
