@@ -6,7 +6,8 @@
 //! one iteration as `Throughput::Elements`, so the "elem/s" criterion prints is FLOP/s
 //! ("Gelem/s" = GFLOP/s). The forward's FLOPs come from the layer's type
 //! (`Network::FLOPS`, a multiply-add counted as 2); a forward and backward of a convolution
-//! or recurrent layer counts three times that (`forward_backward_flops`). A max-pool does
+//! or recurrent layer counts three times that (`forward_backward_flops`); a recurrent
+//! layer's count is its gemms', not its gates' element-wise sigmoid and tanh. A max-pool does
 //! comparisons, counted as its FLOPs, and its backward only routes each gradient to its
 //! window's maximum: its forward and backward counts the forward's comparisons once.
 //!
