@@ -2,28 +2,24 @@
 //! times the same models, batch sizes, inputs and optimizer in PyTorch: run both in one
 //! session and compare ratios, as the machines here are shared and noisy.
 //!
+//! Last, the bench times a large square `f32` gemm on all cores (the machine's limit for
+//! this work) and prints the seed CNN's training step as a fraction of it.
+//!
 //! `cargo bench --bench seed_cnn`
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+#[macro_use]
+mod seed_models;
+
+use criterion::{black_box, measurement::WallTime};
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use seed_models::{forward_backward_flops, Crnn, SeedCnn, SeedLstm, BATCH};
+use std::time::{Duration, Instant};
+use typenet::ops::cpu::{matmul, Mat};
 use typenet::prelude::*;
 
-type SeedCnn = network![
-    Input<1, 28, 28>,
-    Conv2D<32, 3>, ReLU, MaxPool<2>,
-    Conv2D<64, 3>, ReLU, MaxPool<2>,
-    Conv2D<64, 3>, ReLU,
-    Flatten,
-    Dense<64>, ReLU,
-    Dense<10>,
-];
-
-type SeedLstm = network![Input<28, 28>, LSTM<64, ReturnSequences>, LSTM<64>, Dense<10>];
-
-type Crnn = network![Input<1, 28, 28>, Conv2D<32, 3>, MaxPool<2>, LSTM<64>, Dense<10>];
-
 /// Benchmarks `$model` on inputs of shape `($batch, $($dim),*)`: inference at batch 1 and 64
-/// and one training step (forward, backward, Adam) at batch 64. A macro rather than a
-/// generic function because each model's input is a different concrete shape.
+/// and one training step (forward, backward, Adam) at batch 64. Returns the median seconds
+/// of a training step over criterion's samples, where the step ran (a filter may skip it).
 macro_rules! bench_model {
     ($c:expr, $name:literal, $model:ty, [$($dim:literal),*]) => {{
         let dev: Cpu = Cpu::seed_from_u64(0);
@@ -34,39 +30,92 @@ macro_rules! bench_model {
         group.throughput(Throughput::Elements(1));
         group.bench_function("inference_batch_1", |b| b.iter(|| model.forward(one.clone())));
 
-        let batch: Tensor<Rank4Or3!(64, $($dim),*), f32, _> = dev.sample_uniform();
-        group.throughput(Throughput::Elements(64));
+        let batch: Tensor<Rank4Or3!(BATCH, $($dim),*), f32, _> = dev.sample_uniform();
+        group.throughput(Throughput::Elements(BATCH as u64));
         group.bench_function("inference_batch_64", |b| b.iter(|| model.forward(batch.clone())));
 
-        let labels: [usize; 64] = std::array::from_fn(|i| i % 10);
-        let targets = dev.tensor(labels.map(|l| std::array::from_fn::<f32, 10, _>(|k| (k == l) as u8 as f32)));
-        let mut opt = Adam::new(&model, AdamConfig::default());
-        // Gradients move through the tape and come back from backward, as in a training loop.
-        let mut spare = Some(model.alloc_grads());
+        let mut step = train_step!(dev, &model, $model, [$($dim),*]);
+        let mut seconds = Samples::default();
         group.bench_function("train_step_batch_64", |b| {
-            b.iter(|| {
-                let logits = model.forward_mut(batch.trace(spare.take().unwrap()));
-                let loss = cross_entropy_with_logits_loss(logits, targets.clone());
-                let mut grads = loss.backward();
-                opt.update(&mut model, &grads).expect("every parameter has a gradient");
-                model.zero_grads(&mut grads);
-                spare = Some(grads);
-            })
+            b.iter_custom(|iters| seconds.time(iters, || step(&mut model)))
         });
         group.finish();
+        seconds.median()
     }};
 }
 
-/// `Rank4<..>` or `Rank3<..>`, by the number of dimensions given.
-macro_rules! Rank4Or3 {
-    ($a:literal, $b:literal, $c:literal, $d:literal) => { Rank4<$a, $b, $c, $d> };
-    ($a:literal, $b:literal, $c:literal) => { Rank3<$a, $b, $c> };
+/// Seconds per iteration of each batch of iterations criterion timed through
+/// [`Samples::time`], kept so that a figure derived from two benchmarks (a fraction of the
+/// machine's limit) comes from the very runs criterion reports.
+#[derive(Default)]
+struct Samples(Vec<f64>);
+
+impl Samples {
+    /// Runs `routine` `iters` times and returns the time taken, for `iter_custom`.
+    fn time<R>(&mut self, iters: u64, mut routine: impl FnMut() -> R) -> Duration {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(routine());
+        }
+        let elapsed = start.elapsed();
+        self.0.push(elapsed.as_secs_f64() / iters as f64);
+        elapsed
+    }
+
+    /// `None` where the benchmark did not run.
+    fn median(mut self) -> Option<f64> {
+        self.0.sort_by(f64::total_cmp);
+        self.0.get(self.0.len() / 2).copied()
+    }
+}
+
+/// The machine's limit for this work: FLOP/s of an `N x N` by `N x N` `f32` product on all
+/// cores, through the gemm typenet's kernels call.
+fn sgemm_peak(group: &mut BenchmarkGroup<WallTime>) -> Option<f64> {
+    const N: usize = 1024;
+    let flops = 2 * N * N * N;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let a: Vec<f32> = (0..N * N).map(|i| (i % 7) as f32 - 3.0).collect();
+    let b: Vec<f32> = (0..N * N).map(|i| (i % 5) as f32 - 2.0).collect();
+    let mut c = vec![0.0f32; N * N];
+    let mut seconds = Samples::default();
+    group.throughput(Throughput::Elements(flops as u64));
+    group.bench_function(format!("sgemm_{N}_{threads}_threads"), |bench| {
+        bench.iter_custom(|iters| {
+            seconds.time(iters, || {
+                matmul(
+                    &mut c,
+                    Mat::new(&a, N, N),
+                    Mat::new(&b, N, N),
+                    false,
+                    threads,
+                )
+            })
+        })
+    });
+    seconds.median().map(|s| flops as f64 / s)
 }
 
 fn seed_models(c: &mut Criterion) {
-    bench_model!(c, "seed_cnn", SeedCnn, [1, 28, 28]);
+    let cnn_step = bench_model!(c, "seed_cnn", SeedCnn, [1, 28, 28]);
     bench_model!(c, "seed_lstm", SeedLstm, [28, 28]);
     bench_model!(c, "crnn", Crnn, [1, 28, 28]);
+
+    let mut group = c.benchmark_group("machine_limit");
+    let peak = sgemm_peak(&mut group);
+    group.finish();
+    if let (Some(step), Some(peak)) = (cnn_step, peak) {
+        let reached = (BATCH * forward_backward_flops(SeedCnn::FLOPS)) as f64 / step;
+        println!(
+            "seed CNN training step: {:.1} GFLOP/s = {:.0}% of this machine's sgemm peak \
+             ({:.1} GFLOP/s)\n  (medians of criterion's samples; {:.2} MFLOP per sample, \
+             forward and backward, from the model's type)",
+            reached / 1e9,
+            100.0 * reached / peak,
+            peak / 1e9,
+            forward_backward_flops(SeedCnn::FLOPS) as f64 / 1e6,
+        );
+    }
 }
 
 criterion_group!(benches, seed_models);
