@@ -190,8 +190,9 @@ impl Extent for (usize, usize) {
                 _ => Err(syn::Error::new(
                     *span,
                     format!(
-                        "{who}: {what} is one number for both axes or a pair `(rows, columns)`, not {} numbers",
-                        values.len()
+                        "{who}: {what} is one number for both axes or a pair `(rows, columns)`, not {} number{}",
+                        values.len(),
+                        if values.len() == 1 { "" } else { "s" }
                     ),
                 )),
             },

@@ -596,7 +596,7 @@ impl Context<'_> {
         axes: [Axis; N],
         padding: Padding,
     ) -> syn::Result<[(usize, usize); N]> {
-        let fitted = axes.map(|a| axis_window(a.input, a.kernel, a.stride, a.dilation, padding));
+        let fitted = axes.map(|a| a.fit(padding));
         if fitted.iter().all(|&(_, out)| out > 0) {
             return Ok(fitted.map(|((before, _), out)| (before, out)));
         }
@@ -884,7 +884,6 @@ impl Context<'_> {
     }
 }
 
-/// The padding (before, after) and the output size of a window along one axis of `input`.
 /// One axis of a sliding window as written, with the input size along it.
 #[derive(Clone, Copy)]
 struct Axis {
@@ -922,21 +921,26 @@ impl Axis {
     fn span(self) -> usize {
         self.dilation * (self.kernel - 1) + 1
     }
-}
 
-fn axis_window(
-    input: usize,
-    k: usize,
-    stride: usize,
-    dilation: usize,
-    padding: Padding,
-) -> ((usize, usize), usize) {
-    let pads = match padding {
-        Padding::Valid => (0, 0),
-        Padding::Same => same_pad(input, k, stride, dilation),
-        Padding::Pixels(p) => (p, p),
-    };
-    (pads, window_out(input, k, stride, dilation, pads.0, pads.1))
+    /// The padding (before, after) that `padding` means along this axis, and the output
+    /// size: 0 when the window does not fit.
+    fn fit(self, padding: Padding) -> ((usize, usize), usize) {
+        let Axis {
+            input,
+            kernel,
+            stride,
+            dilation,
+        } = self;
+        let pads = match padding {
+            Padding::Valid => (0, 0),
+            Padding::Same => same_pad(input, kernel, stride, dilation),
+            Padding::Pixels(p) => (p, p),
+        };
+        (
+            pads,
+            window_out(input, kernel, stride, dilation, pads.0, pads.1),
+        )
+    }
 }
 
 /// The layer over a sequence's steps that does what the image layer `name` does, and back.

@@ -79,6 +79,24 @@ impl Window1D {
         );
     }
 
+    /// The input steps the window of output `o` covers, clipped to an input of `input`
+    /// steps; empty when the window lies wholly in the padding. For pooling windows, whose
+    /// taps are adjacent (dilation 1).
+    pub(crate) fn span(self, o: usize, input: usize) -> std::ops::Range<usize> {
+        debug_assert_eq!(self.dilation, 1, "a dilated window covers no one range");
+        let taps = cpu::taps_inside(o, input, self.kernel, self.stride, 1, self.pad);
+        if taps.is_empty() {
+            return 0..0;
+        }
+        let start = o * self.stride + taps.start - self.pad;
+        start..start + taps.len()
+    }
+
+    /// [`Self::span`] of every output, for a window that maps `input` steps to `out`.
+    pub(crate) fn spans(self, input: usize, out: usize) -> Vec<std::ops::Range<usize>> {
+        (0..out).map(|o| self.span(o, input)).collect()
+    }
+
     /// The input step that tap `k` of output `o` reads, or `None` in the padding.
     #[inline]
     pub(crate) fn input_step(self, o: usize, k: usize, input: usize) -> Option<usize> {

@@ -265,8 +265,9 @@ fn same_order<E: CpuFloat>(stored: &[E], logical: &[E]) -> bool {
         .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
 }
 
-/// `cols[(c, ki, kj), (b, oh, ow)] = x[b, c, oh*s + ki*d - pad_top, ow*s + kj*d - pad_left]`,
-/// zero where that falls in the padding. Every element of `cols` is written.
+/// `cols[(c, ki, kj), (b, oh, ow)] = x[b, c, oh*SH + ki*DH - pad_top, ow*SW + kj*DW - pad_left]`
+/// (stride and dilation along the rows, then the columns), zero where that falls in the
+/// padding. Every element of `cols` is written.
 fn im2col<E: CpuFloat>(g: &Geometry, x: &[E], cols: &mut [E]) {
     let (n, ohw, ow) = (g.n(), g.ohw(), g.ow);
     cols.par_chunks_mut(n)

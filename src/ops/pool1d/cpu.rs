@@ -3,23 +3,10 @@
 //! channels. The max pool records each output's argmax step for the backward.
 
 use super::PoolKind;
-use crate::ops::cpu::{decide_freed_buffers, par_min_len, read, taps_inside, with_grads, CpuFloat};
+use crate::ops::cpu::{decide_freed_buffers, par_min_len, read, with_grads, CpuFloat};
 use crate::ops::Window1D;
 use dfdx::prelude::*;
 use rayon::prelude::*;
-use std::ops::Range;
-
-/// For each output step, the input steps its window covers, clipped to the input (never
-/// empty: the padding is at most half the window).
-fn spans(input: usize, out: usize, window: Window1D) -> Vec<Range<usize>> {
-    (0..out)
-        .map(|o| {
-            let taps = taps_inside(o, input, window.kernel, window.stride, 1, window.pad);
-            let start = o * window.stride + taps.start - window.pad;
-            start..start + taps.len()
-        })
-        .collect()
-}
 
 #[allow(clippy::type_complexity)]
 pub(super) fn try_pool1d<
@@ -40,7 +27,7 @@ where
     decide_freed_buffers();
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let batch = x.shape().0;
-    let spans = spans(L, OL, window);
+    let spans = window.spans(L, OL);
     let x_data = read(&x);
     let n = batch.size();
     let min_len = par_min_len(OL * C * window.kernel);

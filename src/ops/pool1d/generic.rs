@@ -3,7 +3,6 @@
 
 use super::{check_pool_window, PoolKind};
 use crate::ops::conv1d::unfold_steps;
-use crate::ops::cpu::taps_inside;
 use crate::ops::Window1D;
 use dfdx::prelude::*;
 
@@ -50,7 +49,7 @@ pub fn try_pool1d_generic<
             // 1 / (real steps in each window).
             let inv: Vec<E> = (0..OL)
                 .map(|o| {
-                    let n = taps_inside(o, L, window.kernel, window.stride, 1, window.pad).len();
+                    let n = window.span(o, L).len();
                     E::from_usize(n).map_or(E::default(), |n| E::ONE / n)
                 })
                 .collect();

@@ -2,8 +2,8 @@
 //! records each output's argmax (an index into its plane) for the backward.
 
 use super::PoolKind;
-use crate::ops::cpu::{decide_freed_buffers, par_min_len, read, taps_inside, with_grads, CpuFloat};
-use crate::ops::{Window1D, Window2D};
+use crate::ops::cpu::{decide_freed_buffers, par_min_len, read, with_grads, CpuFloat};
+use crate::ops::Window2D;
 use dfdx::prelude::*;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -11,28 +11,6 @@ use std::ops::Range;
 /// The argmax of a window with no real element (all padding): its gradient goes nowhere.
 /// Argmaxes are plane offsets kept as u32, half the memory traffic of usize.
 const NO_ARGMAX: u32 = u32::MAX;
-
-/// For each output position along one axis, the input positions its window covers,
-/// clipped to the input.
-fn spans(input: usize, out: usize, axis: Window1D) -> Vec<Range<usize>> {
-    let Window1D {
-        kernel,
-        stride,
-        pad,
-        ..
-    } = axis;
-    (0..out)
-        .map(|o| {
-            // Tap k of window o reads input o*stride + k - pad, inside for k in `taps`.
-            let taps = taps_inside(o, input, kernel, stride, 1, pad);
-            if taps.is_empty() {
-                return 0..0;
-            }
-            let start = o * stride + taps.start - pad;
-            start..start + taps.len()
-        })
-        .collect()
-}
 
 #[allow(clippy::type_complexity)]
 pub(super) fn try_pool2d<
@@ -56,8 +34,8 @@ where
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let batch = x.shape().0;
     let (hw, ohw) = (H * W, OH * OW);
-    let rows = spans(H, OH, window.rows);
-    let cols = spans(W, OW, window.cols);
+    let rows = window.rows.spans(H, OH);
+    let cols = window.cols.spans(W, OW);
     let x_data = read(&x);
     let planes = batch.size() * C;
     let sizes = Planes {

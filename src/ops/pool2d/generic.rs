@@ -3,8 +3,7 @@
 
 use super::{check_pool_geometry, PoolKind};
 use crate::ops::conv2d::{empty_output, unfold};
-use crate::ops::cpu::taps_inside;
-use crate::ops::{Window1D, Window2D};
+use crate::ops::Window2D;
 use dfdx::prelude::*;
 
 /// The device-generic [`super::Pool2DKernel::try_pool2d`]: same arguments, same result.
@@ -56,14 +55,11 @@ pub fn try_pool2d_generic<
         PoolKind::Max => y,
         PoolKind::Avg => {
             // 1 / (real elements in each window): rows inside times columns inside.
-            let inside = |o, input, axis: Window1D| {
-                taps_inside(o, input, axis.kernel, axis.stride, 1, axis.pad).len()
-            };
             let mut inv = Vec::with_capacity(OH * OW);
             for o_y in 0..OH {
                 for o_x in 0..OW {
-                    let rows = inside(o_y, H, window.rows);
-                    let cols = inside(o_x, W, window.cols);
+                    let rows = window.rows.span(o_y, H).len();
+                    let cols = window.cols.span(o_x, W).len();
                     inv.push(E::from_usize(rows * cols).map_or(E::default(), |n| E::ONE / n));
                 }
             }

@@ -32,7 +32,8 @@ pub enum PoolKind {
 /// replaces it with the fast kernel, so a device adds itself with an empty impl.
 pub trait Pool2DKernel<E: Dtype>: Device<E> {
     /// x: (B, C, H, W) -> (B, C, OH, OW), each output reducing one window of
-    /// `window.rows.kernel` rows by `window.cols.kernel` columns. OH/OW are given by the caller (already checked with shape::window_fits).
+    /// `window.rows.kernel` rows by `window.cols.kernel` columns. OH/OW are given by the
+    /// caller (already checked with shape::window_fits).
     #[allow(clippy::type_complexity)]
     fn try_pool2d<
         B: Dim,
