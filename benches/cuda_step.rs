@@ -6,20 +6,11 @@
 //! `cargo bench --features cuda --bench cuda_step` (needs a GPU; `scripts/cuda-gpu-run.sh` runs
 //! the copy that `scripts/cuda-build.sh` builds).
 
+mod seed_models;
+
+use seed_models::{Crnn, SeedCnn, SeedLstm};
 use std::time::Instant;
 use typenet::prelude::*;
-
-type SeedCnn = network![
-    Input<1, 28, 28>,
-    Conv2D<32, 3>, ReLU, MaxPool<2>,
-    Conv2D<64, 3>, ReLU, MaxPool<2>,
-    Conv2D<64, 3>, ReLU,
-    Flatten,
-    Dense<64>, ReLU,
-    Dense<10>,
-];
-type SeedLstm = network![Input<28, 28>, LSTM<64, ReturnSequences>, LSTM<64>, Dense<10>];
-type Crnn = network![Input<1, 28, 28>, Conv2D<32, 3>, MaxPool<2>, LSTM<64>, Dense<10>];
 
 /// The median wall time of `run`, after `warmup` runs, each waited for on the GPU.
 fn median_seconds(dev: &Cuda, repeats: usize, mut run: impl FnMut()) -> f64 {

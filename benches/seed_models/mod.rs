@@ -1,6 +1,6 @@
 //! The seed models and their training step, shared by the benches that time them
-//! (`seed_cnn`), measure their memory (`peak_memory`) and compare them with the machine's
-//! limit. `benches/pytorch_seed_cnn.py` defines the same models in PyTorch.
+//! (`seed_cnn` on the `Cpu`, `cuda_step` on a GPU), measure their memory (`peak_memory`)
+//! and compare them with the machine's limit. `benches/pytorch_seed_cnn.py` defines the same models in PyTorch.
 
 // Each bench uses part of this module.
 #![allow(dead_code, unused_macros)]
