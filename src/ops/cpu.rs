@@ -4,9 +4,45 @@
 use dfdx::prelude::{Cpu, Dtype, Gradients, HasShape, Shape, Tensor};
 
 /// The element types the fast `Cpu` kernels run on.
-pub trait CpuFloat: Dtype + num_traits::Float + Send + Sync + 'static {}
-impl CpuFloat for f32 {}
-impl CpuFloat for f64 {}
+pub trait CpuFloat: Dtype + num_traits::Float + Send + Sync + 'static {
+    /// gemm's kernel for this type, chosen for this CPU (AVX2/FMA or AVX-512) at first use.
+    fn gemm_kernel() -> GemmKernel<Self>;
+}
+impl CpuFloat for f32 {
+    fn gemm_kernel() -> GemmKernel<f32> {
+        gemm_f32::gemm::f32::get_gemm_fn()
+    }
+}
+impl CpuFloat for f64 {
+    fn gemm_kernel() -> GemmKernel<f64> {
+        gemm_f64::gemm::f64::get_gemm_fn()
+    }
+}
+
+/// gemm's raw kernel: `(m, n, k, dst, dst_cs, dst_rs, read_dst, lhs, lhs_cs, lhs_rs, rhs,
+/// rhs_cs, rhs_rs, alpha, beta, conj_dst, conj_lhs, conj_rhs, parallelism)` computes
+/// `dst = alpha * dst + beta * lhs x rhs` (`alpha` is ignored unless `read_dst`).
+pub type GemmKernel<E> = unsafe fn(
+    usize,
+    usize,
+    usize,
+    *mut E,
+    isize,
+    isize,
+    bool,
+    *const E,
+    isize,
+    isize,
+    *const E,
+    isize,
+    isize,
+    E,
+    E,
+    bool,
+    bool,
+    bool,
+    gemm_common::Parallelism,
+);
 
 /// A row-major `rows x cols` matrix at the start of `data`, its rows `row_stride` apart
 /// (`cols` unless made with [`Mat::strided`]); `transposed` reads it as its transpose
@@ -111,15 +147,15 @@ pub fn matmul<E: CpuFloat>(
         return;
     }
     let parallelism = if threads > 1 {
-        gemm::Parallelism::Rayon(threads)
+        gemm_common::Parallelism::Rayon(threads)
     } else {
-        gemm::Parallelism::None
+        gemm_common::Parallelism::None
     };
     // SAFETY: `Mat::new` checked that each view holds its matrix (its fields cannot be set
     // otherwise), dst holds m x n (asserted above), and the strides describe row-major
     // storage within those bounds.
     unsafe {
-        gemm::gemm(
+        E::gemm_kernel()(
             m,
             n,
             k,
