@@ -4,6 +4,7 @@
 //! alone took over a third of an LSTM step. For `f32` the kernel uses branch-free polynomial
 //! forms instead (accurate to a few ulp, see the tests); `f64` keeps the standard library's.
 
+use super::step_product::{f32_panel_kernel, PanelKernel};
 use crate::ops::cpu::CpuFloat;
 
 /// The element types of the fast recurrent kernel, with their gate activations.
@@ -12,6 +13,11 @@ pub trait RecurrentFloat: CpuFloat {
     fn sigmoid(x: Self) -> Self;
     /// `tanh(x)`.
     fn tanh_gate(x: Self) -> Self;
+    /// The packed step product's kernel for this type on this CPU, if there is one (the
+    /// general GEMM runs otherwise).
+    fn panel_kernel() -> Option<PanelKernel<Self>> {
+        None
+    }
 }
 
 impl RecurrentFloat for f64 {
@@ -34,6 +40,9 @@ impl RecurrentFloat for f32 {
     fn tanh_gate(x: f32) -> f32 {
         tanh_f32(x)
     }
+    fn panel_kernel() -> Option<PanelKernel<f32>> {
+        f32_panel_kernel()
+    }
 }
 
 /// `e^x`: Cody-Waite reduction `x = n ln2 + r` with `|r| <= ln2 / 2`, Cephes's degree-5
@@ -44,10 +53,20 @@ fn exp_f32(x: f32) -> f32 {
     const LOG2_E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4; // ln 2 = LN2_HI + LN2_LO, LN2_HI exact in few bits
     const LN2_LO: f32 = -2.121_944_4e-4;
-    // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer without a call.
+    // Adding 1.5 * 2^23 rounds to the nearest integer without a call, and leaves that integer
+    // in the low bits of the sum: `2^n` is built from them with integer operations, as a
+    // float-to-int cast (`as i32`, saturating and NaN-checked) would not vectorise.
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2_E + ROUND) - ROUND;
+    let shifted = x * LOG2_E + ROUND;
+    let n = shifted - ROUND;
+    let two_to_n = f32::from_bits(
+        (shifted
+            .to_bits()
+            .wrapping_sub(ROUND.to_bits())
+            .wrapping_add(127))
+            << 23,
+    );
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = 1.987_569_1e-4;
     let p = p * r + 1.398_199_9e-3;
@@ -56,7 +75,7 @@ fn exp_f32(x: f32) -> f32 {
     let p = p * r + 1.666_666_5e-1;
     let p = p * r + 0.5;
     let e_r = p * r * r + r + 1.0;
-    e_r * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    e_r * two_to_n
 }
 
 /// `tanh(x)`: the odd 13/6 rational minimax approximation Eigen and XLA use, clamped where

@@ -1,8 +1,8 @@
 //! The fast `Cpu` recurrent kernel: a whole sequence is one op.
 //!
-//! Forward: `P = X W^T + b` for every step at once (one GEMM over `B*S` rows), then per step
-//! `Q = h R^T (+ rb)` (one small single-threaded GEMM) followed by the fused gate arithmetic.
-//! It keeps what the backward needs: the gate activations, the state before each step, and per
+//! Forward: the input projection `P = X W^T + b`, then per step `Q = P_t + h R^T (+ rb)`
+//! followed by the fused gate arithmetic; both products run on weights packed once per call
+//! (`step_product`). It keeps what the backward needs: the gate activations, the state before each step, and per
 //! cell `tanh(c')` and `c` (LSTM) or `R_n h + rb_n` (GRU).
 //!
 //! Backward (BPTT): from the last step processed to the first, the gate gradients `dP`
@@ -16,6 +16,7 @@
 use dfdx::prelude::*;
 
 use super::activation::RecurrentFloat;
+use super::step_product::{padded, Rows, StepWeights, TILE_ROWS};
 use super::{check_call, step_time, Cell, RecurrentKernel, RecurrentWeights};
 use crate::ops::cpu::{
     decide_freed_buffers, matmul, num_threads, read, with_grads, with_simd, Mat,
@@ -192,19 +193,6 @@ fn forward<E: RecurrentFloat>(
     train: bool,
 ) -> (Vec<E>, Saved<E>) {
     let (rows, gu, u) = (d.batch * d.steps, d.gates * d.units, d.units);
-    // The input projection of every step: one GEMM, threaded.
-    let mut proj = vec![E::zero(); rows * gu];
-    matmul(
-        &mut proj,
-        Mat::new(x, rows, d.features),
-        Mat::new(w_ih, gu, d.features).t(),
-        false,
-        num_threads(),
-    );
-    for row in proj.chunks_exact_mut(gu) {
-        row.iter_mut().zip(bias).for_each(|(p, b)| *p += *b);
-    }
-
     let kept = |n: usize| {
         if train {
             vec![E::zero(); rows * n]
@@ -228,10 +216,11 @@ fn forward<E: RecurrentFloat>(
         },
     };
 
+    let weights = StepWeights::new(w_ih, w_hh, gu, d.features, u);
+    let bias = StepBias::new(d.cell, bias, rbias, weights.row_len());
     let per = d.rows_per_part();
     let parts = {
-        let steps = d.steps;
-        let proj = split(&mut proj, per * steps * gu);
+        let (steps, f) = (d.steps, d.features);
         let y = split(&mut y, per * steps * u);
         let act = split(&mut saved.act, per * steps * gu);
         let h_prev = split(&mut saved.h_prev, per * steps * u);
@@ -240,7 +229,6 @@ fn forward<E: RecurrentFloat>(
         let n = y.len();
         let mut parts = Vec::with_capacity(n);
         let mut iters = (
-            proj.into_iter(),
             y.into_iter(),
             act.into_iter(),
             h_prev.into_iter(),
@@ -252,12 +240,12 @@ fn forward<E: RecurrentFloat>(
             let nb = per.min(d.batch - b0);
             parts.push(ForwardPart {
                 nb,
-                proj: iters.0.next().unwrap(),
-                y: iters.1.next().unwrap(),
-                act: iters.2.next().unwrap_or_default(),
-                h_prev: iters.3.next().unwrap_or_default(),
-                aux: iters.4.next().unwrap_or_default(),
-                c_prev: iters.5.next().unwrap_or_default(),
+                x: &x[b0 * steps * f..(b0 + nb) * steps * f],
+                y: iters.0.next().unwrap(),
+                act: iters.1.next().unwrap_or_default(),
+                h_prev: iters.2.next().unwrap_or_default(),
+                aux: iters.3.next().unwrap_or_default(),
+                c_prev: iters.4.next().unwrap_or_default(),
                 mask: mask.map(|m| &m[b0 * steps..(b0 + nb) * steps]),
             });
         }
@@ -266,17 +254,46 @@ fn forward<E: RecurrentFloat>(
     run_parts(parts, |part| {
         with_simd(
             #[inline(always)]
-            || forward_part(d, w_hh, rbias, part),
+            || forward_part(d, &weights, &bias, part),
         )
     });
-    drop(proj);
     (y, saved)
+}
+
+/// The biases the products start from, padded to the products' row length: the input
+/// projection starts from `b + rb`, except the GRU's, which starts from `b` and whose recurrent
+/// projection starts from `rb` (its `n` gate needs `R_n h + rb_n` on its own).
+struct StepBias<E> {
+    input: Vec<E>,
+    /// The GRU's `rb` (zeros without one); empty for the other cells.
+    state: Vec<E>,
+}
+
+impl<E: RecurrentFloat> StepBias<E> {
+    fn new(cell: Cell, bias: &[E], rbias: Option<&[E]>, len: usize) -> Self {
+        let zeros = vec![E::zero(); bias.len()];
+        let rbias = rbias.unwrap_or(&zeros);
+        match cell {
+            Cell::Gru => Self {
+                input: padded(bias, len),
+                state: padded(rbias, len),
+            },
+            Cell::Lstm | Cell::SimpleRnn => {
+                let sum: Vec<E> = bias.iter().zip(rbias).map(|(b, rb)| *b + *rb).collect();
+                Self {
+                    input: padded(&sum, len),
+                    state: Vec::new(),
+                }
+            }
+        }
+    }
 }
 
 /// One part of the batch in the forward: `nb` whole sequences.
 struct ForwardPart<'a, E> {
     nb: usize,
-    proj: &'a [E],
+    /// The part's inputs, `(nb, S, F)`.
+    x: &'a [E],
     y: &'a mut [E],
     act: &'a mut [E],
     h_prev: &'a mut [E],
@@ -286,13 +303,33 @@ struct ForwardPart<'a, E> {
 }
 
 #[inline(always)]
-fn forward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], rbias: Option<&[E]>, p: ForwardPart<E>) {
-    let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
+fn forward_part<E: RecurrentFloat>(
+    d: &Dims,
+    weights: &StepWeights<E>,
+    bias: &StepBias<E>,
+    p: ForwardPart<E>,
+) {
+    let (s, f, u, gu, nb) = (d.steps, d.features, d.units, d.gates * d.units, p.nb);
     let train = !p.act.is_empty();
     let one = E::one();
     let mut h = vec![E::zero(); nb * u];
     let mut c = vec![E::zero(); if d.cell == Cell::Lstm { nb * u } else { 0 }];
-    let mut q = vec![E::zero(); nb * gu];
+    let len = weights.row_len();
+    // The input projection `P = W x + b (+ rb)`. A part of fewer rows than a tile of the
+    // kernel projects all its steps at once (rows `len` apart, batch-major as `x`), so the
+    // kernel's tiles fill; a larger part projects each step just before it, where the rows
+    // stay in cache (the whole projection of 32 sequences of 28 steps would not).
+    let all_steps = nb < TILE_ROWS;
+    let mut proj = vec![E::zero(); if all_steps { nb * s * len } else { nb * len }];
+    let x = Rows {
+        data: p.x,
+        stride: f,
+    };
+    if all_steps {
+        weights.input(&mut proj, nb * s, Rows::repeated(&bias.input), x);
+    }
+    // The step's pre-activations, `P_t + R h` (the GRU: `R h + rb`, its `P_t` apart).
+    let mut q = vec![E::zero(); nb * len];
     // Where a row's activations go when they are not kept.
     let (mut scratch_act, mut scratch_aux) = match train {
         true => (Vec::new(), Vec::new()),
@@ -300,21 +337,35 @@ fn forward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], rbias: Option<&[E]>, p:
     };
     for k in 0..s {
         let t = step_time(k, s, d.reverse);
-        matmul(
-            &mut q,
-            Mat::new(&h, nb, u),
-            Mat::new(w_hh, gu, u).t(),
-            false,
-            1,
-        );
+        let px = if all_steps {
+            Rows {
+                data: &proj[t * len..],
+                stride: s * len,
+            }
+        } else {
+            let x_t = Rows {
+                data: &p.x[t * f..],
+                stride: s * f,
+            };
+            weights.input(&mut proj, nb, Rows::repeated(&bias.input), x_t);
+            Rows {
+                data: &proj,
+                stride: len,
+            }
+        };
+        let h_rows = Rows {
+            data: &h,
+            stride: u,
+        };
+        let start = match d.cell {
+            Cell::Gru => Rows::repeated(&bias.state),
+            Cell::Lstm | Cell::SimpleRnn => px,
+        };
+        weights.state(&mut q, nb, start, h_rows);
         for bb in 0..nb {
             let r = bb * s + t; // this step's row in the part's buffers
             let m = p.mask.map_or(one, |m| m[r]);
-            let px = &p.proj[r * gu..(r + 1) * gu]; // W x + b
-            let rh = &mut q[bb * gu..(bb + 1) * gu]; // R h (+ rb)
-            if let Some(rb) = rbias {
-                rh.iter_mut().zip(rb).for_each(|(q, b)| *q += *b);
-            }
+            let z = &q[bb * len..][..gu];
             let hs = &mut h[bb * u..(bb + 1) * u];
             let (act, aux) = if train {
                 p.h_prev[r * u..(r + 1) * u].copy_from_slice(hs);
@@ -328,64 +379,60 @@ fn forward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], rbias: Option<&[E]>, p:
                     if train {
                         p.c_prev[r * u..(r + 1) * u].copy_from_slice(cs);
                     }
-                    lstm_step(m, px, rh, act, aux, cs, hs);
+                    lstm_step(m, z, act, aux, cs, hs);
                 }
-                Cell::Gru => gru_step(m, px, rh, act, aux, hs),
-                Cell::SimpleRnn => rnn_step(m, px, rh, act, hs),
+                Cell::Gru => gru_step(m, &px.data[bb * px.stride..][..gu], z, act, aux, hs),
+                Cell::SimpleRnn => rnn_step(m, z, act, hs),
             }
             p.y[r * u..(r + 1) * u].copy_from_slice(hs);
         }
     }
 }
 
-/// `out = f(x + y)`, elementwise.
+/// `out = f(z)`, elementwise.
 #[inline(always)]
-fn activate<E: RecurrentFloat>(out: &mut [E], x: &[E], y: &[E], f: impl Fn(E) -> E) {
-    for ((o, x), y) in out.iter_mut().zip(x).zip(y) {
-        *o = f(*x + *y);
+fn activate<E: RecurrentFloat>(out: &mut [E], z: &[E], f: impl Fn(E) -> E) {
+    for (o, z) in out.iter_mut().zip(z) {
+        *o = f(*z);
     }
 }
 
-/// One LSTM step of one sequence: gates `act` = (i, f, g, o) from `px + rh`, `tc = tanh(c')`,
-/// and the state `(c, h)` moved on where `m` is 1.
+/// One LSTM step of one sequence: gates `act` = (i, f, g, o) from the pre-activation `z`,
+/// `tc = tanh(c')`, and the state `(c, h)` moved on where `m` is 1.
 #[inline(always)]
 fn lstm_step<E: RecurrentFloat>(
     m: E,
-    px: &[E],
-    rh: &[E],
+    z: &[E],
     act: &mut [E],
     tc: &mut [E],
     c: &mut [E],
     h: &mut [E],
 ) {
     let u = h.len();
-    activate(&mut act[..2 * u], &px[..2 * u], &rh[..2 * u], E::sigmoid);
-    activate(
-        &mut act[2 * u..3 * u],
-        &px[2 * u..3 * u],
-        &rh[2 * u..3 * u],
-        E::tanh_gate,
-    );
-    activate(&mut act[3 * u..], &px[3 * u..], &rh[3 * u..], E::sigmoid);
+    activate(&mut act[..2 * u], &z[..2 * u], E::sigmoid);
+    activate(&mut act[2 * u..3 * u], &z[2 * u..3 * u], E::tanh_gate);
+    activate(&mut act[3 * u..4 * u], &z[3 * u..4 * u], E::sigmoid);
     let (i, rest) = act.split_at(u);
     let (f, rest) = rest.split_at(u);
     let (g, o) = rest.split_at(u);
-    let (tc, c) = (&mut tc[..u], &mut c[..u]);
     let keep = E::one() - m;
-    for j in 0..u {
-        let c_new = f[j] * c[j] + i[j] * g[j];
-        tc[j] = E::tanh_gate(c_new);
-        let h_new = o[j] * tc[j];
-        c[j] = m * c_new + keep * c[j];
-        h[j] = m * h_new + keep * h[j];
+    let gates = i.iter().zip(f).zip(g).zip(o);
+    for ((((i, f), g), o), ((tc, c), h)) in gates.zip(tc.iter_mut().zip(c.iter_mut()).zip(h)) {
+        let c_new = *f * *c + *i * *g;
+        *tc = E::tanh_gate(c_new);
+        *c = m * c_new + keep * *c;
+        *h = m * (*o * *tc) + keep * *h;
     }
 }
 
-/// One GRU step of one sequence: gates `act` = (r, z, n), `qn = R_n h + rb_n` kept.
+/// One GRU step of one sequence: gates `act` = (r, z, n) from `px = W x + b` and
+/// `rh = R h + rb`, with `qn = R_n h + rb_n` kept.
 #[inline(always)]
 fn gru_step<E: RecurrentFloat>(m: E, px: &[E], rh: &[E], act: &mut [E], qn: &mut [E], h: &mut [E]) {
     let u = h.len();
-    activate(&mut act[..2 * u], &px[..2 * u], &rh[..2 * u], E::sigmoid);
+    for ((a, px), rh) in act[..2 * u].iter_mut().zip(px).zip(rh) {
+        *a = E::sigmoid(*px + *rh);
+    }
     let (rz, n) = act.split_at_mut(2 * u);
     let (r, z) = rz.split_at(u);
     let (n, qn) = (&mut n[..u], &mut qn[..u]);
@@ -399,10 +446,10 @@ fn gru_step<E: RecurrentFloat>(m: E, px: &[E], rh: &[E], act: &mut [E], qn: &mut
     }
 }
 
-/// One simple-RNN step of one sequence: `act = tanh(px + rh)`.
+/// One simple-RNN step of one sequence: `act = tanh(z)`.
 #[inline(always)]
-fn rnn_step<E: RecurrentFloat>(m: E, px: &[E], rh: &[E], act: &mut [E], h: &mut [E]) {
-    activate(act, px, rh, E::tanh_gate);
+fn rnn_step<E: RecurrentFloat>(m: E, z: &[E], act: &mut [E], h: &mut [E]) {
+    activate(act, z, E::tanh_gate);
     let keep = E::one() - m;
     for (h, a) in h.iter_mut().zip(act.iter()) {
         *h = m * *a + keep * *h;

@@ -1,0 +1,397 @@
+//! The products of a recurrent layer: `X W^T + b` for every step of a block of sequences,
+//! then, step by step, `Q = P_t + H R^T` (the GRU: `rb + H R^T`).
+//!
+//! On the seed LSTM they are small (28 x 64 by 64 x 256, then 32 x 64 by 64 x 256 per core,
+//! 28 times per layer), and a general GEMM repacks its right-hand side on every call: its
+//! packing and dispatch, and a short `k`, kept it under half of the machine's speed. Here
+//! `W^T` and `R^T` are packed once per call into panels of 16 gate columns (`k x 16`,
+//! contiguous, the last padded with zeros), and for `f32` on a CPU with AVX2 and FMA a
+//! register-blocked kernel computes up to 6 rows times one panel at a time: 12 accumulators of
+//! 8 lanes loaded from the start rows (the bias, or the step's input projection), then two
+//! panel loads and one broadcast per row for each `k`. Other types and CPUs run the same
+//! products through the general GEMM.
+
+use super::activation::RecurrentFloat;
+use crate::ops::cpu::{matmul, Mat};
+
+/// Gate columns per panel: two AVX registers of `f32`.
+pub const PANEL: usize = 16;
+
+/// Rows per tile of the kernel: 6 x 2 accumulators, 2 panel registers and one broadcast fill
+/// 15 of the 16 AVX registers.
+pub const TILE_ROWS: usize = 6;
+
+/// Rows of a matrix: row `r` starts at `data[r * stride]` (a stride of 0 repeats one row).
+#[derive(Clone, Copy)]
+pub struct Rows<'a, E> {
+    pub data: &'a [E],
+    pub stride: usize,
+}
+
+impl<'a, E> Rows<'a, E> {
+    /// One row, repeated: a bias.
+    pub fn repeated(data: &'a [E]) -> Self {
+        Self { data, stride: 0 }
+    }
+
+    /// The rows from row `r` on, from column `c` on.
+    #[inline]
+    fn skip(self, r: usize, c: usize) -> Self {
+        Self {
+            data: &self.data[r * self.stride + c..],
+            stride: self.stride,
+        }
+    }
+}
+
+/// The sizes of one product: `rows x k` times `k x gu`.
+#[derive(Clone, Copy)]
+pub struct Shape {
+    pub rows: usize,
+    pub k: usize,
+    pub gu: usize,
+}
+
+/// A kernel: `out[r * out_stride + c] = start[r * start.stride + c] + sum over j < k of
+/// lhs[r * lhs.stride + j] * panels[(c / PANEL * k + j) * PANEL + c % PANEL]` for `r < rows`,
+/// `c < gu`. It reads the rows of `start` whole panels wide.
+///
+/// # Safety
+/// The CPU must have the features the kernel was compiled for (its provider checks).
+pub type PanelKernel<E> = unsafe fn(
+    out: &mut [E],
+    out_stride: usize,
+    shape: Shape,
+    start: Rows<E>,
+    lhs: Rows<E>,
+    panels: &[E],
+);
+
+/// A weight matrix (`(G*U, k)` row-major, as `weight_ih` and `weight_hh`) and its panels.
+struct Packed<'a, E> {
+    weight: &'a [E],
+    k: usize,
+    /// The transpose in panels; empty when the general GEMM runs.
+    panels: Vec<E>,
+}
+
+/// A layer's `W` and `R`, packed for the kernel of this type and CPU.
+pub struct StepWeights<'a, E> {
+    gu: usize,
+    w_ih: Packed<'a, E>,
+    w_hh: Packed<'a, E>,
+    kernel: Option<PanelKernel<E>>,
+}
+
+impl<'a, E: RecurrentFloat> StepWeights<'a, E> {
+    pub fn new(w_ih: &'a [E], w_hh: &'a [E], gu: usize, features: usize, units: usize) -> Self {
+        let kernel = E::panel_kernel();
+        let pack = |weight: &'a [E], k: usize| {
+            assert_eq!(weight.len(), gu * k, "a recurrent weight holds G*U rows");
+            Packed {
+                weight,
+                k,
+                panels: match kernel {
+                    Some(_) => pack(weight, gu, k),
+                    None => Vec::new(),
+                },
+            }
+        };
+        Self {
+            gu,
+            w_ih: pack(w_ih, features),
+            w_hh: pack(w_hh, units),
+            kernel,
+        }
+    }
+
+    /// The row length of the buffers the products write and start from: `G*U`, rounded up
+    /// to whole panels when the kernel runs (it reads start rows whole panels wide).
+    pub fn row_len(&self) -> usize {
+        match self.kernel {
+            Some(_) => self.gu.div_ceil(PANEL) * PANEL,
+            None => self.gu,
+        }
+    }
+
+    /// `out = start + x W^T` for `rows` rows of `x` (the input projection).
+    pub fn input(&self, out: &mut [E], rows: usize, start: Rows<E>, x: Rows<E>) {
+        self.product(out, rows, start, x, &self.w_ih);
+    }
+
+    /// `out = start + h R^T` for `rows` rows of `h` (the recurrent projection).
+    pub fn state(&self, out: &mut [E], rows: usize, start: Rows<E>, h: Rows<E>) {
+        self.product(out, rows, start, h, &self.w_hh);
+    }
+
+    /// `out` (rows [`Self::row_len`] apart) `= start + lhs M^T`.
+    fn product(&self, out: &mut [E], rows: usize, start: Rows<E>, lhs: Rows<E>, m: &Packed<E>) {
+        let (gu, k, len) = (self.gu, m.k, self.row_len());
+        if rows == 0 {
+            return;
+        }
+        let last = |r: Rows<E>, width: usize| (rows - 1) * r.stride + width;
+        assert!(out.len() >= rows * len, "step product: output too small");
+        assert!(
+            start.data.len() >= last(start, len),
+            "step product: start rows too short"
+        );
+        assert!(
+            lhs.data.len() >= last(lhs, k),
+            "step product: left operand too short"
+        );
+        match self.kernel {
+            // SAFETY: `panel_kernel` returned the kernel only after checking the CPU's
+            // features, `m.panels` was packed for it, and the sizes were asserted above (the
+            // kernel asserts its reads of the panels).
+            Some(kernel) => unsafe {
+                kernel(out, len, Shape { rows, k, gu }, start, lhs, &m.panels)
+            },
+            None => {
+                let out = &mut out[..rows * gu];
+                for (r, row) in out.chunks_exact_mut(gu).enumerate() {
+                    row.copy_from_slice(&start.data[r * start.stride..][..gu]);
+                }
+                let lhs = Mat::strided(lhs.data, rows, k, lhs.stride);
+                matmul(out, lhs, Mat::new(m.weight, gu, k).t(), true, 1);
+            }
+        }
+    }
+}
+
+/// `v` padded with zeros to `len`: a bias as the start row of a product.
+pub fn padded<E: RecurrentFloat>(v: &[E], len: usize) -> Vec<E> {
+    let mut out = v.to_vec();
+    out.resize(len, E::zero());
+    out
+}
+
+/// `M^T` in panels: `panels[(p * k + j) * PANEL + l] = M[p * PANEL + l, j]`, zero past `G*U`.
+/// Written in order, reading 16 rows of `M` side by side (writing in `M`'s order touched a new
+/// cache line per element, and packing the CRNN's `W` took longer than its product at batch 1).
+fn pack<E: RecurrentFloat>(m: &[E], gu: usize, k: usize) -> Vec<E> {
+    let mut panels = vec![E::zero(); gu.div_ceil(PANEL) * k * PANEL];
+    for (p, panel) in panels.chunks_exact_mut(k * PANEL).enumerate() {
+        let cols = p * PANEL..gu.min((p + 1) * PANEL);
+        for (j, lanes) in panel.chunks_exact_mut(PANEL).enumerate() {
+            for (lane, c) in lanes.iter_mut().zip(cols.clone()) {
+                *lane = m[c * k + j];
+            }
+        }
+    }
+    panels
+}
+
+/// The `f32` [`PanelKernel`] for this CPU, if it has one.
+pub fn f32_panel_kernel() -> Option<PanelKernel<f32>> {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        return Some(avx2::product);
+    }
+    None
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{Rows, Shape, PANEL, TILE_ROWS};
+    use std::arch::x86_64::*;
+
+    /// # Safety
+    /// The CPU must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn product(
+        out: &mut [f32],
+        out_stride: usize,
+        shape: Shape,
+        start: Rows<f32>,
+        lhs: Rows<f32>,
+        panels: &[f32],
+    ) {
+        let Shape { rows, k, gu } = shape;
+        let n_panels = gu.div_ceil(PANEL);
+        if rows == 0 {
+            return;
+        }
+        // Every read and write below stays inside these bounds.
+        assert!(out_stride >= gu && out.len() >= (rows - 1) * out_stride + gu);
+        assert!(start.data.len() >= (rows - 1) * start.stride + n_panels * PANEL);
+        assert!(lhs.data.len() >= (rows - 1) * lhs.stride + k);
+        assert!(panels.len() >= n_panels * k * PANEL);
+        for p in 0..n_panels {
+            let c0 = p * PANEL;
+            let tile = Tile {
+                width: (gu - c0).min(PANEL),
+                k,
+                panel: panels.as_ptr().add(p * k * PANEL),
+            };
+            let mut r0 = 0;
+            while r0 < rows {
+                let (start, lhs) = (start.skip(r0, c0), lhs.skip(r0, 0));
+                let out = out.as_mut_ptr().add(r0 * out_stride + c0);
+                match (rows - r0).min(TILE_ROWS) {
+                    6 => tile.run::<6>(out, out_stride, start, lhs),
+                    5 => tile.run::<5>(out, out_stride, start, lhs),
+                    4 => tile.run::<4>(out, out_stride, start, lhs),
+                    3 => tile.run::<3>(out, out_stride, start, lhs),
+                    2 => tile.run::<2>(out, out_stride, start, lhs),
+                    _ => tile.run::<1>(out, out_stride, start, lhs),
+                }
+                r0 += TILE_ROWS;
+            }
+        }
+    }
+
+    /// One panel (`k x 16` at `panel`), of which `width` columns are written.
+    struct Tile {
+        width: usize,
+        k: usize,
+        panel: *const f32,
+    }
+
+    impl Tile {
+        /// `R` rows: `out` (rows `out_stride` apart) `= start + lhs x panel`.
+        #[target_feature(enable = "avx2,fma")]
+        #[inline]
+        unsafe fn run<const R: usize>(
+            &self,
+            out: *mut f32,
+            out_stride: usize,
+            start: Rows<f32>,
+            lhs: Rows<f32>,
+        ) {
+            let mut acc = [[_mm256_setzero_ps(); 2]; R];
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let s = start.data.as_ptr().add(r * start.stride);
+                *acc = [_mm256_loadu_ps(s), _mm256_loadu_ps(s.add(8))];
+            }
+            let a = lhs.data.as_ptr();
+            for j in 0..self.k {
+                let w0 = _mm256_loadu_ps(self.panel.add(j * PANEL));
+                let w1 = _mm256_loadu_ps(self.panel.add(j * PANEL + 8));
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let a = _mm256_broadcast_ss(&*a.add(r * lhs.stride + j));
+                    acc[0] = _mm256_fmadd_ps(a, w0, acc[0]);
+                    acc[1] = _mm256_fmadd_ps(a, w1, acc[1]);
+                }
+            }
+            for (r, acc) in acc.iter().enumerate() {
+                let out = out.add(r * out_stride);
+                if self.width == PANEL {
+                    _mm256_storeu_ps(out, acc[0]);
+                    _mm256_storeu_ps(out.add(8), acc[1]);
+                } else {
+                    let mut lanes = [0.0f32; PANEL];
+                    _mm256_storeu_ps(lanes.as_mut_ptr(), acc[0]);
+                    _mm256_storeu_ps(lanes.as_mut_ptr().add(8), acc[1]);
+                    std::ptr::copy_nonoverlapping(lanes.as_ptr(), out, self.width);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn random(rng: &mut impl Rng, n: usize) -> Vec<f32> {
+        (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()
+    }
+
+    /// `out[r, c] = start[r * start_stride + c] + sum_j lhs[r * stride + j] * m[c, j]`.
+    fn naive(
+        rows: usize,
+        start: &[f32],
+        start_stride: usize,
+        lhs: &[f32],
+        stride: usize,
+        m: &[f32],
+        gu: usize,
+    ) -> Vec<f32> {
+        let k = m.len() / gu;
+        let mut out = vec![0.0; rows * gu];
+        for r in 0..rows {
+            for c in 0..gu {
+                let a = &lhs[r * stride..r * stride + k];
+                let dot: f32 = a
+                    .iter()
+                    .zip(&m[c * k..(c + 1) * k])
+                    .map(|(a, w)| a * w)
+                    .sum();
+                out[r * gu + c] = start[r * start_stride + c] + dot;
+            }
+        }
+        out
+    }
+
+    /// Every row count of a tile, partial last panels, strided operands, start rows that are
+    /// one bias or a matrix, and sizes that are multiples of nothing: each product is the
+    /// naive sum.
+    #[test]
+    fn packed_products_are_the_naive_sums() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        for (rows, gates, f, u, stride) in [
+            (1, 4, 28, 64, 28),
+            (7, 4, 3, 5, 9),
+            (13, 3, 2, 9, 4),
+            (32, 1, 16, 16, 16),
+            (6, 4, 1, 1, 5),
+        ] {
+            let gu = gates * u;
+            let (w_ih, w_hh) = (random(&mut rng, gu * f), random(&mut rng, gu * u));
+            let weights = StepWeights::new(&w_ih, &w_hh, gu, f, u);
+            let len = weights.row_len();
+            let x = random(&mut rng, (rows - 1) * stride + f);
+            let h = random(&mut rng, rows * u);
+            let bias = padded(&random(&mut rng, gu), len);
+            let starts = random(&mut rng, rows * len);
+            let close = |got: &[f32], want: &[f32], what: &str| {
+                for r in 0..rows {
+                    for c in 0..gu {
+                        let (g, w) = (got[r * len + c], want[r * gu + c]);
+                        let ok = (g - w).abs() <= 1e-5 * (1.0 + w.abs());
+                        assert!(ok, "{what}, {rows}x{f}+{u} -> {gu}, [{r}, {c}]: {g} vs {w}");
+                    }
+                }
+            };
+            let mut got = vec![f32::NAN; rows * len];
+            let bias_rows = Rows::repeated(&bias);
+            weights.input(&mut got, rows, bias_rows, Rows { data: &x, stride });
+            close(
+                &got,
+                &naive(rows, &bias, 0, &x, stride, &w_ih, gu),
+                "input from a bias",
+            );
+            let start_rows = Rows {
+                data: &starts,
+                stride: len,
+            };
+            weights.state(
+                &mut got,
+                rows,
+                start_rows,
+                Rows {
+                    data: &h,
+                    stride: u,
+                },
+            );
+            close(
+                &got,
+                &naive(rows, &starts, len, &h, u, &w_hh, gu),
+                "state from rows",
+            );
+        }
+    }
+
+    #[test]
+    fn panels_hold_the_transpose_padded_with_zeros() {
+        // M = [[1, 2], [3, 4], [5, 6]] (G*U = 3, k = 2): M^T = [[1, 3, 5], [2, 4, 6]].
+        let m = [1.0f32, 2., 3., 4., 5., 6.];
+        let panels = pack(&m, 3, 2);
+        assert_eq!(panels.len(), 2 * PANEL);
+        assert_eq!(&panels[..4], &[1.0, 3.0, 5.0, 0.0]);
+        assert_eq!(&panels[PANEL..PANEL + 4], &[2.0, 4.0, 6.0, 0.0]);
+        assert!(panels[PANEL + 3..].iter().all(|&x| x == 0.0));
+    }
+}
