@@ -2,8 +2,8 @@
 //!
 //! Forward: the input projection `P = X W^T + b`, then per step `Q = P_t + h R^T (+ rb)`
 //! followed by the fused gate arithmetic; both products run on weights packed once per call
-//! (`step_product`). It keeps what the backward needs: the gate activations, the state before each step, and per
-//! cell `tanh(c')` and `c` (LSTM) or `R_n h + rb_n` (GRU).
+//! (`step_product`). It keeps what the backward needs: the gate activations, the state before
+//! each step, and per cell `tanh(c')` and `c` (LSTM) or `R_n h + rb_n` (GRU).
 //!
 //! Backward (BPTT): from the last step processed to the first, the gate gradients `dP`
 //! (w.r.t. `W x + b`) and `dQ` (w.r.t. `R h + rb`; equal to `dP` except for the GRU's `n`

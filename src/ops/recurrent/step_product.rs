@@ -46,7 +46,7 @@ impl<'a, E> Rows<'a, E> {
 
 /// The sizes of one product: `rows x k` times `k x gu`.
 #[derive(Clone, Copy)]
-pub struct Shape {
+pub struct Sizes {
     pub rows: usize,
     pub k: usize,
     pub gu: usize,
@@ -61,7 +61,7 @@ pub struct Shape {
 pub type PanelKernel<E> = unsafe fn(
     out: &mut [E],
     out_stride: usize,
-    shape: Shape,
+    sizes: Sizes,
     start: Rows<E>,
     lhs: Rows<E>,
     panels: &[E],
@@ -130,22 +130,12 @@ impl<'a, E: RecurrentFloat> StepWeights<'a, E> {
         if rows == 0 {
             return;
         }
-        let last = |r: Rows<E>, width: usize| (rows - 1) * r.stride + width;
-        assert!(out.len() >= rows * len, "step product: output too small");
-        assert!(
-            start.data.len() >= last(start, len),
-            "step product: start rows too short"
-        );
-        assert!(
-            lhs.data.len() >= last(lhs, k),
-            "step product: left operand too short"
-        );
         match self.kernel {
             // SAFETY: `panel_kernel` returned the kernel only after checking the CPU's
-            // features, `m.panels` was packed for it, and the sizes were asserted above (the
-            // kernel asserts its reads of the panels).
+            // features, and `m.panels` was packed for it; the kernel asserts the bounds of
+            // every read and write (the general GEMM's path is checked by slicing).
             Some(kernel) => unsafe {
-                kernel(out, len, Shape { rows, k, gu }, start, lhs, &m.panels)
+                kernel(out, len, Sizes { rows, k, gu }, start, lhs, &m.panels)
             },
             None => {
                 let out = &mut out[..rows * gu];
@@ -193,7 +183,7 @@ pub fn f32_panel_kernel() -> Option<PanelKernel<f32>> {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{Rows, Shape, PANEL, TILE_ROWS};
+    use super::{Rows, Sizes, PANEL, TILE_ROWS};
     use std::arch::x86_64::*;
 
     /// # Safety
@@ -202,12 +192,12 @@ mod avx2 {
     pub unsafe fn product(
         out: &mut [f32],
         out_stride: usize,
-        shape: Shape,
+        sizes: Sizes,
         start: Rows<f32>,
         lhs: Rows<f32>,
         panels: &[f32],
     ) {
-        let Shape { rows, k, gu } = shape;
+        let Sizes { rows, k, gu } = sizes;
         let n_panels = gu.div_ceil(PANEL);
         if rows == 0 {
             return;
