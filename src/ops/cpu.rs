@@ -1,21 +1,33 @@
 //! What every fast `Cpu` kernel needs: the element types it runs on, a row-major GEMM on
 //! gemm 0.19, and zero-copy access to tensor data and gradients through dfdx's public API.
 
+use super::scratch::Pool;
+pub use super::scratch::Scratch;
 use dfdx::prelude::{Cpu, Dtype, Gradients, HasShape, Shape, Tensor};
 
 /// The element types the fast `Cpu` kernels run on.
 pub trait CpuFloat: Dtype + num_traits::Float + Send + Sync + 'static {
     /// gemm's kernel for this type, chosen for this CPU (AVX2/FMA or AVX-512) at first use.
     fn gemm_kernel() -> GemmKernel<Self>;
+    /// The buffers [`Scratch`] reuses for this type.
+    fn scratch_pool() -> &'static Pool<Self>;
 }
 impl CpuFloat for f32 {
     fn gemm_kernel() -> GemmKernel<f32> {
         gemm_f32::gemm::f32::get_gemm_fn()
     }
+    fn scratch_pool() -> &'static Pool<f32> {
+        static POOL: Pool<f32> = Pool::new(Vec::new());
+        &POOL
+    }
 }
 impl CpuFloat for f64 {
     fn gemm_kernel() -> GemmKernel<f64> {
         gemm_f64::gemm::f64::get_gemm_fn()
+    }
+    fn scratch_pool() -> &'static Pool<f64> {
+        static POOL: Pool<f64> = Pool::new(Vec::new());
+        &POOL
     }
 }
 
@@ -205,9 +217,10 @@ pub fn num_threads() -> usize {
 }
 
 /// A tensor's elements in row-major order. dfdx 0.13 offers no borrowed view of a `Cpu`
-/// tensor's storage, so this is one copy; kernels make it once per forward.
-pub fn read<S: Shape, E: CpuFloat, T>(t: &Tensor<S, E, Cpu, T>) -> Vec<E> {
-    let mut buf = vec![E::zero(); t.shape().num_elements()];
+/// tensor's storage, so this is one copy; kernels make it once per forward, into a
+/// [`Scratch`] buffer (the copy overwrites it all, so it is not zeroed first).
+pub fn read<S: Shape, E: CpuFloat, T>(t: &Tensor<S, E, Cpu, T>) -> Scratch<E> {
+    let mut buf = Scratch::for_overwriting(t.shape().num_elements());
     t.copy_into(&mut buf);
     buf
 }

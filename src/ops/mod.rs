@@ -9,6 +9,7 @@ pub mod pool1d;
 pub mod pool2d;
 pub mod recurrent;
 pub mod relu;
+mod scratch;
 
 /// Where a 2-D sliding window (convolution or pooling) reads its input: a [`Window1D`]
 /// along the rows and one along the columns, so a window may be rectangular (`3 x 5`) and

@@ -11,7 +11,7 @@
 
 use crate::ops::cpu::{
     decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, with_grads,
-    CpuFloat, Mat,
+    CpuFloat, Mat, Scratch,
 };
 use crate::ops::Window1D;
 use dfdx::prelude::*;
@@ -81,7 +81,9 @@ where
                 threads,
             );
             for row in out.chunks_exact_mut(F) {
-                row.iter_mut().zip(&bias_data).for_each(|(v, &b)| *v += b);
+                row.iter_mut()
+                    .zip(bias_data.iter())
+                    .for_each(|(v, &b)| *v += b);
             }
         });
     let out = x
@@ -167,16 +169,17 @@ fn im2col<E: CpuFloat, const L: usize, const C: usize, const K: usize, const OL:
     x: &[E],
     n: usize,
     window: Window1D,
-) -> Vec<E> {
-    let mut cols = vec![E::zero(); n * OL * K * C];
+) -> Scratch<E> {
+    let mut cols = Scratch::for_overwriting(n * OL * K * C);
     cols.par_chunks_mut(OL * K * C)
         .with_min_len(par_min_len(OL * K * C))
         .zip(x.par_chunks(L * C))
         .for_each(|(cols, x)| {
             for (o, row) in cols.chunks_exact_mut(K * C).enumerate() {
                 for (k, dst) in row.chunks_exact_mut(C).enumerate() {
-                    if let Some(i) = window.input_step(o, k, L) {
-                        dst.copy_from_slice(&x[i * C..][..C]);
+                    match window.input_step(o, k, L) {
+                        Some(i) => dst.copy_from_slice(&x[i * C..][..C]),
+                        None => dst.fill(E::zero()),
                     }
                 }
             }

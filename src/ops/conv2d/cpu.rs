@@ -13,7 +13,7 @@
 
 use crate::ops::cpu::{
     decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, tap_range,
-    with_grads, CpuFloat, Mat,
+    with_grads, CpuFloat, Mat, Scratch,
 };
 use crate::ops::{Window1D, Window2D};
 use dfdx::prelude::*;
@@ -142,7 +142,7 @@ where
     );
     let x_data = read(&x);
     // Group i's columns are the (CKK, G*OH*OW) block at i * G*CKK*OH*OW.
-    let mut cols = vec![E::zero(); ckk * n];
+    let mut cols = Scratch::for_overwriting(ckk * n);
     let mut out = vec![E::zero(); g.batch * F * ohw];
     out.par_chunks_mut(per_group * F * ohw)
         .zip(cols.par_chunks_mut(per_group * ckk * ohw))
@@ -154,7 +154,7 @@ where
             if g.batch == 1 {
                 matmul(out, w, Mat::new(cols, ckk, ohw), false, threads);
             } else {
-                let mut y = vec![E::zero(); out.len()];
+                let mut y = Scratch::for_overwriting(out.len());
                 matmul(&mut y, w, Mat::new(cols, ckk, g.n()), false, threads);
                 swap_plane_axes(&y, out, F, ohw);
             }
@@ -197,7 +197,7 @@ where
                                 let dy = if g.batch == 1 {
                                     g_out
                                 } else {
-                                    let mut dy = vec![E::zero(); g_out.len()];
+                                    let mut dy = Scratch::for_overwriting(g_out.len());
                                     swap_plane_axes(g_out, &mut dy, g.batch, ohw);
                                     gathered = dy;
                                     &gathered

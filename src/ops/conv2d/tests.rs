@@ -172,7 +172,7 @@ where
     );
     // dfdx 0.13's `as_vec` and `sum` index element 0 even of an empty tensor (a panic):
     // an empty batch has an empty output and no loss to differentiate.
-    let out = crate::ops::cpu::read(&y);
+    let out = crate::ops::cpu::read(&y).to_vec();
     if out.is_empty() {
         return Run {
             out,

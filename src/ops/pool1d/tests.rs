@@ -38,7 +38,7 @@ where
     let x: Tensor<(B, Const<L>, Const<C>), E, Cpu> =
         dev.tensor_from_vec(x.to_vec(), (batch, Const, Const));
     let y = pool::<E, B, _, L, C, OL>(path, x.leaky_trace(), kind, window);
-    let out = crate::ops::cpu::read(&y);
+    let out = crate::ops::cpu::read(&y).to_vec();
     if out.is_empty() {
         return (out, Vec::new());
     }
