@@ -23,18 +23,23 @@ pub type Pool<E> = Mutex<Vec<Vec<E>>>;
 /// A buffer of `len` values that whoever takes it overwrites before reading: its values are
 /// whatever an earlier kernel left (never uninitialised memory).
 pub struct Scratch<E: CpuFloat> {
+    /// The whole buffer, as long as when it was first made: a `Vec` shortened and lengthened
+    /// again would zero what it regrows, so the length in use is kept beside it.
     buf: Vec<E>,
+    len: usize,
+    pool: &'static Pool<E>,
 }
 
 impl<E: CpuFloat> Scratch<E> {
     /// `len` elements to be overwritten in full before they are read: the smallest pooled
     /// buffer that holds them, or a new one.
     pub fn for_overwriting(len: usize) -> Self {
-        let buf = take(
-            &mut E::scratch_pool().lock().unwrap_or_else(|e| e.into_inner()),
-            len,
-        );
-        Self { buf }
+        Self::from_pool(E::scratch_pool(), len)
+    }
+
+    fn from_pool(pool: &'static Pool<E>, len: usize) -> Self {
+        let buf = take(&mut pool.lock().unwrap_or_else(|e| e.into_inner()), len);
+        Self { buf, len, pool }
     }
 }
 
@@ -42,28 +47,34 @@ impl<E: CpuFloat> Drop for Scratch<E> {
     fn drop(&mut self) {
         let buf = std::mem::take(&mut self.buf);
         give_back(
-            &mut E::scratch_pool().lock().unwrap_or_else(|e| e.into_inner()),
+            &mut self.pool.lock().unwrap_or_else(|e| e.into_inner()),
             buf,
         );
     }
 }
 
-/// The smallest buffer of `pool` that holds `len` elements (or a new one), at length `len`.
+/// The shortest buffer of `pool` that holds `len` elements, or a new one of `len` zeros.
 fn take<E: CpuFloat>(pool: &mut Vec<Vec<E>>, len: usize) -> Vec<E> {
     if len == 0 {
         return Vec::new();
     }
     let fit = (0..pool.len())
-        .filter(|&i| pool[i].capacity() >= len)
-        .min_by_key(|&i| pool[i].capacity());
-    let mut buf = fit.map(|i| pool.swap_remove(i)).unwrap_or_default();
-    // Within the capacity: no reallocation, and only a tail past the old length is written.
-    buf.resize(len, E::zero());
-    buf
+        .filter(|&i| pool[i].len() >= len)
+        .min_by_key(|&i| pool[i].len());
+    match fit {
+        Some(i) => pool.swap_remove(i),
+        None => {
+            // Written here, not left to `calloc`: fresh pages would otherwise fault in
+            // later, inside a kernel's parallel loop.
+            let mut buf = Vec::with_capacity(len);
+            buf.resize(len, E::zero());
+            buf
+        }
+    }
 }
 
 fn give_back<E>(pool: &mut Vec<Vec<E>>, buf: Vec<E>) {
-    if buf.capacity() > 0 && pool.len() < POOL_BUFFERS {
+    if !buf.is_empty() && pool.len() < POOL_BUFFERS {
         pool.push(buf);
     }
 }
@@ -71,13 +82,13 @@ fn give_back<E>(pool: &mut Vec<Vec<E>>, buf: Vec<E>) {
 impl<E: CpuFloat> Deref for Scratch<E> {
     type Target = [E];
     fn deref(&self) -> &[E] {
-        &self.buf
+        &self.buf[..self.len]
     }
 }
 
 impl<E: CpuFloat> DerefMut for Scratch<E> {
     fn deref_mut(&mut self) -> &mut [E] {
-        &mut self.buf
+        &mut self.buf[..self.len]
     }
 }
 
@@ -86,32 +97,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_smallest_buffer_that_fits_is_reused_with_its_values() {
+    fn the_shortest_buffer_that_fits_is_reused_with_its_values() {
         let mut pool: Vec<Vec<f64>> = Vec::new();
         give_back(&mut pool, (0..100).map(f64::from).collect());
         give_back(&mut pool, (0..10).map(f64::from).collect());
         give_back(&mut pool, (0..1000).map(f64::from).collect());
         let buf = take(&mut pool, 60);
-        assert_eq!(buf.capacity(), 100);
         assert_eq!(
             buf,
-            (0..60).map(f64::from).collect::<Vec<_>>(),
+            (0..100).map(f64::from).collect::<Vec<_>>(),
             "old values, not zeros"
+        );
+        assert_eq!(pool.len(), 2);
+        assert_eq!(
+            take(&mut pool, 2000),
+            [0.0; 2000],
+            "none fits: a new buffer"
         );
         assert_eq!(pool.len(), 2);
     }
 
     #[test]
-    fn a_longer_request_than_the_buffer_held_is_zero_past_the_old_values() {
-        let mut pool: Vec<Vec<f32>> = Vec::new();
-        let mut old = Vec::with_capacity(8);
-        old.extend([1.0, 2.0, 3.0]);
-        give_back(&mut pool, old);
-        assert_eq!(take(&mut pool, 5), [1.0, 2.0, 3.0, 0.0, 0.0]);
+    fn a_scratch_shows_the_length_asked_for_and_keeps_the_rest() {
+        // A pool of its own: a test running beside this one cannot take the buffer.
+        static POOL: Pool<f64> = Pool::new(Vec::new());
+        let len = 500;
+        let mut first = Scratch::from_pool(&POOL, len);
+        first
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, v)| *v = i as f64);
+        let address = first.as_ptr();
+        drop(first);
+        let mut second = Scratch::from_pool(&POOL, len - 1);
+        assert_eq!(second.len(), len - 1);
+        assert_eq!(second.as_ptr(), address, "the pooled buffer is reused");
         assert_eq!(
-            take(&mut pool, 4),
-            [0.0; 4],
-            "an empty pool gives a new buffer"
+            second[len - 2],
+            (len - 2) as f64,
+            "its values are kept, not zeroed"
+        );
+        second.fill(-1.0);
+        drop(second);
+        let third = Scratch::from_pool(&POOL, len);
+        assert_eq!(third.as_ptr(), address);
+        assert_eq!(
+            third[len - 1],
+            (len - 1) as f64,
+            "the element beyond the second's length"
         );
     }
 
