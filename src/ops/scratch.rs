@@ -4,9 +4,9 @@
 //! group's product before it is reordered) are written in full before anything reads them,
 //! so zeroing them first is a wasted pass over memory: `vec![0.0; n]` on memory the
 //! allocator recycles is a memset, and `perf` put memset at 13% of the seed CNN's training
-//! step, most of it on such buffers. A [`Scratch`] comes from a pool of the buffers that earlier kernels
-//! dropped, still holding their old values, and goes back to the pool when dropped, so the
-//! steps of a training loop reuse the same few buffers.
+//! step, much of it on such buffers. A [`Scratch`] comes from a pool of the buffers that
+//! earlier kernels dropped, still holding their old values, and goes back to the pool when
+//! dropped, so the steps of a training loop reuse the same few buffers.
 
 use super::cpu::CpuFloat;
 use std::ops::{Deref, DerefMut};
@@ -31,7 +31,7 @@ pub struct Scratch<E: CpuFloat> {
 }
 
 impl<E: CpuFloat> Scratch<E> {
-    /// `len` elements to be overwritten in full before they are read: the smallest pooled
+    /// `len` elements to be overwritten in full before they are read: the shortest pooled
     /// buffer that holds them, or a new one.
     pub fn for_overwriting(len: usize) -> Self {
         Self::from_pool(E::scratch_pool(), len)
