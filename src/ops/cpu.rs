@@ -351,6 +351,13 @@ pub fn keeps_freed_buffers() -> Option<bool> {
     }
 }
 
+/// Whether the program chose to hand freed buffers back ([`keep_freed_buffers`]`(false)` or
+/// `TYPENET_KEEP_FREED_BUFFERS=0`): then the kernels' [`Scratch`] buffers are freed too, not
+/// pooled.
+pub(crate) fn releases_freed_buffers() -> bool {
+    DECISION.load(std::sync::atomic::Ordering::Acquire) == RELEASE
+}
+
 /// Called by every fast kernel: decides [`keep_freed_buffers`] from the environment if the
 /// program has not. One atomic load once decided.
 pub(crate) fn decide_freed_buffers() {

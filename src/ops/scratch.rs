@@ -6,9 +6,11 @@
 //! allocator recycles is a memset, and `perf` put memset at 13% of the seed CNN's training
 //! step, much of it on such buffers. A [`Scratch`] comes from a pool of the buffers that
 //! earlier kernels dropped, still holding their old values, and goes back to the pool when
-//! dropped, so the steps of a training loop reuse the same few buffers.
+//! dropped, so the steps of a training loop reuse the same few buffers. A program that asked
+//! for freed buffers to be handed back (`keep_freed_buffers(false)`) gets no pool: its
+//! buffers are freed, and zeroed when made.
 
-use super::cpu::CpuFloat;
+use super::cpu::{releases_freed_buffers, CpuFloat};
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
@@ -28,23 +30,33 @@ pub struct Scratch<E: CpuFloat> {
     buf: Vec<E>,
     len: usize,
     pool: &'static Pool<E>,
+    /// Whether the buffer goes back to the pool when dropped.
+    pooled: bool,
 }
 
 impl<E: CpuFloat> Scratch<E> {
     /// `len` elements to be overwritten in full before they are read: the shortest pooled
     /// buffer that holds them, or a new one.
     pub fn for_overwriting(len: usize) -> Self {
-        Self::from_pool(E::scratch_pool(), len)
+        Self::from_pool(E::scratch_pool(), len, !releases_freed_buffers())
     }
 
-    fn from_pool(pool: &'static Pool<E>, len: usize) -> Self {
+    fn from_pool(pool: &'static Pool<E>, len: usize, pooled: bool) -> Self {
         let buf = take(&mut pool.lock().unwrap_or_else(|e| e.into_inner()), len);
-        Self { buf, len, pool }
+        Self {
+            buf,
+            len,
+            pool,
+            pooled,
+        }
     }
 }
 
 impl<E: CpuFloat> Drop for Scratch<E> {
     fn drop(&mut self) {
+        if !self.pooled {
+            return;
+        }
         let buf = std::mem::take(&mut self.buf);
         give_back(
             &mut self.pool.lock().unwrap_or_else(|e| e.into_inner()),
@@ -122,14 +134,14 @@ mod tests {
         // A pool of its own: a test running beside this one cannot take the buffer.
         static POOL: Pool<f64> = Pool::new(Vec::new());
         let len = 500;
-        let mut first = Scratch::from_pool(&POOL, len);
+        let mut first = Scratch::from_pool(&POOL, len, true);
         first
             .iter_mut()
             .enumerate()
             .for_each(|(i, v)| *v = i as f64);
         let address = first.as_ptr();
         drop(first);
-        let mut second = Scratch::from_pool(&POOL, len - 1);
+        let mut second = Scratch::from_pool(&POOL, len - 1, true);
         assert_eq!(second.len(), len - 1);
         assert_eq!(second.as_ptr(), address, "the pooled buffer is reused");
         assert_eq!(
@@ -139,13 +151,22 @@ mod tests {
         );
         second.fill(-1.0);
         drop(second);
-        let third = Scratch::from_pool(&POOL, len);
+        let third = Scratch::from_pool(&POOL, len, true);
         assert_eq!(third.as_ptr(), address);
         assert_eq!(
             third[len - 1],
             (len - 1) as f64,
             "the element beyond the second's length"
         );
+    }
+
+    #[test]
+    fn an_unpooled_scratch_is_freed_when_dropped() {
+        static POOL: Pool<f32> = Pool::new(Vec::new());
+        drop(Scratch::from_pool(&POOL, 30, false));
+        assert!(POOL.lock().unwrap().is_empty());
+        drop(Scratch::from_pool(&POOL, 30, true));
+        assert_eq!(POOL.lock().unwrap().len(), 1);
     }
 
     #[test]
