@@ -29,40 +29,37 @@ pub struct Scratch<E: CpuFloat> {
     /// again would zero what it regrows, so the length in use is kept beside it.
     buf: Vec<E>,
     len: usize,
-    pool: &'static Pool<E>,
-    /// Whether the buffer goes back to the pool when dropped.
-    pooled: bool,
+    /// Where the buffer came from and goes back to when dropped; `None`: made, then freed.
+    pool: Option<&'static Pool<E>>,
 }
 
 impl<E: CpuFloat> Scratch<E> {
     /// `len` elements to be overwritten in full before they are read: the shortest pooled
     /// buffer that holds them, or a new one.
     pub fn for_overwriting(len: usize) -> Self {
-        Self::from_pool(E::scratch_pool(), len, !releases_freed_buffers())
+        Self::from_pool((!releases_freed_buffers()).then(E::scratch_pool), len)
     }
 
-    fn from_pool(pool: &'static Pool<E>, len: usize, pooled: bool) -> Self {
-        let buf = take(&mut pool.lock().unwrap_or_else(|e| e.into_inner()), len);
-        Self {
-            buf,
-            len,
-            pool,
-            pooled,
-        }
+    fn from_pool(pool: Option<&'static Pool<E>>, len: usize) -> Self {
+        let buf = match pool {
+            Some(pool) => take(&mut lock(pool), len),
+            None => take(&mut Vec::new(), len),
+        };
+        Self { buf, len, pool }
     }
 }
 
 impl<E: CpuFloat> Drop for Scratch<E> {
     fn drop(&mut self) {
-        if !self.pooled {
-            return;
+        if let Some(pool) = self.pool {
+            give_back(&mut lock(pool), std::mem::take(&mut self.buf));
         }
-        let buf = std::mem::take(&mut self.buf);
-        give_back(
-            &mut self.pool.lock().unwrap_or_else(|e| e.into_inner()),
-            buf,
-        );
     }
+}
+
+/// The pool's buffers; a panic while it was held leaves them as usable as before.
+fn lock<E>(pool: &Pool<E>) -> std::sync::MutexGuard<'_, Vec<Vec<E>>> {
+    pool.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The shortest buffer of `pool` that holds `len` elements, or a new one of `len` zeros.
@@ -134,14 +131,14 @@ mod tests {
         // A pool of its own: a test running beside this one cannot take the buffer.
         static POOL: Pool<f64> = Pool::new(Vec::new());
         let len = 500;
-        let mut first = Scratch::from_pool(&POOL, len, true);
+        let mut first = Scratch::from_pool(Some(&POOL), len);
         first
             .iter_mut()
             .enumerate()
             .for_each(|(i, v)| *v = i as f64);
         let address = first.as_ptr();
         drop(first);
-        let mut second = Scratch::from_pool(&POOL, len - 1, true);
+        let mut second = Scratch::from_pool(Some(&POOL), len - 1);
         assert_eq!(second.len(), len - 1);
         assert_eq!(second.as_ptr(), address, "the pooled buffer is reused");
         assert_eq!(
@@ -151,7 +148,7 @@ mod tests {
         );
         second.fill(-1.0);
         drop(second);
-        let third = Scratch::from_pool(&POOL, len, true);
+        let third = Scratch::from_pool(Some(&POOL), len);
         assert_eq!(third.as_ptr(), address);
         assert_eq!(
             third[len - 1],
@@ -163,10 +160,18 @@ mod tests {
     #[test]
     fn an_unpooled_scratch_is_freed_when_dropped() {
         static POOL: Pool<f32> = Pool::new(Vec::new());
-        drop(Scratch::from_pool(&POOL, 30, false));
+        drop(Scratch::<f32>::from_pool(None, 30));
         assert!(POOL.lock().unwrap().is_empty());
-        drop(Scratch::from_pool(&POOL, 30, true));
+        drop(Scratch::from_pool(Some(&POOL), 30));
         assert_eq!(POOL.lock().unwrap().len(), 1);
+        let unpooled = Scratch::<f32>::from_pool(None, 30);
+        assert_eq!(
+            POOL.lock().unwrap().len(),
+            1,
+            "an unpooled scratch takes no buffer"
+        );
+        drop(unpooled);
+        assert_eq!(POOL.lock().unwrap().len(), 1, "nor gives one back");
     }
 
     #[test]
