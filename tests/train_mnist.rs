@@ -41,12 +41,12 @@ fn a_small_mlp_learns_the_shipped_digits() {
     assert!(history.epochs.last().unwrap().validation.unwrap().accuracy > 0.8);
 
     history.write_csv(dir.path().join("history.csv")).unwrap();
-    history.plot_png(dir.path().join("history.png")).unwrap();
+    history.plot_svg(dir.path().join("history.svg")).unwrap();
     let csv = std::fs::read_to_string(dir.path().join("history.csv")).unwrap();
     assert_eq!(csv.lines().count(), history.epochs.len() + 1);
-    assert!(std::fs::read(dir.path().join("history.png"))
+    assert!(std::fs::read_to_string(dir.path().join("history.svg"))
         .unwrap()
-        .starts_with(b"\x89PNG"));
+        .starts_with("<svg"));
 
     let mut restored = Cpu::seed_from_u64(1).build_module::<Mlp, f32>();
     load_checkpoint(&mut restored, &checkpoint).unwrap();

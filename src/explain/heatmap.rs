@@ -4,7 +4,6 @@
 use super::error::ExplainError;
 use super::score::dims;
 use crate::train::atomic::write_atomic;
-use crate::train::plot::encode_png;
 use dfdx::prelude::{Device, Dtype, Shape, Tensor};
 use std::path::Path;
 
@@ -52,6 +51,18 @@ pub fn write_heatmap_png<S: Shape, E: Dtype, D: Device<E>>(
             source,
         }
     })
+}
+
+/// Encodes an RGB buffer of `width x height` pixels (3 bytes each, row by row) as PNG.
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, png::EncodingError> {
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(png)
 }
 
 /// Draws a heat map of `saliency` over `images`, a batch of shape `(batch, [channels,]

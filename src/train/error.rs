@@ -245,9 +245,9 @@ pub enum TrainError {
     /// Drawing a plot failed.
     #[error("{}: plotting failed: {message}", path.display())]
     Plot {
-        /// The image file.
+        /// The plot file.
         path: PathBuf,
-        /// What plotters or the PNG encoder said.
+        /// What plotters said.
         message: String,
     },
 

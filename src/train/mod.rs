@@ -3,7 +3,7 @@
 //! [`Trainer`] is Keras's `compile` + `fit` for any dfdx model: pick an optimizer (dfdx's
 //! `Adam`, `Sgd`, `RMSprop`), a [`Loss`], epochs, batch size, validation, callbacks
 //! ([`EarlyStopping`], [`ModelCheckpoint`], an [`LrSchedule`]); `fit` returns a
-//! [`History`] that writes itself as CSV or draws itself as a PNG. Checkpoints are
+//! [`History`] that writes itself as CSV or draws itself as an SVG. Checkpoints are
 //! safetensors files, saved atomically ([`save_checkpoint`], [`load_checkpoint`]).
 //! Every failure is a [`TrainError`].
 
