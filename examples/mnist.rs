@@ -1,25 +1,21 @@
-//! The README's main job: train a seed model on the MNIST digits shipped in `data/mnist`
+//! The README's main job: train the seed CNN on the MNIST digits shipped in `data/mnist`
 //! (or on the full MNIST files in a directory you name), print test accuracy, save a
-//! checkpoint and the loss/accuracy curves.
+//! checkpoint and the loss/accuracy curves. The seed's other networks (stacked LSTM, CRNN,
+//! a small ResNet) are in `mnist_models.rs`.
 //!
 //! ```sh
 //! cargo run --release --example mnist                       # the seed CNN
-//! cargo run --release --example mnist -- --model lstm       # the seed's stacked LSTM on rows
-//! cargo run --release --example mnist -- --model crnn       # Conv2D, MaxPool, LSTM, Dense
-//! cargo run --release --example mnist -- --model resnet     # a small residual CNN
 //! cargo run --release --example mnist -- --data ~/mnist     # the full 60,000/10,000 set
 //! cargo run --release --example mnist -- --saliency target/mnist/saliency  # heat maps too
 //! cargo run --release --example mnist -- --augment          # random shifts and rotations
+//! cargo run --release --example mnist -- --epochs 20 --out DIR
 //! ```
 
+mod mnist_run;
+
+use mnist_run::{parse_args, train, write_saliency, Recipe};
 use std::error::Error;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
-use typenet::data::augment::{Augment, RandomRotation, RandomShift};
-use typenet::data::{Dataset, InputShape, Mnist};
-use typenet::explain::{class_scores, integrated_gradients, vanilla_gradient, write_heatmap_png};
 use typenet::prelude::*;
-use typenet::train::{Classifier, TrainError};
 
 type SeedCnn = network![
     Input<1, 28, 28>,
@@ -30,267 +26,23 @@ type SeedCnn = network![
     Dense<64>, ReLU,
     Dense<10>,
 ];
-type SeedLstm = network![Input<28, 28>, LSTM<64, return_sequences>, LSTM<64>, Dense<10>];
-type Crnn = network![Input<1, 28, 28>, Conv2D<32, 3>, MaxPool<2>, LSTM<64>, Dense<10>];
-/// Two ResNet basic blocks, the second downsampling with a projection shortcut.
-type ResNet = network![
-    Input<1, 28, 28>,
-    Conv2D<16, 3, padding = same>, BatchNorm, ReLU, MaxPool<2>,
-    Residual<[
-        Conv2D<16, 3, padding = same>, BatchNorm, ReLU,
-        Conv2D<16, 3, padding = same>, BatchNorm,
-    ]>,
-    ReLU,
-    Residual<
-        [
-            Conv2D<32, 3, stride = 2, padding = same>, BatchNorm, ReLU,
-            Conv2D<32, 3, padding = same>, BatchNorm,
-        ],
-        shortcut = [Conv2D<32, 1, stride = 2>, BatchNorm],
-    >,
-    ReLU,
-    GlobalAvgPool,
-    Dense<10>,
-];
-
-struct Args {
-    model: String,
-    data: PathBuf,
-    epochs: Option<usize>,
-    out: PathBuf,
-    saliency: Option<PathBuf>,
-    augment: bool,
-}
-
-fn parse_args() -> Args {
-    let mut args = Args {
-        model: "cnn".into(),
-        data: PathBuf::from(Mnist::SHIPPED_DIR),
-        epochs: None,
-        out: PathBuf::from("target/mnist"),
-        saliency: None,
-        augment: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
-        match flag.as_str() {
-            "--model" => args.model = value(),
-            "--data" => args.data = value().into(),
-            "--epochs" => args.epochs = Some(value().parse().expect("--epochs takes a number")),
-            "--out" => args.out = value().into(),
-            "--saliency" => args.saliency = Some(value().into()),
-            "--augment" => args.augment = true,
-            _ => panic!("unknown argument {flag}; see the top of examples/mnist.rs"),
-        }
-    }
-    args
-}
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args = parse_args();
-    if args.saliency.is_some() && args.model == "resnet" {
-        return Err(NO_SALIENCY.into());
+    if args.model != "cnn" {
+        return Err(format!(
+            "this example trains the seed CNN; `cargo run --release --example mnist_models -- --model {}` trains the others",
+            args.model
+        )
+        .into());
     }
-    match args.model.as_str() {
-        "cnn" => train::<SeedCnn, Rank3<1, 28, 28>>(
-            "seed_cnn",
-            Recipe {
-                epochs: 10,
-                decay: 0.8,
-            },
-            &args,
-            write_saliency::<Rank3<1, 28, 28>, _>,
-        ),
-        "lstm" => train::<SeedLstm, Rank2<28, 28>>(
-            "seed_lstm",
-            Recipe {
-                epochs: 20,
-                decay: 0.9,
-            },
-            &args,
-            write_saliency::<Rank2<28, 28>, _>,
-        ),
-        "crnn" => train::<Crnn, Rank3<1, 28, 28>>(
-            "crnn",
-            Recipe {
-                epochs: 10,
-                decay: 0.8,
-            },
-            &args,
-            write_saliency::<Rank3<1, 28, 28>, _>,
-        ),
-        "resnet" => train::<ResNet, Rank3<1, 28, 28>>(
-            "resnet",
-            Recipe {
-                epochs: 10,
-                decay: 0.8,
-            },
-            &args,
-            |_, _, _, _| Err(NO_SALIENCY.into()),
-        ),
-        other => panic!("--model is cnn, lstm, crnn or resnet, not {other}"),
-    }
-}
-
-/// How long to train and how fast the learning rate (2e-3 at first) decays per epoch.
-struct Recipe {
-    epochs: usize,
-    decay: f64,
-}
-
-/// Writes saliency heat maps of a trained model for a few test digits into a directory.
-type Explain<M> = fn(&M, &Cpu, &Dataset, &Path) -> Result<(), Box<dyn Error>>;
-
-/// Why the residual network has no `--saliency`.
-const NO_SALIENCY: &str = "--saliency needs a model without BatchNorm: dfdx's batch norms have no inference forward pass on a traced input";
-
-fn train<Net, In>(
-    name: &str,
-    recipe: Recipe,
-    args: &Args,
-    explain: Explain<Net::Built>,
-) -> Result<(), Box<dyn Error>>
-where
-    Net: Network + BuildOnDevice<Cpu, f32>,
-    Net::Built: Classifier<In, f32, Cpu, 10>,
-    In: InputShape,
-{
-    let mnist = Mnist::load(&args.data)?;
-    println!(
-        "{name}: {} training and {} test digits from {}\n",
-        mnist.train.len(),
-        mnist.test.len(),
-        args.data.display()
-    );
-    println!("{}\n", Net::summary());
-
-    let dev = Cpu::seed_from_u64(0);
-    let mut model = dev.build_module::<Net, f32>();
-    let adam = Adam::new(
-        &model,
-        AdamConfig {
-            lr: 2e-3,
-            ..Default::default()
+    train::<SeedCnn, Rank3<1, 28, 28>>(
+        "seed_cnn",
+        Recipe {
+            epochs: 10,
+            decay: 0.8,
         },
-    );
-    std::fs::create_dir_all(&args.out).map_err(|source| TrainError::Io {
-        path: args.out.clone(),
-        source,
-    })?;
-    let name = if args.augment {
-        format!("{name}_augmented")
-    } else {
-        name.to_string()
-    };
-    let checkpoint = args.out.join(format!("{name}.safetensors"));
-
-    let started = Instant::now();
-    let mut trainer = Trainer::new(&mut model, adam)
-        .input::<In>()
-        .epochs(args.epochs.unwrap_or(recipe.epochs))
-        .batch_size(64)
-        .lr_schedule(LrSchedule::ExponentialDecay { rate: recipe.decay })
-        .checkpoint(ModelCheckpoint::every_epoch(&checkpoint));
-    if args.augment {
-        // Digits are not mirrored: a flipped 2 is no digit.
-        trainer = trainer.augment(RandomShift::new(2).then(RandomRotation::degrees(10.0)));
-    }
-    let history = trainer.fit(&mnist.train)?;
-    let test = trainer.evaluate(&mnist.test)?;
-    let seconds = started.elapsed().as_secs_f64();
-
-    let curves = args.out.join(format!("{name}.png"));
-    history.write_csv(args.out.join(format!("{name}.csv")))?;
-    history.plot_png(&curves)?;
-    let best = history
-        .epochs
-        .iter()
-        .map(|e| e.samples_per_sec)
-        .fold(0.0, f64::max);
-    println!(
-        "\n{name}: test accuracy {:.2}% (loss {:.4}) on {} digits after {} epochs; \
-         {seconds:.1} s in all, best epoch {best:.0} samples/s",
-        test.accuracy * 100.0,
-        test.loss,
-        mnist.test.len(),
-        history.epochs.len(),
-    );
-    println!(
-        "checkpoint: {}\ncurves: {}",
-        checkpoint.display(),
-        curves.display()
-    );
-    if let Some(dir) = &args.saliency {
-        explain(&model, &dev, &mnist.test, dir)?;
-    }
-    Ok(())
-}
-
-/// How many test digits `--saliency` explains, the integration steps, the heat maps' pixel size.
-const EXPLAINED: usize = 4;
-const STEPS: usize = 64;
-const SCALE: u32 = 8;
-
-/// Saliency and integrated gradients of the predicted class for the first test digits,
-/// drawn as heat maps; prints each digit's prediction and integrated gradients'
-/// completeness (attributions add up to the score's change from a black image).
-fn write_saliency<In, M>(
-    model: &M,
-    dev: &Cpu,
-    test: &Dataset,
-    dir: &Path,
-) -> Result<(), Box<dyn Error>>
-where
-    In: InputShape,
-    M: Module<Tensor<In::Batched, f32, Cpu>, Output = Tensor<(usize, Const<10>), f32, Cpu>>
-        + Module<
-            Tensor<In::Batched, f32, Cpu, OwnedTape<f32, Cpu>>,
-            Output = Tensor<(usize, Const<10>), f32, Cpu, OwnedTape<f32, Cpu>>,
-        >,
-{
-    let digits = test.take(EXPLAINED);
-    let x = In::tensor(dev, digits.samples().as_slice().to_vec())?;
-    let predicted: Vec<usize> = model
-        .try_forward(x.clone())
-        .map_err(|e| format!("{e:?}"))?
-        .as_vec()
-        .chunks(10)
-        .map(|row| (0..10).fold(0, |best, c| if row[c] > row[best] { c } else { best }))
-        .collect();
-    let started = Instant::now();
-    let saliency = vanilla_gradient(model, &x, &predicted)?;
-    let attributions = integrated_gradients(model, &x, &predicted, None, STEPS)?;
-    let seconds = started.elapsed().as_secs_f64();
-    std::fs::create_dir_all(dir)?;
-    let (vanilla_png, ig_png) = (
-        dir.join("vanilla_gradient.png"),
-        dir.join("integrated_gradients.png"),
-    );
-    write_heatmap_png(&vanilla_png, &x, &saliency, SCALE)?;
-    write_heatmap_png(&ig_png, &x, &attributions, SCALE)?;
-
-    let scores = class_scores(model, &x, &predicted)?;
-    let black = class_scores(model, &dev.zeros_like(&x), &predicted)?;
-    println!(
-        "\nsaliency of the predicted class for {EXPLAINED} test digits (left to right), \
-         {seconds:.2} s for both methods:"
-    );
-    let per_digit = attributions.as_vec().len() / EXPLAINED;
-    for (i, summed) in attributions.as_vec().chunks(per_digit).enumerate() {
-        println!(
-            "  digit {i}: label {}, predicted {} (logit {:.3}); integrated gradients ({STEPS} steps) add up to {:.3}, the logit minus its value on a black image is {:.3}",
-            digits.labels()[i],
-            predicted[i],
-            scores[i],
-            summed.iter().sum::<f32>(),
-            scores[i] - black[i],
-        );
-    }
-    println!(
-        "heat maps: {}\n           {}",
-        vanilla_png.display(),
-        ig_png.display()
-    );
-    Ok(())
+        &args,
+        write_saliency::<Rank3<1, 28, 28>, _>,
+    )
 }
