@@ -13,7 +13,7 @@
 
 mod mnist_run;
 
-use mnist_run::{parse_args, train, write_saliency, Recipe};
+use mnist_run::{parse_args, report, train, write_saliency, Recipe};
 use std::error::Error;
 use typenet::prelude::*;
 
@@ -27,14 +27,28 @@ type SeedCnn = network![
     Dense<10>,
 ];
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = parse_args();
-    if args.model != "cnn" {
-        return Err(format!(
-            "this example trains the seed CNN; `cargo run --release --example mnist_models -- --model {}` trains the others",
-            args.model
-        )
-        .into());
+fn main() {
+    report(run())
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
+    let args = parse_args()?;
+    match args.model.as_deref() {
+        None | Some("cnn") => {}
+        Some(other @ ("lstm" | "crnn" | "resnet")) => {
+            return Err(format!(
+                "the {other} network is in the mnist_models example: \
+                 cargo run --release --example mnist_models -- --model {other}"
+            )
+            .into())
+        }
+        Some(other) => {
+            return Err(format!(
+                "--model here is cnn (or left out), not {other}; \
+                 lstm, crnn and resnet are in --example mnist_models"
+            )
+            .into())
+        }
     }
     train::<SeedCnn, Rank3<1, 28, 28>>(
         "seed_cnn",

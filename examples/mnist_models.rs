@@ -9,7 +9,7 @@
 
 mod mnist_run;
 
-use mnist_run::{parse_args, train, write_saliency, Recipe};
+use mnist_run::{parse_args, report, train, write_saliency, Recipe};
 use std::error::Error;
 use typenet::prelude::*;
 
@@ -39,12 +39,19 @@ type ResNet = network![
 /// Why the residual network has no `--saliency`.
 const NO_SALIENCY: &str = "--saliency needs a model without BatchNorm: dfdx's batch norms have no inference forward pass on a traced input";
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = parse_args();
-    if args.saliency.is_some() && args.model == "resnet" {
+fn main() {
+    report(run())
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
+    let args = parse_args()?;
+    let Some(model) = args.model.as_deref() else {
+        return Err("name the network: --model lstm, crnn or resnet".into());
+    };
+    if args.saliency.is_some() && model == "resnet" {
         return Err(NO_SALIENCY.into());
     }
-    match args.model.as_str() {
+    match model {
         "lstm" => train::<SeedLstm, Rank2<28, 28>>(
             "seed_lstm",
             Recipe {
@@ -70,6 +77,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 decay: 0.8,
             },
             &args,
+            // Refused above, before training.
             |_, _, _, _| Err(NO_SALIENCY.into()),
         ),
         other => Err(format!(

@@ -14,8 +14,8 @@ use typenet::train::{Classifier, TrainError};
 
 /// The command line shared by `mnist` and `mnist_models`.
 pub struct Args {
-    /// `--model`: which network (the seed CNN unless given).
-    pub model: String,
+    /// `--model`: which network, if given.
+    pub model: Option<String>,
     data: PathBuf,
     epochs: Option<usize>,
     out: PathBuf,
@@ -23,9 +23,9 @@ pub struct Args {
     augment: bool,
 }
 
-pub fn parse_args() -> Args {
+pub fn parse_args() -> Result<Args, String> {
     let mut args = Args {
-        model: "cnn".into(),
+        model: None,
         data: PathBuf::from(Mnist::SHIPPED_DIR),
         epochs: None,
         out: PathBuf::from("target/mnist"),
@@ -34,20 +34,37 @@ pub fn parse_args() -> Args {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
-            "--model" => args.model = value(),
-            "--data" => args.data = value().into(),
-            "--epochs" => args.epochs = Some(value().parse().expect("--epochs takes a number")),
-            "--out" => args.out = value().into(),
-            "--saliency" => args.saliency = Some(value().into()),
+            "--model" => args.model = Some(value()?),
+            "--data" => args.data = value()?.into(),
+            "--epochs" => {
+                let epochs = value()?;
+                let epochs = epochs
+                    .parse()
+                    .map_err(|_| format!("--epochs takes a number, not {epochs}"))?;
+                args.epochs = Some(epochs);
+            }
+            "--out" => args.out = value()?.into(),
+            "--saliency" => args.saliency = Some(value()?.into()),
             "--augment" => args.augment = true,
-            _ => panic!(
-                "unknown argument {flag}; see the top of examples/mnist.rs or mnist_models.rs"
-            ),
+            _ => {
+                return Err(format!(
+                    "unknown argument {flag}; see the top of examples/mnist.rs or mnist_models.rs"
+                ))
+            }
         }
     }
-    args
+    Ok(args)
+}
+
+/// Runs an example's body: an error is printed as a sentence (`main` returning it would
+/// print its `Debug` form) and the process exits with 1.
+pub fn report(result: Result<(), Box<dyn Error>>) {
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
 }
 
 /// How long to train and how fast the learning rate (2e-3 at first) decays per epoch.
