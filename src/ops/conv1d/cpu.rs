@@ -46,6 +46,14 @@ where
     let weights = read(weight);
     let bias_data = read(bias);
     let x_data = read(&x);
+    let shape = Shape1 {
+        l: L,
+        c: C,
+        f: F,
+        k: K,
+        ol: OL,
+        window,
+    };
     let span = window.dilation * (K - 1) + 1;
     // Every window reads K consecutive real steps: read them where they lie.
     let in_place = window.dilation == 1 && window.pad == 0 && (OL - 1) * window.stride + span <= L;
@@ -53,39 +61,25 @@ where
     let (a_data, per_sample, row_stride) = if in_place {
         (x_data, L * C, window.stride * C)
     } else {
-        (im2col::<E, L, C, K, OL>(&x_data, n, window), OL * kc, kc)
+        (shape.im2col(&x_data, n), OL * kc, kc)
     };
-    let windows = Windows {
-        per_sample,
-        row_stride,
-        rows: OL,
-        cols: kc,
+    let plan = Plan {
+        shape,
+        windows: Windows {
+            per_sample,
+            row_stride,
+            rows: OL,
+            cols: kc,
+        },
+        // Split the batch over the cores; a batch too small for that threads each gemm.
+        threads: if n >= num_threads() {
+            1
+        } else {
+            gemm_threads(OL, kc, F)
+        },
     };
-    // Split the batch over the cores; a batch too small for that threads each gemm instead.
-    let threads = if n >= num_threads() {
-        1
-    } else {
-        gemm_threads(OL, kc, F)
-    };
-
     let mut out = vec![E::zero(); n * OL * F];
-    out.par_chunks_mut(OL * F)
-        .with_min_len(par_min_len(OL * kc * F))
-        .enumerate()
-        .for_each(|(b, out)| {
-            matmul(
-                out,
-                windows.of(&a_data, b),
-                Mat::new(&weights, kc, F),
-                false,
-                threads,
-            );
-            for row in out.chunks_exact_mut(F) {
-                row.iter_mut()
-                    .zip(bias_data.iter())
-                    .for_each(|(v, &b)| *v += b);
-            }
-        });
+    plan.forward(&a_data, &weights, &bias_data, &mut out);
     let out = x
         .device()
         .try_tensor_from_vec(out, (batch, Const::<OL>, Const::<F>))?;
@@ -94,42 +88,8 @@ where
         // Tape-less clones: they only name the gradients (and share storage, so cost nothing).
         let (out_id, x_id, w_id, b_id) = (out.clone(), x.clone(), weight.clone(), bias.clone());
         tape.add_backward_op(move |grads| {
-            // dW and db summed over the samples of each part, then over the parts in order.
-            // The parts are fixed (consecutive samples, one part per thread), not rayon's
-            // work-stealing splits, so the sums run in the same order on every run.
-            let zeros = || (vec![E::zero(); kc * F], vec![E::zero(); F]);
-            let per_part = n.div_ceil(num_threads().max(1)).max(1);
             let (dw, db) = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
-                let partials: Vec<(Vec<E>, Vec<E>)> = g_out
-                    .par_chunks(per_part * OL * F)
-                    .zip(g_x.par_chunks_mut(per_part * L * C))
-                    .enumerate()
-                    .map(|(part, (g_out, g_x))| {
-                        let (mut dw, mut db) = zeros();
-                        let mut d_a = vec![E::zero(); OL * kc];
-                        let samples = g_out.chunks_exact(OL * F).zip(g_x.chunks_exact_mut(L * C));
-                        for (i, (dy, g_x)) in samples.enumerate() {
-                            let a = windows.of(&a_data, part * per_part + i);
-                            let dy_m = Mat::new(dy, OL, F);
-                            matmul(&mut dw, a.t(), dy_m, true, threads);
-                            for row in dy.chunks_exact(F) {
-                                db.iter_mut().zip(row).for_each(|(d, &g)| *d += g);
-                            }
-                            let w_t = Mat::new(&weights, kc, F).t();
-                            matmul(&mut d_a, dy_m, w_t, false, threads);
-                            col2im::<E, L, C, K, OL>(&d_a, g_x, window);
-                        }
-                        (dw, db)
-                    })
-                    .collect();
-                partials
-                    .into_iter()
-                    .reduce(|(mut dw, mut db), (dw2, db2)| {
-                        dw.iter_mut().zip(dw2).for_each(|(a, b)| *a += b);
-                        db.iter_mut().zip(db2).for_each(|(a, b)| *a += b);
-                        (dw, db)
-                    })
-                    .unwrap_or_else(zeros)
+                plan.backward(&a_data, &weights, g_out, g_x)
             })?;
             // dW is (K*C, F): the weight's own (K, C, F) layout.
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
@@ -141,6 +101,93 @@ where
         });
     }
     Ok(out.put_tape(tape))
+}
+
+/// A layer's sizes without the tensor types, so that the loops (and their rayon closures)
+/// are compiled once per element type, not once per layer shape: input (L, C), F filters of
+/// K steps, OL outputs.
+#[derive(Clone, Copy)]
+struct Shape1 {
+    l: usize,
+    c: usize,
+    f: usize,
+    k: usize,
+    ol: usize,
+    window: Window1D,
+}
+
+/// One call: the layer's sizes, where each sample's `A` lies, and each gemm's threads.
+#[derive(Clone, Copy)]
+struct Plan {
+    shape: Shape1,
+    windows: Windows,
+    threads: usize,
+}
+
+impl Plan {
+    /// `out = A W + b`, sample by sample.
+    fn forward<E: CpuFloat>(&self, a_data: &[E], weights: &[E], bias: &[E], out: &mut [E]) {
+        let Shape1 { c, f, k, ol, .. } = self.shape;
+        let kc = k * c;
+        out.par_chunks_mut(ol * f)
+            .with_min_len(par_min_len(ol * kc * f))
+            .enumerate()
+            .for_each(|(b, out)| {
+                let a = self.windows.of(a_data, b);
+                matmul(out, a, Mat::new(weights, kc, f), false, self.threads);
+                for row in out.chunks_exact_mut(f) {
+                    row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
+                }
+            });
+    }
+
+    /// Adds dX into `g_x` and returns (dW, db). dW and db are summed over the samples of each
+    /// part, then over the parts in order. The parts are fixed (consecutive samples, one part
+    /// per thread), not rayon's work-stealing splits, so the sums run in the same order on
+    /// every run.
+    fn backward<E: CpuFloat>(
+        &self,
+        a_data: &[E],
+        weights: &[E],
+        g_out: &[E],
+        g_x: &mut [E],
+    ) -> (Vec<E>, Vec<E>) {
+        let Shape1 { l, c, f, k, ol, .. } = self.shape;
+        let (kc, threads) = (k * c, self.threads);
+        let zeros = || (vec![E::zero(); kc * f], vec![E::zero(); f]);
+        let n = g_out.len() / (ol * f).max(1);
+        let per_part = n.div_ceil(num_threads().max(1)).max(1);
+        let partials: Vec<(Vec<E>, Vec<E>)> = g_out
+            .par_chunks(per_part * ol * f)
+            .zip(g_x.par_chunks_mut(per_part * l * c))
+            .enumerate()
+            .map(|(part, (g_out, g_x))| {
+                let (mut dw, mut db) = zeros();
+                let mut d_a = vec![E::zero(); ol * kc];
+                let samples = g_out.chunks_exact(ol * f).zip(g_x.chunks_exact_mut(l * c));
+                for (i, (dy, g_x)) in samples.enumerate() {
+                    let a = self.windows.of(a_data, part * per_part + i);
+                    let dy_m = Mat::new(dy, ol, f);
+                    matmul(&mut dw, a.t(), dy_m, true, threads);
+                    for row in dy.chunks_exact(f) {
+                        db.iter_mut().zip(row).for_each(|(d, &g)| *d += g);
+                    }
+                    let w_t = Mat::new(weights, kc, f).t();
+                    matmul(&mut d_a, dy_m, w_t, false, threads);
+                    self.shape.col2im(&d_a, g_x);
+                }
+                (dw, db)
+            })
+            .collect();
+        partials
+            .into_iter()
+            .reduce(|(mut dw, mut db), (dw2, db2)| {
+                dw.iter_mut().zip(dw2).for_each(|(a, b)| *a += b);
+                db.iter_mut().zip(db2).for_each(|(a, b)| *a += b);
+                (dw, db)
+            })
+            .unwrap_or_else(zeros)
+    }
 }
 
 /// Where each sample's `A` lies: the input itself, or its gathered windows.
@@ -163,44 +210,49 @@ impl Windows {
     }
 }
 
-/// `cols[b, o, k, c] = x[b, o*stride + k*dilation - pad, c]`, zero in the padding: each
-/// sample's windows as an (OL, K*C) matrix.
-fn im2col<E: CpuFloat, const L: usize, const C: usize, const K: usize, const OL: usize>(
-    x: &[E],
-    n: usize,
-    window: Window1D,
-) -> Scratch<E> {
-    let mut cols = Scratch::for_overwriting(n * OL * K * C);
-    cols.par_chunks_mut(OL * K * C)
-        .with_min_len(par_min_len(OL * K * C))
-        .zip(x.par_chunks(L * C))
-        .for_each(|(cols, x)| {
-            for (o, row) in cols.chunks_exact_mut(K * C).enumerate() {
-                for (k, dst) in row.chunks_exact_mut(C).enumerate() {
-                    match window.input_step(o, k, L) {
-                        Some(i) => dst.copy_from_slice(&x[i * C..][..C]),
-                        None => dst.fill(E::zero()),
+impl Shape1 {
+    /// `cols[b, o, k, c] = x[b, o*stride + k*dilation - pad, c]`, zero in the padding: each
+    /// sample's windows as an (OL, K*C) matrix.
+    fn im2col<E: CpuFloat>(&self, x: &[E], n: usize) -> Scratch<E> {
+        let Shape1 {
+            l,
+            c,
+            k,
+            ol,
+            window,
+            ..
+        } = *self;
+        let mut cols = Scratch::for_overwriting(n * ol * k * c);
+        cols.par_chunks_mut(ol * k * c)
+            .with_min_len(par_min_len(ol * k * c))
+            .zip(x.par_chunks(l * c))
+            .for_each(|(cols, x)| {
+                for (o, row) in cols.chunks_exact_mut(k * c).enumerate() {
+                    for (k, dst) in row.chunks_exact_mut(c).enumerate() {
+                        match window.input_step(o, k, l) {
+                            Some(i) => dst.copy_from_slice(&x[i * c..][..c]),
+                            None => dst.fill(E::zero()),
+                        }
                     }
                 }
-            }
-        });
-    cols
-}
+            });
+        cols
+    }
 
-/// The adjoint of [`im2col`] for one sample: `g_x[i, c] += d_a[o, k, c]` over every window
-/// tap (o, k) that read step i.
-fn col2im<E: CpuFloat, const L: usize, const C: usize, const K: usize, const OL: usize>(
-    d_a: &[E],
-    g_x: &mut [E],
-    window: Window1D,
-) {
-    for (o, row) in d_a.chunks_exact(K * C).enumerate() {
-        for (k, src) in row.chunks_exact(C).enumerate() {
-            if let Some(i) = window.input_step(o, k, L) {
-                g_x[i * C..][..C]
-                    .iter_mut()
-                    .zip(src)
-                    .for_each(|(g, &s)| *g += s);
+    /// The adjoint of [`Self::im2col`] for one sample: `g_x[i, c] += d_a[o, k, c]` over every
+    /// window tap (o, k) that read step i.
+    fn col2im<E: CpuFloat>(&self, d_a: &[E], g_x: &mut [E]) {
+        let Shape1 {
+            l, c, k, window, ..
+        } = *self;
+        for (o, row) in d_a.chunks_exact(k * c).enumerate() {
+            for (k, src) in row.chunks_exact(c).enumerate() {
+                if let Some(i) = window.input_step(o, k, l) {
+                    g_x[i * c..][..c]
+                        .iter_mut()
+                        .zip(src)
+                        .for_each(|(g, &s)| *g += s);
+                }
             }
         }
     }

@@ -119,19 +119,7 @@ where
         ow: OW,
         window,
     };
-    let (ckk, n, ohw, chw) = (g.ckk(), g.n(), g.ohw(), C * H * W);
-    let per_group = images_per_group(ohw).min(g.batch).max(1);
-    let threads = if g.batch.div_ceil(per_group) >= num_threads() {
-        1
-    } else {
-        gemm_threads(F, ckk, per_group * ohw)
-    };
-    // The geometry of the group whose output (or output gradient) is `out_len` long.
-    let group = move |out_len: usize| Geometry {
-        batch: out_len / (F * ohw),
-        ..g
-    };
-
+    let plan = Plan::new(g, F);
     let weights = read(weight);
     let bias_data = read(bias);
     // read() copies the storage as it lies; parameters are contiguous, and this kernel
@@ -141,27 +129,9 @@ where
         "conv2d: the weight and bias must be contiguous"
     );
     let x_data = read(&x);
-    // Group i's columns are the (CKK, G*OH*OW) block at i * G*CKK*OH*OW.
-    let mut cols = Scratch::for_overwriting(ckk * n);
-    let mut out = vec![E::zero(); g.batch * F * ohw];
-    out.par_chunks_mut(per_group * F * ohw)
-        .zip(cols.par_chunks_mut(per_group * ckk * ohw))
-        .zip(x_data.par_chunks(per_group * chw))
-        .for_each(|((out, cols), x)| {
-            let g = group(out.len());
-            im2col(&g, x, cols);
-            let w = Mat::new(&weights, F, ckk);
-            if g.batch == 1 {
-                matmul(out, w, Mat::new(cols, ckk, ohw), false, threads);
-            } else {
-                let mut y = Scratch::for_overwriting(out.len());
-                matmul(&mut y, w, Mat::new(cols, ckk, g.n()), false, threads);
-                swap_plane_axes(&y, out, F, ohw);
-            }
-            for (plane, &b) in out.chunks_exact_mut(ohw).zip(bias_data.iter().cycle()) {
-                plane.iter_mut().for_each(|v| *v += b);
-            }
-        });
+    let mut cols = Scratch::for_overwriting(g.ckk() * g.n());
+    let mut out = vec![E::zero(); g.batch * F * g.ohw()];
+    plan.forward(&x_data, &weights, &bias_data, &mut cols, &mut out);
     drop(x_data);
     let out = x
         .device()
@@ -172,62 +142,11 @@ where
         let (out_id, x_id, w_id, b_id) = (out.clone(), x.clone(), weight.clone(), bias.clone());
         tape.add_backward_op(move |grads| {
             let mut cols = cols;
-            // dX group by group; dW^T and db summed over the groups of each part, then over
-            // the parts in order. The parts are fixed (one per thread, consecutive groups), not
-            // rayon's work-stealing splits, so the sums run in the same order on every run.
-            let zeros = || (vec![E::zero(); ckk * F], vec![E::zero(); F]);
             let (dw_t, db) = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
-                let group_out = per_group * F * ohw;
-                let groups = g_out.len().div_ceil(group_out);
-                let per_part = groups.div_ceil(num_threads().max(1)).max(1);
-                let partials: Vec<(Vec<E>, Vec<E>)> = g_out
-                    .par_chunks(per_part * group_out)
-                    .zip(cols.par_chunks_mut(per_part * per_group * ckk * ohw))
-                    .zip(g_x.par_chunks_mut(per_part * per_group * chw))
-                    .map(|((g_out, cols), g_x)| {
-                        g_out
-                            .chunks(group_out)
-                            .zip(cols.chunks_mut(per_group * ckk * ohw))
-                            .zip(g_x.chunks_mut(per_group * chw))
-                            .fold(zeros(), |(mut dw_t, mut db), ((g_out, cols), g_x)| {
-                                let g = group(g_out.len());
-                                let n = g.n();
-                                // dY as (F, G*OH*OW): for one image, g_out as it lies.
-                                let gathered;
-                                let dy = if g.batch == 1 {
-                                    g_out
-                                } else {
-                                    let mut dy = Scratch::for_overwriting(g_out.len());
-                                    swap_plane_axes(g_out, &mut dy, g.batch, ohw);
-                                    gathered = dy;
-                                    &gathered
-                                };
-                                for (d, row) in db.iter_mut().zip(dy.chunks_exact(n)) {
-                                    *d = row.iter().fold(*d, |acc, &v| acc + v);
-                                }
-                                let dy = Mat::new(dy, F, n);
-                                matmul(&mut dw_t, Mat::new(cols, ckk, n), dy.t(), true, threads);
-                                matmul(cols, Mat::new(&weights, F, ckk).t(), dy, false, threads);
-                                col2im(&g, cols, g_x);
-                                (dw_t, db)
-                            })
-                    })
-                    .collect();
-                partials
-                    .into_iter()
-                    .reduce(|(mut dw_t, mut db), (dw_t2, db2)| {
-                        dw_t.iter_mut().zip(dw_t2).for_each(|(a, b)| *a += b);
-                        db.iter_mut().zip(db2).for_each(|(a, b)| *a += b);
-                        (dw_t, db)
-                    })
-                    .unwrap_or_else(zeros)
+                plan.backward(&weights, &mut cols, g_out, g_x)
             })?;
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
-                for (f, g_row) in g_weight.chunks_exact_mut(ckk).enumerate() {
-                    for (r, gw) in g_row.iter_mut().enumerate() {
-                        *gw += dw_t[r * F + f];
-                    }
-                }
+                add_transposed(g_weight, &dw_t, F)
             })?;
             with_grads(grads, &out_id, &b_id, |_, g_bias| {
                 g_bias.iter_mut().zip(db).for_each(|(g, d)| *g += d);
@@ -235,6 +154,148 @@ where
         });
     }
     Ok(out.put_tape(tape))
+}
+
+/// How a call splits its batch: the sizes the loops need, without the tensor types, so that
+/// the loops (and their rayon closures) are compiled once per element type, not once per
+/// layer shape.
+#[derive(Clone, Copy)]
+struct Plan {
+    g: Geometry,
+    /// Filters (output channels).
+    f: usize,
+    /// Images per gemm group.
+    per_group: usize,
+    /// Threads of each group's gemm.
+    threads: usize,
+}
+
+impl Plan {
+    fn new(g: Geometry, f: usize) -> Self {
+        let per_group = images_per_group(g.ohw()).min(g.batch).max(1);
+        let threads = if g.batch.div_ceil(per_group) >= num_threads() {
+            1
+        } else {
+            gemm_threads(f, g.ckk(), per_group * g.ohw())
+        };
+        Self {
+            g,
+            f,
+            per_group,
+            threads,
+        }
+    }
+
+    /// The geometry of the group whose output (or output gradient) is `out_len` long.
+    fn group(&self, out_len: usize) -> Geometry {
+        Geometry {
+            batch: out_len / (self.f * self.g.ohw()),
+            ..self.g
+        }
+    }
+
+    /// `out = W x cols + b`, group by group; `cols` keeps every group's columns for the
+    /// backward pass (group i's are the (CKK, G*OH*OW) block at i * G*CKK*OH*OW).
+    fn forward<E: CpuFloat>(
+        &self,
+        x: &[E],
+        weights: &[E],
+        bias: &[E],
+        cols: &mut [E],
+        out: &mut [E],
+    ) {
+        let (g, f, threads) = (self.g, self.f, self.threads);
+        let (ckk, ohw, chw) = (g.ckk(), g.ohw(), g.c * g.h * g.w);
+        let per_group = self.per_group;
+        out.par_chunks_mut(per_group * f * ohw)
+            .zip(cols.par_chunks_mut(per_group * ckk * ohw))
+            .zip(x.par_chunks(per_group * chw))
+            .for_each(|((out, cols), x)| {
+                let g = self.group(out.len());
+                im2col(&g, x, cols);
+                let w = Mat::new(weights, f, ckk);
+                if g.batch == 1 {
+                    matmul(out, w, Mat::new(cols, ckk, ohw), false, threads);
+                } else {
+                    let mut y = Scratch::for_overwriting(out.len());
+                    matmul(&mut y, w, Mat::new(cols, ckk, g.n()), false, threads);
+                    swap_plane_axes(&y, out, f, ohw);
+                }
+                for (plane, &b) in out.chunks_exact_mut(ohw).zip(bias.iter().cycle()) {
+                    plane.iter_mut().for_each(|v| *v += b);
+                }
+            });
+    }
+
+    /// Adds dX into `g_x` and returns (dW^T, db), given dY (`g_out`) and the forward pass's
+    /// `cols`, which it overwrites. dW^T and db are summed over the groups of each part, then
+    /// over the parts in order. The parts are fixed (one per thread, consecutive groups), not
+    /// rayon's work-stealing splits, so the sums run in the same order on every run.
+    fn backward<E: CpuFloat>(
+        &self,
+        weights: &[E],
+        cols: &mut [E],
+        g_out: &[E],
+        g_x: &mut [E],
+    ) -> (Vec<E>, Vec<E>) {
+        let (g, f, threads, per_group) = (self.g, self.f, self.threads, self.per_group);
+        let (ckk, ohw, chw) = (g.ckk(), g.ohw(), g.c * g.h * g.w);
+        let zeros = || (vec![E::zero(); ckk * f], vec![E::zero(); f]);
+        let group_out = per_group * f * ohw;
+        let groups = g_out.len().div_ceil(group_out);
+        let per_part = groups.div_ceil(num_threads().max(1)).max(1);
+        let partials: Vec<(Vec<E>, Vec<E>)> = g_out
+            .par_chunks(per_part * group_out)
+            .zip(cols.par_chunks_mut(per_part * per_group * ckk * ohw))
+            .zip(g_x.par_chunks_mut(per_part * per_group * chw))
+            .map(|((g_out, cols), g_x)| {
+                g_out
+                    .chunks(group_out)
+                    .zip(cols.chunks_mut(per_group * ckk * ohw))
+                    .zip(g_x.chunks_mut(per_group * chw))
+                    .fold(zeros(), |(mut dw_t, mut db), ((g_out, cols), g_x)| {
+                        let g = self.group(g_out.len());
+                        let n = g.n();
+                        // dY as (F, G*OH*OW): for one image, g_out as it lies.
+                        let gathered;
+                        let dy = if g.batch == 1 {
+                            g_out
+                        } else {
+                            let mut dy = Scratch::for_overwriting(g_out.len());
+                            swap_plane_axes(g_out, &mut dy, g.batch, ohw);
+                            gathered = dy;
+                            &gathered
+                        };
+                        for (d, row) in db.iter_mut().zip(dy.chunks_exact(n)) {
+                            *d = row.iter().fold(*d, |acc, &v| acc + v);
+                        }
+                        let dy = Mat::new(dy, f, n);
+                        matmul(&mut dw_t, Mat::new(cols, ckk, n), dy.t(), true, threads);
+                        matmul(cols, Mat::new(weights, f, ckk).t(), dy, false, threads);
+                        col2im(&g, cols, g_x);
+                        (dw_t, db)
+                    })
+            })
+            .collect();
+        partials
+            .into_iter()
+            .reduce(|(mut dw_t, mut db), (dw_t2, db2)| {
+                dw_t.iter_mut().zip(dw_t2).for_each(|(a, b)| *a += b);
+                db.iter_mut().zip(db2).for_each(|(a, b)| *a += b);
+                (dw_t, db)
+            })
+            .unwrap_or_else(zeros)
+    }
+}
+
+/// `g_weight (F, CKK) += dw_t^T`, for `dw_t` laid out (CKK, F).
+fn add_transposed<E: CpuFloat>(g_weight: &mut [E], dw_t: &[E], f: usize) {
+    let ckk = g_weight.len() / f.max(1);
+    for (fi, g_row) in g_weight.chunks_exact_mut(ckk).enumerate() {
+        for (r, gw) in g_row.iter_mut().enumerate() {
+            *gw += dw_t[r * f + fi];
+        }
+    }
 }
 
 /// Images per group: enough that a group's gemm has at least this many columns (OH*OW per

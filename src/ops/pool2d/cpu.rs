@@ -44,34 +44,19 @@ where
         oh: OH,
         ow: OW,
     };
-    let mut out = vec![E::zero(); planes * ohw];
-    let min_len = par_min_len(hw);
     assert!(
         hw < NO_ARGMAX as usize,
         "a {H}x{W} plane is too large for u32 argmaxes"
     );
-
-    // Max: the argmax of each output; Avg: nothing to remember.
-    let argmax = match kind {
-        PoolKind::Max => {
-            let mut argmax = vec![NO_ARGMAX; planes * ohw];
-            out.par_chunks_mut(ohw)
-                .zip(argmax.par_chunks_mut(ohw))
-                .zip(x_data.par_chunks(hw))
-                .with_min_len(min_len)
-                .for_each(|((out, argmax), x)| {
-                    max_plane(x, sizes, &window, (&rows, &cols), out, argmax)
-                });
-            argmax
-        }
-        PoolKind::Avg => {
-            out.par_chunks_mut(ohw)
-                .zip(x_data.par_chunks(hw))
-                .with_min_len(min_len)
-                .for_each(|(out, x)| avg_plane(x, W, &rows, &cols, out));
-            Vec::new()
-        }
+    let pool = Pool {
+        kind,
+        window,
+        sizes,
+        rows,
+        cols,
     };
+    let mut out = vec![E::zero(); planes * ohw];
+    let argmax = pool.forward(&x_data, &mut out);
     drop(x_data);
     let out = x
         .device()
@@ -81,37 +66,86 @@ where
         let (out_id, x_id) = (out.clone(), x.clone());
         tape.add_backward_op(move |grads| {
             with_grads(grads, &out_id, &x_id, |g_out, g_x| {
-                let planes = g_x
-                    .par_chunks_mut(hw)
-                    .zip(g_out.par_chunks(ohw))
-                    .with_min_len(min_len);
-                match kind {
-                    PoolKind::Max => {
-                        planes
-                            .zip(argmax.par_chunks(ohw))
-                            .for_each(|((g_x, g_out), argmax)| {
-                                for (&g, &a) in g_out.iter().zip(argmax) {
-                                    if a != NO_ARGMAX {
-                                        g_x[a as usize] += g;
-                                    }
-                                }
-                            })
-                    }
-                    PoolKind::Avg => planes.for_each(|(g_x, g_out)| {
-                        for (&g, (ry, rx)) in g_out.iter().zip(windows(&rows, &cols)) {
-                            let share = g / count(ry, rx);
-                            for y in ry.clone() {
-                                for gx in &mut g_x[y * W..][rx.clone()] {
-                                    *gx += share;
-                                }
-                            }
-                        }
-                    }),
-                }
+                pool.backward(&argmax, g_out, g_x)
             })
         });
     }
     Ok(out.put_tape(tape))
+}
+
+/// One call's pooling, without the tensor types, so that the loops (and their rayon
+/// closures) are compiled once per element type, not once per layer shape.
+struct Pool {
+    kind: PoolKind,
+    window: Window2D,
+    sizes: Planes,
+    /// Each output row's input rows, and each output column's input columns.
+    rows: Vec<Range<usize>>,
+    cols: Vec<Range<usize>>,
+}
+
+impl Pool {
+    /// Pools every (b, c) plane of `x` into `out`; returns the argmaxes (Max) or nothing (Avg).
+    fn forward<E: CpuFloat>(&self, x: &[E], out: &mut [E]) -> Vec<u32> {
+        let Planes { h, w, oh, ow } = self.sizes;
+        let (hw, ohw) = (h * w, oh * ow);
+        let min_len = par_min_len(hw);
+        let (rows, cols) = (&self.rows, &self.cols);
+        // Max: the argmax of each output; Avg: nothing to remember.
+        match self.kind {
+            PoolKind::Max => {
+                let mut argmax = vec![NO_ARGMAX; out.len()];
+                out.par_chunks_mut(ohw)
+                    .zip(argmax.par_chunks_mut(ohw))
+                    .zip(x.par_chunks(hw))
+                    .with_min_len(min_len)
+                    .for_each(|((out, argmax), x)| {
+                        max_plane(x, self.sizes, &self.window, (rows, cols), out, argmax)
+                    });
+                argmax
+            }
+            PoolKind::Avg => {
+                out.par_chunks_mut(ohw)
+                    .zip(x.par_chunks(hw))
+                    .with_min_len(min_len)
+                    .for_each(|(out, x)| avg_plane(x, w, rows, cols, out));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Adds dX into `g_x`, given dY and the forward pass's argmaxes.
+    fn backward<E: CpuFloat>(&self, argmax: &[u32], g_out: &[E], g_x: &mut [E]) {
+        let Planes { h, w, oh, ow } = self.sizes;
+        let (hw, ohw) = (h * w, oh * ow);
+        let planes = g_x
+            .par_chunks_mut(hw)
+            .zip(g_out.par_chunks(ohw))
+            .with_min_len(par_min_len(hw));
+        match self.kind {
+            PoolKind::Max => {
+                planes
+                    .zip(argmax.par_chunks(ohw))
+                    .for_each(|((g_x, g_out), argmax)| {
+                        for (&g, &a) in g_out.iter().zip(argmax) {
+                            if a != NO_ARGMAX {
+                                g_x[a as usize] += g;
+                            }
+                        }
+                    })
+            }
+            PoolKind::Avg => planes.for_each(|(g_x, g_out)| {
+                for (&g, (ry, rx)) in g_out.iter().zip(windows(&self.rows, &self.cols)) {
+                    let share = g / count(ry, rx);
+                    for y in ry.clone() {
+                        for gx in &mut g_x[y * w..][rx.clone()] {
+                            *gx += share;
+                        }
+                    }
+                }
+            }),
+        }
+    }
 }
 
 /// The sizes of one input plane and of its pooled plane: (h, w) and (oh, ow).

@@ -19,31 +19,42 @@ where
     // contiguous first (free when it already is; otherwise dfdx's copy carries the gradient).
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let x_data = read(&x);
-    // Collected, not zeroed and then written: this op is bound by memory traffic.
-    let out: Vec<E> = x_data
-        .par_iter()
-        .with_min_len(CHUNK)
-        // `v < 0`, not `v > 0`: a NaN is not below zero, so it passes, as in PyTorch.
-        .map(|&v| if v < E::zero() { E::zero() } else { v })
-        .collect();
-    let out = x.device().try_tensor_from_vec(out, *x.shape())?;
+    let out = x
+        .device()
+        .try_tensor_from_vec(forward(&x_data), *x.shape())?;
 
     if T::OWNS_TAPE {
         let (out_id, x_id) = (out.clone(), x.clone());
         tape.add_backward_op(move |grads| {
             with_grads(grads, &out_id, &x_id, |g_out, g_x| {
-                g_x.par_chunks_mut(CHUNK)
-                    .zip(g_out.par_chunks(CHUNK))
-                    .zip(x_data.par_chunks(CHUNK))
-                    .with_min_len(par_min_len(CHUNK))
-                    .for_each(|((g_x, g_out), x)| {
-                        for ((gx, &g), &v) in g_x.iter_mut().zip(g_out).zip(x) {
-                            // A select, which vectorises; a branch would mispredict.
-                            *gx += if v > E::zero() { g } else { E::zero() };
-                        }
-                    })
+                backward(&x_data, g_out, g_x)
             })
         });
     }
     Ok(out.put_tape(tape))
+}
+
+// The loops take slices, not tensors: compiled once per element type, not once per shape.
+
+fn forward<E: CpuFloat>(x: &[E]) -> Vec<E> {
+    // Collected, not zeroed and then written: this op is bound by memory traffic.
+    x.par_iter()
+        .with_min_len(CHUNK)
+        // `v < 0`, not `v > 0`: a NaN is not below zero, so it passes, as in PyTorch.
+        .map(|&v| if v < E::zero() { E::zero() } else { v })
+        .collect()
+}
+
+/// `g_x += g_out` where `x > 0`.
+fn backward<E: CpuFloat>(x: &[E], g_out: &[E], g_x: &mut [E]) {
+    g_x.par_chunks_mut(CHUNK)
+        .zip(g_out.par_chunks(CHUNK))
+        .zip(x.par_chunks(CHUNK))
+        .with_min_len(par_min_len(CHUNK))
+        .for_each(|((g_x, g_out), x)| {
+            for ((gx, &g), &v) in g_x.iter_mut().zip(g_out).zip(x) {
+                // A select, which vectorises; a branch would mispredict.
+                *gx += if v > E::zero() { g } else { E::zero() };
+            }
+        })
 }
