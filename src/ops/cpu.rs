@@ -244,6 +244,23 @@ pub fn with_grads<S1: Shape, S2: Shape, E: CpuFloat, R>(
 /// other core costs more than it saves.
 const PAR_ELEMS: usize = 1 << 15;
 
+/// The sum of the parts' (weight, bias) gradients, in the parts' order: the parts are fixed
+/// (consecutive samples or groups of images, one part per thread), not rayon's work-stealing splits, so the sums
+/// run in the same order on every run. No parts: `zeros()`.
+pub(crate) fn sum_parts<E: CpuFloat>(
+    partials: Vec<(Vec<E>, Vec<E>)>,
+    zeros: impl FnOnce() -> (Vec<E>, Vec<E>),
+) -> (Vec<E>, Vec<E>) {
+    partials
+        .into_iter()
+        .reduce(|(mut dw, mut db), (dw2, db2)| {
+            dw.iter_mut().zip(dw2).for_each(|(a, b)| *a += b);
+            db.iter_mut().zip(db2).for_each(|(a, b)| *a += b);
+            (dw, db)
+        })
+        .unwrap_or_else(zeros)
+}
+
 /// The `with_min_len` for a rayon loop over items of `elems_per_item` elements each, so
 /// that small loops run on the calling thread and large ones split across the cores.
 pub fn par_min_len(elems_per_item: usize) -> usize {

@@ -10,8 +10,8 @@
 //! each row of `dA` is added back onto the steps its window read (col2im).
 
 use crate::ops::cpu::{
-    decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, with_grads,
-    CpuFloat, Mat, Scratch,
+    decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, sum_parts,
+    with_grads, CpuFloat, Mat, Scratch,
 };
 use crate::ops::Window1D;
 use dfdx::prelude::*;
@@ -46,7 +46,7 @@ where
     let weights = read(weight);
     let bias_data = read(bias);
     let x_data = read(&x);
-    let shape = Shape1 {
+    let shape = Sizes {
         l: L,
         c: C,
         f: F,
@@ -107,7 +107,7 @@ where
 /// are compiled once per element type, not once per layer shape: input (L, C), F filters of
 /// K steps, OL outputs.
 #[derive(Clone, Copy)]
-struct Shape1 {
+struct Sizes {
     l: usize,
     c: usize,
     f: usize,
@@ -119,7 +119,7 @@ struct Shape1 {
 /// One call: the layer's sizes, where each sample's `A` lies, and each gemm's threads.
 #[derive(Clone, Copy)]
 struct Plan {
-    shape: Shape1,
+    shape: Sizes,
     windows: Windows,
     threads: usize,
 }
@@ -127,7 +127,7 @@ struct Plan {
 impl Plan {
     /// `out = A W + b`, sample by sample.
     fn forward<E: CpuFloat>(&self, a_data: &[E], weights: &[E], bias: &[E], out: &mut [E]) {
-        let Shape1 { c, f, k, ol, .. } = self.shape;
+        let Sizes { c, f, k, ol, .. } = self.shape;
         let kc = k * c;
         out.par_chunks_mut(ol * f)
             .with_min_len(par_min_len(ol * kc * f))
@@ -142,9 +142,7 @@ impl Plan {
     }
 
     /// Adds dX into `g_x` and returns (dW, db). dW and db are summed over the samples of each
-    /// part, then over the parts in order. The parts are fixed (consecutive samples, one part
-    /// per thread), not rayon's work-stealing splits, so the sums run in the same order on
-    /// every run.
+    /// part, then over the parts in order ([`sum_parts`]).
     fn backward<E: CpuFloat>(
         &self,
         a_data: &[E],
@@ -152,7 +150,7 @@ impl Plan {
         g_out: &[E],
         g_x: &mut [E],
     ) -> (Vec<E>, Vec<E>) {
-        let Shape1 { l, c, f, k, ol, .. } = self.shape;
+        let Sizes { l, c, f, k, ol, .. } = self.shape;
         let (kc, threads) = (k * c, self.threads);
         let zeros = || (vec![E::zero(); kc * f], vec![E::zero(); f]);
         let n = g_out.len() / (ol * f).max(1);
@@ -179,14 +177,7 @@ impl Plan {
                 (dw, db)
             })
             .collect();
-        partials
-            .into_iter()
-            .reduce(|(mut dw, mut db), (dw2, db2)| {
-                dw.iter_mut().zip(dw2).for_each(|(a, b)| *a += b);
-                db.iter_mut().zip(db2).for_each(|(a, b)| *a += b);
-                (dw, db)
-            })
-            .unwrap_or_else(zeros)
+        sum_parts(partials, zeros)
     }
 }
 
@@ -210,11 +201,11 @@ impl Windows {
     }
 }
 
-impl Shape1 {
+impl Sizes {
     /// `cols[b, o, k, c] = x[b, o*stride + k*dilation - pad, c]`, zero in the padding: each
     /// sample's windows as an (OL, K*C) matrix.
     fn im2col<E: CpuFloat>(&self, x: &[E], n: usize) -> Scratch<E> {
-        let Shape1 {
+        let Sizes {
             l,
             c,
             k,
@@ -228,8 +219,8 @@ impl Shape1 {
             .zip(x.par_chunks(l * c))
             .for_each(|(cols, x)| {
                 for (o, row) in cols.chunks_exact_mut(k * c).enumerate() {
-                    for (k, dst) in row.chunks_exact_mut(c).enumerate() {
-                        match window.input_step(o, k, l) {
+                    for (tap, dst) in row.chunks_exact_mut(c).enumerate() {
+                        match window.input_step(o, tap, l) {
                             Some(i) => dst.copy_from_slice(&x[i * c..][..c]),
                             None => dst.fill(E::zero()),
                         }
@@ -242,12 +233,12 @@ impl Shape1 {
     /// The adjoint of [`Self::im2col`] for one sample: `g_x[i, c] += d_a[o, k, c]` over every
     /// window tap (o, k) that read step i.
     fn col2im<E: CpuFloat>(&self, d_a: &[E], g_x: &mut [E]) {
-        let Shape1 {
+        let Sizes {
             l, c, k, window, ..
         } = *self;
         for (o, row) in d_a.chunks_exact(k * c).enumerate() {
-            for (k, src) in row.chunks_exact(c).enumerate() {
-                if let Some(i) = window.input_step(o, k, l) {
+            for (tap, src) in row.chunks_exact(c).enumerate() {
+                if let Some(i) = window.input_step(o, tap, l) {
                     g_x[i * c..][..c]
                         .iter_mut()
                         .zip(src)

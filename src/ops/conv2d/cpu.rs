@@ -12,8 +12,8 @@
 //! dY`, then `dcols = W^T x dY` overwrites the group's `cols` and col2im adds it into dX.
 
 use crate::ops::cpu::{
-    decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, tap_range,
-    with_grads, CpuFloat, Mat, Scratch,
+    decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, sum_parts,
+    tap_range, with_grads, CpuFloat, Mat, Scratch,
 };
 use crate::ops::{Window1D, Window2D};
 use dfdx::prelude::*;
@@ -38,6 +38,10 @@ impl Geometry {
     }
     fn ohw(&self) -> usize {
         self.oh * self.ow
+    }
+    /// Elements of one input image.
+    fn chw(&self) -> usize {
+        self.c * self.h * self.w
     }
     /// Columns of `cols`: one per (image, output row, output column).
     fn n(&self) -> usize {
@@ -146,7 +150,7 @@ where
                 plan.backward(&weights, &mut cols, g_out, g_x)
             })?;
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
-                add_transposed(g_weight, &dw_t, F)
+                add_transposed(g_weight, &dw_t, plan.g.ckk(), F)
             })?;
             with_grads(grads, &out_id, &b_id, |_, g_bias| {
                 g_bias.iter_mut().zip(db).for_each(|(g, d)| *g += d);
@@ -205,7 +209,7 @@ impl Plan {
         out: &mut [E],
     ) {
         let (g, f, threads) = (self.g, self.f, self.threads);
-        let (ckk, ohw, chw) = (g.ckk(), g.ohw(), g.c * g.h * g.w);
+        let (ckk, ohw, chw) = (g.ckk(), g.ohw(), g.chw());
         let per_group = self.per_group;
         out.par_chunks_mut(per_group * f * ohw)
             .zip(cols.par_chunks_mut(per_group * ckk * ohw))
@@ -229,8 +233,7 @@ impl Plan {
 
     /// Adds dX into `g_x` and returns (dW^T, db), given dY (`g_out`) and the forward pass's
     /// `cols`, which it overwrites. dW^T and db are summed over the groups of each part, then
-    /// over the parts in order. The parts are fixed (one per thread, consecutive groups), not
-    /// rayon's work-stealing splits, so the sums run in the same order on every run.
+    /// over the parts in order ([`sum_parts`]).
     fn backward<E: CpuFloat>(
         &self,
         weights: &[E],
@@ -239,7 +242,7 @@ impl Plan {
         g_x: &mut [E],
     ) -> (Vec<E>, Vec<E>) {
         let (g, f, threads, per_group) = (self.g, self.f, self.threads, self.per_group);
-        let (ckk, ohw, chw) = (g.ckk(), g.ohw(), g.c * g.h * g.w);
+        let (ckk, ohw, chw) = (g.ckk(), g.ohw(), g.chw());
         let zeros = || (vec![E::zero(); ckk * f], vec![E::zero(); f]);
         let group_out = per_group * f * ohw;
         let groups = g_out.len().div_ceil(group_out);
@@ -277,20 +280,12 @@ impl Plan {
                     })
             })
             .collect();
-        partials
-            .into_iter()
-            .reduce(|(mut dw_t, mut db), (dw_t2, db2)| {
-                dw_t.iter_mut().zip(dw_t2).for_each(|(a, b)| *a += b);
-                db.iter_mut().zip(db2).for_each(|(a, b)| *a += b);
-                (dw_t, db)
-            })
-            .unwrap_or_else(zeros)
+        sum_parts(partials, zeros)
     }
 }
 
 /// `g_weight (F, CKK) += dw_t^T`, for `dw_t` laid out (CKK, F).
-fn add_transposed<E: CpuFloat>(g_weight: &mut [E], dw_t: &[E], f: usize) {
-    let ckk = g_weight.len() / f.max(1);
+fn add_transposed<E: CpuFloat>(g_weight: &mut [E], dw_t: &[E], ckk: usize, f: usize) {
     for (fi, g_row) in g_weight.chunks_exact_mut(ckk).enumerate() {
         for (r, gw) in g_row.iter_mut().enumerate() {
             *gw += dw_t[r * f + fi];

@@ -30,7 +30,7 @@ where
     let batch = x.shape().0;
     let spans = window.spans(L, OL);
     let x_data = read(&x);
-    let pool = Pool1 {
+    let pool = Pool {
         kind,
         l: L,
         c: C,
@@ -59,7 +59,7 @@ where
 /// One call's pooling, without the tensor types, so that the loops (and their rayon
 /// closures) are compiled once per element type, not once per layer shape: samples of L
 /// steps of C channels pooled to OL steps.
-struct Pool1 {
+struct Pool {
     kind: PoolKind,
     l: usize,
     c: usize,
@@ -70,7 +70,7 @@ struct Pool1 {
     min_len: usize,
 }
 
-impl Pool1 {
+impl Pool {
     /// Pools every sample of `x` into `out`; returns the argmax step of each output (b, o, c)
     /// within its sample (Max) or nothing (Avg).
     fn forward<E: CpuFloat>(&self, x: &[E], out: &mut [E]) -> Vec<u32> {
@@ -121,7 +121,7 @@ impl Pool1 {
         }
     }
 
-    /// Adds dX into `g_x`, given dY and the forward pass's argmaxes.
+    /// Adds dX into `g_x`, given dY and the forward pass's argmaxes (Max; empty for Avg).
     fn backward<E: CpuFloat>(&self, argmax: &[u32], g_out: &[E], g_x: &mut [E]) {
         let (l, c, ol) = (self.l, self.c, self.ol);
         let samples = g_x

@@ -79,8 +79,9 @@ struct Pool {
     kind: PoolKind,
     window: Window2D,
     sizes: Planes,
-    /// Each output row's input rows, and each output column's input columns.
+    /// Each output row's input rows.
     rows: Vec<Range<usize>>,
+    /// Each output column's input columns.
     cols: Vec<Range<usize>>,
 }
 
@@ -114,7 +115,7 @@ impl Pool {
         }
     }
 
-    /// Adds dX into `g_x`, given dY and the forward pass's argmaxes.
+    /// Adds dX into `g_x`, given dY and the forward pass's argmaxes (Max; empty for Avg).
     fn backward<E: CpuFloat>(&self, argmax: &[u32], g_out: &[E], g_x: &mut [E]) {
         let Planes { h, w, oh, ow } = self.sizes;
         let (hw, ohw) = (h * w, oh * ow);

@@ -34,8 +34,8 @@ where
     Ok(out.put_tape(tape))
 }
 
-// The loops take slices, not tensors: compiled once per element type, not once per shape.
-
+/// `max(x, 0)`; a NaN passes. (Slices, not tensors: compiled once per element type, not
+/// once per shape.)
 fn forward<E: CpuFloat>(x: &[E]) -> Vec<E> {
     // Collected, not zeroed and then written: this op is bound by memory traffic.
     x.par_iter()
