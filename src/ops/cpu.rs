@@ -245,8 +245,8 @@ pub fn with_grads<S1: Shape, S2: Shape, E: CpuFloat, R>(
 const PAR_ELEMS: usize = 1 << 15;
 
 /// The sum of the parts' (weight, bias) gradients, in the parts' order: the parts are fixed
-/// (consecutive samples or groups of images, one part per thread), not rayon's work-stealing splits, so the sums
-/// run in the same order on every run. No parts: `zeros()`.
+/// (consecutive samples or groups of images, one part per thread), not rayon's work-stealing
+/// splits, so the sums run in the same order on every run. No parts: `zeros()`.
 pub(crate) fn sum_parts<E: CpuFloat>(
     partials: Vec<(Vec<E>, Vec<E>)>,
     zeros: impl FnOnce() -> (Vec<E>, Vec<E>),

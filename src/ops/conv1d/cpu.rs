@@ -46,7 +46,7 @@ where
     let weights = read(weight);
     let bias_data = read(bias);
     let x_data = read(&x);
-    let shape = Sizes {
+    let sizes = Sizes {
         l: L,
         c: C,
         f: F,
@@ -61,10 +61,10 @@ where
     let (a_data, per_sample, row_stride) = if in_place {
         (x_data, L * C, window.stride * C)
     } else {
-        (shape.im2col(&x_data, n), OL * kc, kc)
+        (sizes.im2col(&x_data, n), OL * kc, kc)
     };
     let plan = Plan {
-        shape,
+        sizes,
         windows: Windows {
             per_sample,
             row_stride,
@@ -119,7 +119,7 @@ struct Sizes {
 /// One call: the layer's sizes, where each sample's `A` lies, and each gemm's threads.
 #[derive(Clone, Copy)]
 struct Plan {
-    shape: Sizes,
+    sizes: Sizes,
     windows: Windows,
     threads: usize,
 }
@@ -127,7 +127,7 @@ struct Plan {
 impl Plan {
     /// `out = A W + b`, sample by sample.
     fn forward<E: CpuFloat>(&self, a_data: &[E], weights: &[E], bias: &[E], out: &mut [E]) {
-        let Sizes { c, f, k, ol, .. } = self.shape;
+        let Sizes { c, f, k, ol, .. } = self.sizes;
         let kc = k * c;
         out.par_chunks_mut(ol * f)
             .with_min_len(par_min_len(ol * kc * f))
@@ -150,7 +150,7 @@ impl Plan {
         g_out: &[E],
         g_x: &mut [E],
     ) -> (Vec<E>, Vec<E>) {
-        let Sizes { l, c, f, k, ol, .. } = self.shape;
+        let Sizes { l, c, f, k, ol, .. } = self.sizes;
         let (kc, threads) = (k * c, self.threads);
         let zeros = || (vec![E::zero(); kc * f], vec![E::zero(); f]);
         let n = g_out.len() / (ol * f).max(1);
@@ -172,7 +172,7 @@ impl Plan {
                     }
                     let w_t = Mat::new(weights, kc, f).t();
                     matmul(&mut d_a, dy_m, w_t, false, threads);
-                    self.shape.col2im(&d_a, g_x);
+                    self.sizes.col2im(&d_a, g_x);
                 }
                 (dw, db)
             })
