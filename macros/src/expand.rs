@@ -15,16 +15,48 @@ pub fn expand(inferred: &Inferred) -> TokenStream {
 }
 
 /// A list of numbered layers as a tree: the network, or the block of a `Residual`.
+///
+/// A `ReLU` that directly follows a `Conv2D` is fused into it: the convolution is written
+/// `Conv2D<.., ReLU>` and applies it in its own output pass, and the `ReLU` keeps its place
+/// and number as `Activation<Fused<ReLU>, N>`, which passes its input through.
 fn network(layers: &Layers) -> TokenStream {
     let leaves: Vec<TokenStream> = layers
         .iter()
-        .map(|(number, layer, _)| {
+        .enumerate()
+        .map(|(i, (number, layer, _))| {
             let number = lit(*number);
-            let layer = layer_type(layer);
+            let layer = if fuses_relu(layers, i + 1) {
+                conv2d_type(layer, quote!(::typenet::layers::ReLU))
+            } else if fuses_relu(layers, i) {
+                let Layer::Activation { n, .. } = layer else {
+                    unreachable!("only a ReLU is fused")
+                };
+                let n = lit(*n);
+                quote!(::typenet::layers::Activation<::typenet::layers::Fused<::typenet::layers::ReLU>, #n>)
+            } else {
+                layer_type(layer)
+            };
             quote!(::typenet::Numbered<#number, #layer>)
         })
         .collect();
     tree(&leaves)
+}
+
+/// Whether layer `i` is a `ReLU` that the `Conv2D` before it applies.
+fn fuses_relu(layers: &Layers, i: usize) -> bool {
+    i > 0
+        && matches!(layers.get(i - 1), Some((_, Layer::Conv2D { .. }, _)))
+        && matches!(
+            layers.get(i),
+            Some((
+                _,
+                Layer::Activation {
+                    kind: Activation::Relu,
+                    ..
+                },
+                _
+            ))
+        )
 }
 
 /// `Chain<tree(first half), tree(second half)>`; one leaf is itself, none is `End`.
@@ -48,6 +80,30 @@ fn lit(n: usize) -> Literal {
 fn shape(dims: Dims) -> TokenStream {
     let dims = dims.list().into_iter().map(lit);
     quote!((#(::typenet::dfdx::shapes::Const<#dims>,)*))
+}
+
+/// A `Conv2D` layer's type, with `activation` fused into its output pass.
+fn conv2d_type(layer: &Layer, activation: TokenStream) -> TokenStream {
+    let Layer::Conv2D {
+        c,
+        f,
+        k,
+        stride,
+        dilation,
+        pad,
+        input,
+        output,
+    } = layer
+    else {
+        unreachable!("conv2d_type of a layer that is not a Conv2D")
+    };
+    // Each pair is (rows, columns), as the layer's parameters are.
+    let [c, f, kh, kw, sh, sw, dh, dw, ph, pw, h, w, oh, ow] = [
+        *c, *f, k.0, k.1, stride.0, stride.1, dilation.0, dilation.1, pad.0, pad.1, input.0,
+        input.1, output.0, output.1,
+    ]
+    .map(lit);
+    quote!(::typenet::layers::Conv2D<#c, #f, #kh, #kw, #sh, #sw, #dh, #dw, #ph, #pw, #h, #w, #oh, #ow, #activation>)
 }
 
 fn layer_type(layer: &Layer) -> TokenStream {
@@ -91,24 +147,7 @@ fn layer_type(layer: &Layer) -> TokenStream {
             let branches = branches.iter().map(network);
             quote!(::typenet::layers::Parallel<#op, #output, #route, (#(#branches,)*)>)
         }
-        Layer::Conv2D {
-            c,
-            f,
-            k,
-            stride,
-            dilation,
-            pad,
-            input,
-            output,
-        } => {
-            // Each pair is (rows, columns), as the layer's parameters are.
-            let [c, f, kh, kw, sh, sw, dh, dw, ph, pw, h, w, oh, ow] = [
-                *c, *f, k.0, k.1, stride.0, stride.1, dilation.0, dilation.1, pad.0, pad.1,
-                input.0, input.1, output.0, output.1,
-            ]
-            .map(lit);
-            quote!(::typenet::layers::Conv2D<#c, #f, #kh, #kw, #sh, #sw, #dh, #dw, #ph, #pw, #h, #w, #oh, #ow>)
-        }
+        Layer::Conv2D { .. } => conv2d_type(layer, quote!(::typenet::layers::Identity)),
         Layer::Pool {
             max,
             c,
@@ -255,6 +294,30 @@ mod tests {
     }
 
     #[test]
+    fn only_a_relu_right_after_a_conv2d_is_fused() {
+        let tokens = expanded(
+            "Input<1, 6, 6>, Conv2D<2, 3>, ReLU, Conv2D<2, 3>, MaxPool<2>, ReLU, Flatten, \
+             Dense<4>, ReLU, Residual<[ReLU]>",
+        );
+        let fused = "::typenet::layers::Fused<::typenet::layers::ReLU>";
+        assert_eq!(tokens.matches(fused).count(), 1, "{tokens}");
+        // The ReLUs after the pooling, the Dense and inside the Residual stay layers.
+        let relu = "::typenet::layers::Activation<::typenet::layers::ReLU,";
+        assert_eq!(tokens.matches(relu).count(), 3, "{tokens}");
+        // 6x6 -> 4x4 with the ReLU after it; 4x4 -> 2x2 followed by a pooling.
+        assert_eq!(
+            tokens.matches("6,6,4,4,::typenet::layers::ReLU>").count(),
+            1
+        );
+        assert_eq!(
+            tokens
+                .matches("4,4,2,2,::typenet::layers::Identity>")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
     fn the_design_example_expands_to_a_tree_of_numbered_layers() {
         let tokens = expanded(
             "Input<1, 28, 28>, Conv2D<32, 3, activation = relu>, MaxPool<2>, Flatten, Dense<10>",
@@ -263,8 +326,10 @@ mod tests {
             tokens,
             "::typenet::Chain<\
              ::typenet::Chain<\
-             ::typenet::Numbered<1,::typenet::layers::Conv2D<1,32,3,3,1,1,1,1,0,0,28,28,26,26>>,\
-             ::typenet::Numbered<1,::typenet::layers::Activation<::typenet::layers::ReLU,21632>>>,\
+             ::typenet::Numbered<1,::typenet::layers::Conv2D<1,32,3,3,1,1,1,1,0,0,28,28,26,26,\
+             ::typenet::layers::ReLU>>,\
+             ::typenet::Numbered<1,::typenet::layers::Activation<\
+             ::typenet::layers::Fused<::typenet::layers::ReLU>,21632>>>,\
              ::typenet::Chain<\
              ::typenet::Numbered<2,::typenet::layers::Pool2D<::typenet::layers::Max,32,2,2,2,2,0,0,26,26,13,13>>,\
              ::typenet::Chain<\

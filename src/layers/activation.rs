@@ -6,6 +6,7 @@
 
 use super::LayerInfo;
 use crate::ops::relu::ReluKernel;
+use crate::ops::OutputActivation;
 use dfdx::nn::{BuildOnDevice, Module, NonMutableModule, ZeroSizedModule};
 use dfdx::prelude::{Device, Dtype, HasShape, Shape, Tape, Tensor};
 
@@ -36,6 +37,53 @@ impl<S: Shape, E: Dtype, D: ReluKernel<E>, T: Tape<E, D>> Module<Tensor<S, E, D,
 
     fn try_forward(&self, x: Tensor<S, E, D, T>) -> Result<Self::Output, D::Err> {
         D::try_relu(x)
+    }
+}
+
+/// An activation a layer can run inside its own op, as the last type parameter of
+/// [`Conv2D`](super::Conv2D): [`Identity`] (none) or [`ReLU`].
+pub trait FusedActivation:
+    Clone + Copy + Default + std::fmt::Debug + Send + Sync + 'static
+{
+    /// What the op applies to its output.
+    const OUTPUT: OutputActivation;
+}
+
+/// No activation: the layer's output as computed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Identity;
+
+impl FusedActivation for Identity {
+    const OUTPUT: OutputActivation = OutputActivation::Identity;
+}
+
+impl FusedActivation for ReLU {
+    const OUTPUT: OutputActivation = OutputActivation::Relu;
+}
+
+/// Activation `A`, already applied by the layer before it, which ran it inside its own op
+/// (`network!` writes `Conv2D<.., ReLU>` then `Activation<Fused<ReLU>, N>` for a `ReLU`
+/// after a `Conv2D`). Passes its input through; the summary still lists the layer as `A`,
+/// so the model reads as written.
+///
+/// ```
+/// # use typenet::prelude::*;
+/// let dev: Cpu = Default::default();
+/// let x = dev.tensor([-1.0f32, 2.0]);
+/// assert_eq!(Fused::<ReLU>::default().forward(x).array(), [-1.0, 2.0]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fused<A>(A);
+
+impl<A: Default> ZeroSizedModule for Fused<A> {}
+impl<A> NonMutableModule for Fused<A> {}
+
+impl<A, S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for Fused<A> {
+    type Output = Tensor<S, E, D, T>;
+    type Error = D::Err;
+
+    fn try_forward(&self, x: Tensor<S, E, D, T>) -> Result<Self::Output, D::Err> {
+        Ok(x)
     }
 }
 
@@ -108,6 +156,17 @@ activation_info! {
     Tanh => "Tanh", 4;
     GELU => "GELU", 8;
     Softmax => "Softmax", 4;
+}
+
+impl<A, const N: usize> LayerInfo for Activation<Fused<A>, N>
+where
+    Activation<A, N>: LayerInfo,
+{
+    const NAME: &'static str = <Activation<A, N>>::NAME;
+    const OUTPUT: Option<&'static [usize]> = <Activation<A, N>>::OUTPUT;
+    const PARAMS: usize = 0;
+    const FLOPS: usize = <Activation<A, N>>::FLOPS;
+    const ACTIVATIONS: usize = <Activation<A, N>>::ACTIVATIONS;
 }
 
 impl<const SLOPE_PPM: u32, const N: usize> LayerInfo for Activation<LeakyReLU<SLOPE_PPM>, N> {

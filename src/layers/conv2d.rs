@@ -1,6 +1,6 @@
 //! `Conv2D`: a 2-D convolution over images.
 
-use super::{BatchOf, LayerInfo};
+use super::{BatchOf, FusedActivation, Identity, LayerInfo};
 use crate::ops::conv2d::Conv2DKernel;
 use crate::ops::{Window1D, Window2D};
 use crate::shape::window_fits;
@@ -10,6 +10,7 @@ use dfdx::prelude::{Device, Dtype, Rank1, Rank3, Rank4, Storage, Tape, Tensor};
 use num_traits::Float;
 use rand_distr::uniform::SampleUniform;
 use rand_distr::Uniform;
+use std::marker::PhantomData;
 
 /// A 2-D convolution (cross-correlation, as PyTorch and Keras compute it) with `F` filters
 /// of `KH x KW` (rows by columns) over `C` input channels.
@@ -21,12 +22,16 @@ use rand_distr::Uniform;
 ///   (default 1), `padding = valid | same | P` (default `valid`; `same` pads as Keras does,
 ///   one more row/column after than before when the total is odd), `dilation = D`
 ///   (default 1) and `activation = relu` (any activation, appended as its own layer).
+///   A `ReLU` right after a `Conv2D` (written either way) runs inside the convolution, in
+///   the pass that adds the bias: the layer list, the summary and the checkpoint names are
+///   unchanged, and one trip of the output through memory is saved.
 ///   The kernel, stride and dilation are one number for both axes or, as Keras writes them,
 ///   a pair `(rows, columns)`: `Conv2D<32, (3, 5), stride = (2, 1)>`.
-/// - Type parameters: `Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW>`: kernel,
+/// - Type parameters: `Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A>`: kernel,
 ///   stride and dilation along the rows then the columns; `PH`, `PW` are the padding before
 ///   (top, left), and the padding after is implied by `OH`, `OW`. A `const` assertion checks
-///   the relation at compile time.
+///   the relation at compile time. `A` is the activation fused into the output pass:
+///   [`Identity`] (the default) or [`ReLU`](super::ReLU).
 /// - Parameters: `F * C * KH * KW + F`, weights `(F, C, KH, KW)` as PyTorch lays them out,
 ///   initialised uniform in `±1/sqrt(C * KH * KW)` (PyTorch's default).
 ///
@@ -62,7 +67,8 @@ pub struct Conv2D<
     const W: usize,
     const OH: usize,
     const OW: usize,
->;
+    A = Identity,
+>(PhantomData<A>);
 
 /// The built [`Conv2D`]: its weight `(F, C, KH, KW)` and bias `(F)`.
 #[derive(Debug, Clone)]
@@ -83,9 +89,12 @@ pub struct Conv2DModule<
     const OW: usize,
     E: Dtype,
     Dev: Storage<E>,
+    A = Identity,
 > {
     pub weight: Tensor<Rank4<F, C, KH, KW>, E, Dev>,
     pub bias: Tensor<Rank1<F>, E, Dev>,
+    /// The activation fused into the output pass ([`Identity`] for none).
+    pub activation: PhantomData<A>,
 }
 
 impl<
@@ -103,7 +112,8 @@ impl<
         const W: usize,
         const OH: usize,
         const OW: usize,
-    > Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW>
+        A: FusedActivation,
+    > Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A>
 {
     /// The geometry, checked once per instantiation at compile time.
     pub const WINDOW: Window2D = {
@@ -141,7 +151,8 @@ impl<
         const W: usize,
         const OH: usize,
         const OW: usize,
-    > LayerInfo for Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW>
+        A: FusedActivation,
+    > LayerInfo for Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A>
 {
     const NAME: &'static str = "Conv2D";
     const OUTPUT: Option<&'static [usize]> = Some(&[F, OH, OW]);
@@ -165,14 +176,15 @@ impl<
         const W: usize,
         const OH: usize,
         const OW: usize,
+        A: FusedActivation,
         E,
         Dev,
-    > BuildOnDevice<Dev, E> for Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW>
+    > BuildOnDevice<Dev, E> for Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Device<E>,
 {
-    type Built = Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>;
+    type Built = Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A>;
 }
 
 impl<
@@ -190,16 +202,17 @@ impl<
         const W: usize,
         const OH: usize,
         const OW: usize,
+        A: FusedActivation,
         E,
         Dev,
     > TensorCollection<E, Dev>
-    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
+    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Device<E>,
 {
     type To<E2: Dtype, D2: Device<E2>> =
-        Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E2, D2>;
+        Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E2, D2, A>;
 
     fn iter_tensors<V: ModuleVisitor<Self, E, Dev>>(
         visitor: &mut V,
@@ -219,7 +232,11 @@ where
                     TensorOptions::reset_with(|t| t.try_fill_with_distr(Self::init())),
                 ),
             ),
-            |(weight, bias)| Conv2DModule { weight, bias },
+            |(weight, bias)| Conv2DModule {
+                weight,
+                bias,
+                activation: PhantomData,
+            },
         )
     }
 }
@@ -239,9 +256,10 @@ impl<
         const W: usize,
         const OH: usize,
         const OW: usize,
+        A: FusedActivation,
         E,
         Dev,
-    > Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
+    > Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Storage<E>,
@@ -273,10 +291,11 @@ impl<
         const W: usize,
         const OH: usize,
         const OW: usize,
+        A: FusedActivation,
         E: Dtype,
         Dev: Storage<E>,
     > NonMutableModule
-    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
+    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A>
 {
 }
 
@@ -295,23 +314,25 @@ impl<
         const W: usize,
         const OH: usize,
         const OW: usize,
+        A: FusedActivation,
         X: BatchOf<Rank3<C, H, W>>,
         E: Dtype,
         Dev: Conv2DKernel<E>,
         T: Tape<E, Dev>,
     > Module<Tensor<X, E, Dev, T>>
-    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev>
+    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A>
 {
     type Output = Tensor<X::Of<Rank3<F, OH, OW>>, E, Dev, T>;
     type Error = Dev::Err;
 
     fn try_forward(&self, x: Tensor<X, E, Dev, T>) -> Result<Self::Output, Dev::Err> {
-        let window = Conv2D::<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW>::WINDOW;
+        let window = Conv2D::<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A>::WINDOW;
         X::unbatch(Dev::try_conv2d(
             X::batch(x)?,
             &self.weight,
             &self.bias,
             window,
+            A::OUTPUT,
         )?)
     }
 }

@@ -30,7 +30,9 @@ pub mod recurrent;
 mod residual;
 mod steps;
 
-pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
+pub use activation::{
+    Activation, Fused, FusedActivation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU,
+};
 pub use batch::{BatchOf, SampleShape};
 pub use batchnorm::{BatchNorm1D, BatchNorm2D, BatchNormModule};
 pub use conv1d::{Conv1D, Conv1DModule};

@@ -10,7 +10,7 @@
 //! whose output is not its last layer's (a residual sum, a merge of branches) or a type it
 //! does not know is "unknown", never a mismatch: the check only refuses what it is sure of.
 
-use super::module_tree::{base, is_identity, is_sequence, module_tree};
+use super::module_tree::{base, is_identity, is_sequence, module_tree, unfused};
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::prelude::{Device, Dtype};
 use std::any::type_name;
@@ -55,7 +55,7 @@ pub(crate) fn last_layer<M: TensorCollection<E, D>, E: Dtype, D: Device<E>>() ->
         }
         node = last;
     }
-    let (name, outputs) = known(node.type_name)?;
+    let (name, outputs) = known(unfused(node.type_name))?;
     Some(LastLayer {
         name,
         place: place.join("."),
@@ -138,6 +138,9 @@ mod tests {
         );
         type EndsInTanh = crate::network![Input<4>, Dense<1, activation = tanh>];
         assert_eq!(last::<EndsInTanh>(), found("Tanh", "1", Unbounded));
+        // a ReLU fused into the convolution before it still ends the network
+        type EndsInFusedRelu = crate::network![Input<1, 6, 6>, Conv2D<2, 3>, ReLU];
+        assert_eq!(last::<EndsInFusedRelu>(), found("ReLU", "2", Unbounded));
         // a hand-written list ending in `End`
         type List = crate::Chain<
             crate::Numbered<1, builders::Linear<4, 1>>,

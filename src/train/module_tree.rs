@@ -64,6 +64,17 @@ pub(crate) fn is<T>(name: &str) -> bool {
     base(name) == base(type_name::<T>())
 }
 
+/// The type name a layer is known by: `A` for an activation fused into the layer before
+/// it (`Fused<A>`, which holds the activation's place in the network), else `name`.
+pub(crate) fn unfused(name: &str) -> &str {
+    if !is::<crate::layers::Fused<()>>(name) {
+        return name;
+    }
+    name.split_once('<')
+        .and_then(|(_, inner)| inner.strip_suffix('>'))
+        .unwrap_or(name)
+}
+
 /// Layers that run their sub-modules one after the other, the last one giving the output.
 pub(crate) fn is_sequence(name: &str) -> bool {
     is::<crate::Chain<(), ()>>(name) || is::<crate::Numbered<0, ()>>(name) || name.starts_with('(')

@@ -10,12 +10,16 @@
 //! cols` gives (F, G*OH*OW), laid out as (G, F, OH, OW), plus the bias. The backward closure
 //! owns `cols` and the weight's values; per group, `dW^T += cols x dY^T`, `db += row sums of
 //! dY`, then `dcols = W^T x dY` overwrites the group's `cols` and col2im adds it into dX.
+//!
+//! A fused ReLU ([`OutputActivation::Relu`]) is applied as the bias is added; the forward
+//! keeps where it let values through, and the backward masks dY with that as it reads it.
 
 use crate::ops::cpu::{
-    decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, sum_parts,
+    decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, sum, sum_parts,
     tap_range, with_grads, CpuFloat, Mat, Scratch,
 };
-use crate::ops::{Window1D, Window2D};
+use crate::ops::relu::{relu, relu_passes};
+use crate::ops::{OutputActivation, Window1D, Window2D};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
@@ -105,6 +109,7 @@ pub(super) fn try_conv2d<
     weight: &Tensor<Rank4<F, C, KH, KW>, E, Cpu>,
     bias: &Tensor<Rank1<F>, E, Cpu>,
     window: Window2D,
+    activation: OutputActivation,
 ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Cpu, T>, CpuError>
 where
     Cpu: Device<E>,
@@ -135,7 +140,19 @@ where
     let x_data = read(&x);
     let mut cols = Scratch::for_overwriting(g.ckk() * g.n());
     let mut out = vec![E::zero(); g.batch * F * g.ohw()];
-    plan.forward(&x_data, &weights, &bias_data, &mut cols, &mut out);
+    // Where a fused ReLU let the output through: its gradient passes there alone.
+    let mut passed = match activation {
+        OutputActivation::Identity => None,
+        OutputActivation::Relu => Some(vec![false; out.len()]),
+    };
+    plan.forward(
+        &x_data,
+        &weights,
+        &bias_data,
+        &mut cols,
+        &mut out,
+        passed.as_deref_mut(),
+    );
     drop(x_data);
     let out = x
         .device()
@@ -147,7 +164,7 @@ where
         tape.add_backward_op(move |grads| {
             let mut cols = cols;
             let (dw_t, db) = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
-                plan.backward(&weights, &mut cols, g_out, g_x)
+                plan.backward(&weights, &mut cols, g_out, passed.as_deref(), g_x)
             })?;
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
                 add_transposed(g_weight, &dw_t, plan.g.ckk(), F)
@@ -199,7 +216,9 @@ impl Plan {
     }
 
     /// `out = W x cols + b`, group by group; `cols` keeps every group's columns for the
-    /// backward pass (group i's are the (CKK, G*OH*OW) block at i * G*CKK*OH*OW).
+    /// backward pass (group i's are the (CKK, G*OH*OW) block at i * G*CKK*OH*OW). With
+    /// `passed` (as long as `out`), a ReLU follows, and `passed` records where it let the
+    /// output through.
     fn forward<E: CpuFloat>(
         &self,
         x: &[E],
@@ -207,14 +226,18 @@ impl Plan {
         bias: &[E],
         cols: &mut [E],
         out: &mut [E],
+        passed: Option<&mut [bool]>,
     ) {
         let (g, f, threads) = (self.g, self.f, self.threads);
         let (ckk, ohw, chw) = (g.ckk(), g.ohw(), g.chw());
         let per_group = self.per_group;
-        out.par_chunks_mut(per_group * f * ohw)
+        let group_out = per_group * f * ohw;
+        let masks = mask_pieces_mut(passed, group_out, out.len());
+        out.par_chunks_mut(group_out)
             .zip(cols.par_chunks_mut(per_group * ckk * ohw))
             .zip(x.par_chunks(per_group * chw))
-            .for_each(|((out, cols), x)| {
+            .zip(masks)
+            .for_each(|(((out, cols), x), passed)| {
                 let g = self.group(out.len());
                 im2col(&g, x, cols);
                 let w = Mat::new(weights, f, ckk);
@@ -225,20 +248,32 @@ impl Plan {
                     matmul(&mut y, w, Mat::new(cols, ckk, g.n()), false, threads);
                     swap_plane_axes(&y, out, f, ohw);
                 }
-                for (plane, &b) in out.chunks_exact_mut(ohw).zip(bias.iter().cycle()) {
-                    plane.iter_mut().for_each(|v| *v += b);
+                let planes = out.chunks_exact_mut(ohw).zip(bias.iter().cycle());
+                match passed {
+                    None => planes.for_each(|(plane, &b)| plane.iter_mut().for_each(|v| *v += b)),
+                    Some(passed) => {
+                        for (plane, &b) in planes {
+                            plane.iter_mut().for_each(|v| *v = relu(*v + b));
+                        }
+                        passed
+                            .iter_mut()
+                            .zip(out.iter())
+                            .for_each(|(p, &v)| *p = relu_passes(v));
+                    }
                 }
             });
     }
 
     /// Adds dX into `g_x` and returns (dW^T, db), given dY (`g_out`) and the forward pass's
-    /// `cols`, which it overwrites. dW^T and db are summed over the groups of each part, then
-    /// over the parts in order ([`sum_parts`]).
+    /// `cols`, which it overwrites. With `passed` (from the forward), dY is the gradient of
+    /// the fused ReLU's output and passes where `passed` is set. dW^T and db are summed over
+    /// the groups of each part, then over the parts in order ([`sum_parts`]).
     fn backward<E: CpuFloat>(
         &self,
         weights: &[E],
         cols: &mut [E],
         g_out: &[E],
+        passed: Option<&[bool]>,
         g_x: &mut [E],
     ) -> (Vec<E>, Vec<E>) {
         let (g, f, threads, per_group) = (self.g, self.f, self.threads, self.per_group);
@@ -247,40 +282,81 @@ impl Plan {
         let group_out = per_group * f * ohw;
         let groups = g_out.len().div_ceil(group_out);
         let per_part = groups.div_ceil(num_threads().max(1)).max(1);
+        let part_out = per_part * group_out;
         let partials: Vec<(Vec<E>, Vec<E>)> = g_out
-            .par_chunks(per_part * group_out)
+            .par_chunks(part_out)
             .zip(cols.par_chunks_mut(per_part * per_group * ckk * ohw))
             .zip(g_x.par_chunks_mut(per_part * per_group * chw))
-            .map(|((g_out, cols), g_x)| {
+            .zip(mask_pieces(passed, part_out, g_out.len()))
+            .map(|(((g_out, cols), g_x), passed)| {
+                let passed = mask_pieces(passed, group_out, g_out.len());
                 g_out
                     .chunks(group_out)
                     .zip(cols.chunks_mut(per_group * ckk * ohw))
                     .zip(g_x.chunks_mut(per_group * chw))
-                    .fold(zeros(), |(mut dw_t, mut db), ((g_out, cols), g_x)| {
-                        let g = self.group(g_out.len());
-                        let n = g.n();
-                        // dY as (F, G*OH*OW): for one image, g_out as it lies.
-                        let gathered;
-                        let dy = if g.batch == 1 {
-                            g_out
-                        } else {
-                            let mut dy = Scratch::for_overwriting(g_out.len());
-                            swap_plane_axes(g_out, &mut dy, g.batch, ohw);
-                            gathered = dy;
-                            &gathered
-                        };
-                        for (d, row) in db.iter_mut().zip(dy.chunks_exact(n)) {
-                            *d = row.iter().fold(*d, |acc, &v| acc + v);
-                        }
-                        let dy = Mat::new(dy, f, n);
-                        matmul(&mut dw_t, Mat::new(cols, ckk, n), dy.t(), true, threads);
-                        matmul(cols, Mat::new(weights, f, ckk).t(), dy, false, threads);
-                        col2im(&g, cols, g_x);
-                        (dw_t, db)
-                    })
+                    .zip(passed)
+                    .fold(
+                        zeros(),
+                        |(mut dw_t, mut db), (((g_out, cols), g_x), passed)| {
+                            let g = self.group(g_out.len());
+                            let n = g.n();
+                            // dY through the fused ReLU, if any.
+                            let masked;
+                            let g_out = match passed {
+                                None => g_out,
+                                Some(passed) => {
+                                    let mut m = Scratch::for_overwriting(g_out.len());
+                                    for ((m, &g), &p) in m.iter_mut().zip(g_out).zip(passed) {
+                                        *m = if p { g } else { E::zero() };
+                                    }
+                                    masked = m;
+                                    &masked
+                                }
+                            };
+                            // dY as (F, G*OH*OW): for one image, g_out as it lies.
+                            let gathered;
+                            let dy = if g.batch == 1 {
+                                g_out
+                            } else {
+                                let mut dy = Scratch::for_overwriting(g_out.len());
+                                swap_plane_axes(g_out, &mut dy, g.batch, ohw);
+                                gathered = dy;
+                                &gathered
+                            };
+                            for (d, row) in db.iter_mut().zip(dy.chunks_exact(n)) {
+                                *d += sum(row);
+                            }
+                            let dy = Mat::new(dy, f, n);
+                            matmul(&mut dw_t, Mat::new(cols, ckk, n), dy.t(), true, threads);
+                            matmul(cols, Mat::new(weights, f, ckk).t(), dy, false, threads);
+                            col2im(&g, cols, g_x);
+                            (dw_t, db)
+                        },
+                    )
             })
             .collect();
         sum_parts(partials, zeros)
+    }
+}
+
+/// A fused ReLU's mask cut like the loops cut the output: pieces of `piece` elements of an
+/// output of `len`, or `None` for each piece when no ReLU is fused.
+fn mask_pieces(passed: Option<&[bool]>, piece: usize, len: usize) -> Vec<Option<&[bool]>> {
+    match passed {
+        Some(passed) => passed.chunks(piece).map(Some).collect(),
+        None => vec![None; len.div_ceil(piece)],
+    }
+}
+
+/// [`mask_pieces`] for the forward pass, which writes the mask.
+fn mask_pieces_mut(
+    passed: Option<&mut [bool]>,
+    piece: usize,
+    len: usize,
+) -> Vec<Option<&mut [bool]>> {
+    match passed {
+        Some(passed) => passed.chunks_mut(piece).map(Some).collect(),
+        None => (0..len.div_ceil(piece)).map(|_| None).collect(),
     }
 }
 

@@ -2,13 +2,14 @@
 //! backward. `Cuda` uses it; on `Cpu` it is the oracle the fast kernel is tested against.
 
 use super::check_geometry;
-use crate::ops::Window2D;
+use crate::ops::{OutputActivation, Window2D};
 use dfdx::prelude::*;
 
 /// The device-generic [`super::Conv2DKernel::try_conv2d`]: same arguments, same result.
 ///
 /// im2col as one `gather` (batch last, so one index list serves every image), then one
-/// matmul with the weight seen as (F, C*KH*KW), then bias and a permute back to (B, F, OH, OW).
+/// matmul with the weight seen as (F, C*KH*KW), then bias and a permute back to (B, F, OH, OW),
+/// then dfdx's `relu` for a fused ReLU.
 #[allow(clippy::type_complexity)]
 pub fn try_conv2d_generic<
     B: Dim,
@@ -28,6 +29,7 @@ pub fn try_conv2d_generic<
     weight: &Tensor<Rank4<F, C, KH, KW>, E, D>,
     bias: &Tensor<Rank1<F>, E, D>,
     window: Window2D,
+    activation: OutputActivation,
 ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, D, T>, D::Err> {
     check_geometry(window, (KH, KW), (H, W), (OH, OW));
     let batch = x.shape().0;
@@ -47,9 +49,13 @@ pub fn try_conv2d_generic<
     let b = bias
         .retaped::<T>()
         .try_broadcast_like::<_, Axes3<1, 2, 3>>(y.shape())?;
-    (y + b)
+    let y = (y + b)
         .try_permute::<_, Axes4<3, 0, 1, 2>>()?
-        .try_contiguous()
+        .try_contiguous()?;
+    match activation {
+        OutputActivation::Identity => Ok(y),
+        OutputActivation::Relu => y.try_relu(),
+    }
 }
 
 /// The output of a batch of no images, `(0, ..out)`, carrying `x`'s tape (what the generic

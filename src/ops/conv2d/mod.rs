@@ -14,7 +14,7 @@ pub(crate) mod tests;
 pub use generic::try_conv2d_generic;
 pub(crate) use generic::{empty_output, unfold};
 
-use super::Window2D;
+use super::{OutputActivation, Window2D};
 use dfdx::prelude::*;
 
 /// Devices that run a 2-D convolution. The provided method is the device-generic path;
@@ -28,7 +28,8 @@ pub trait Conv2DKernel<E: Dtype>: Device<E> {
     /// gradients of `weight` and `bias` are accumulated under their own ids, so a layer gets
     /// them in the `Gradients` the tape of `x` produces. `weight` and `bias` must be
     /// contiguous, as parameters are (the `Cpu` kernel checks it in debug builds); `x` may
-    /// be any view.
+    /// be any view. `activation` is applied to the output (after the bias), and its
+    /// gradient taken, within the op.
     #[allow(clippy::type_complexity)]
     fn try_conv2d<
         B: Dim,
@@ -46,8 +47,9 @@ pub trait Conv2DKernel<E: Dtype>: Device<E> {
         weight: &Tensor<Rank4<F, C, KH, KW>, E, Self>,
         bias: &Tensor<Rank1<F>, E, Self>,
         window: Window2D,
+        activation: OutputActivation,
     ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
-        try_conv2d_generic(x, weight, bias, window)
+        try_conv2d_generic(x, weight, bias, window, activation)
     }
 }
 
@@ -71,9 +73,10 @@ where
         weight: &Tensor<Rank4<F, C, KH, KW>, E, Self>,
         bias: &Tensor<Rank1<F>, E, Self>,
         window: Window2D,
+        activation: OutputActivation,
     ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
         check_geometry(window, (KH, KW), (H, W), (OH, OW));
-        cpu::try_conv2d(x, weight, bias, window)
+        cpu::try_conv2d(x, weight, bias, window, activation)
     }
 }
 

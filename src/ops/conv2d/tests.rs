@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::ops::cpu::CpuFloat;
+use crate::ops::OutputActivation::{self, Identity, Relu};
 use crate::ops::Window1D;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -109,24 +110,27 @@ fn conv<
     weight: &Tensor<Rank4<F, C, KH, KW>, E, Cpu>,
     bias: &Tensor<Rank1<F>, E, Cpu>,
     window: Window2D,
+    activation: OutputActivation,
 ) -> Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Cpu, T>
 where
     Cpu: Device<E>,
 {
     match path {
-        Fast => Cpu::try_conv2d(x, weight, bias, window).unwrap(),
-        Generic => try_conv2d_generic(x, weight, bias, window).unwrap(),
+        Fast => Cpu::try_conv2d(x, weight, bias, window, activation).unwrap(),
+        Generic => try_conv2d_generic(x, weight, bias, window, activation).unwrap(),
     }
 }
 
-/// A convolution problem: input, parameters, and the weights `r` of the scalar loss
-/// `sum(conv(x) * r)` whose gradients the tests compare.
+/// A convolution problem: input, parameters, the activation fused into the convolution,
+/// and the weights `r` of the scalar loss `sum(conv(x) * r)` whose gradients the tests
+/// compare.
 #[derive(Clone)]
 struct Problem<E: CpuFloat> {
     x: Vec<E>,
     w: Vec<E>,
     b: Vec<E>,
     r: Vec<E>,
+    activation: OutputActivation,
 }
 
 /// What one run produces: the output and the gradients of x, weight and bias.
@@ -164,7 +168,14 @@ where
     let w: Tensor<Rank4<F, C, KH, KW>, E, Cpu> =
         dev.tensor_from_vec(p.w.clone(), Default::default());
     let b: Tensor<Rank1<F>, E, Cpu> = dev.tensor_from_vec(p.b.clone(), Default::default());
-    let y = conv::<E, B, _, C, H, W, F, KH, KW, OH, OW>(path, x.leaky_trace(), &w, &b, window);
+    let y = conv::<E, B, _, C, H, W, F, KH, KW, OH, OW>(
+        path,
+        x.leaky_trace(),
+        &w,
+        &b,
+        window,
+        p.activation,
+    );
     assert_eq!(
         y.shape().0.size(),
         batch.size(),
@@ -199,6 +210,7 @@ fn problem<E: CpuFloat>(seed: u64, sizes: [usize; 4]) -> Problem<E> {
         w: random(seed + 1, w),
         b: random(seed + 2, b),
         r: random(seed + 3, out),
+        activation: Identity,
     }
 }
 
@@ -222,17 +234,24 @@ fn check_agreement<
     Cpu: Device<E>,
 {
     let n = batch.size();
-    let p = problem::<E>(seed, [n * C * H * W, F * C * KH * KW, F, n * F * OH * OW]);
-    let fast = run::<E, B, C, H, W, F, KH, KW, OH, OW>(Fast, batch, &p, window);
-    let generic = run::<E, B, C, H, W, F, KH, KW, OH, OW>(Generic, batch, &p, window);
-    let what = format!("{}x{C}x{H}x{W} * {F}x{C}x{KH}x{KW} {window:?}", n);
-    assert_close(&format!("{what} out"), &fast.out, &generic.out, 1e-4);
-    assert_close(&format!("{what} dx"), &fast.gx, &generic.gx, 1e-4);
-    assert_close(&format!("{what} dw"), &fast.gw, &generic.gw, 1e-4);
-    assert_close(&format!("{what} db"), &fast.gb, &generic.gb, 1e-4);
+    for activation in [Identity, Relu] {
+        let p = Problem {
+            activation,
+            ..problem::<E>(seed, [n * C * H * W, F * C * KH * KW, F, n * F * OH * OW])
+        };
+        let fast = run::<E, B, C, H, W, F, KH, KW, OH, OW>(Fast, batch, &p, window);
+        let generic = run::<E, B, C, H, W, F, KH, KW, OH, OW>(Generic, batch, &p, window);
+        let what = format!("{n}x{C}x{H}x{W} * {F}x{C}x{KH}x{KW} {window:?} {activation:?}");
+        assert_close(&format!("{what} out"), &fast.out, &generic.out, 1e-4);
+        assert_close(&format!("{what} dx"), &fast.gx, &generic.gx, 1e-4);
+        assert_close(&format!("{what} dw"), &fast.gw, &generic.gw, 1e-4);
+        assert_close(&format!("{what} db"), &fast.gb, &generic.gb, 1e-4);
+    }
 }
 
-/// Both implementations' gradients match central differences of the loss, in f64.
+/// Both implementations' gradients match central differences of the loss, in f64, with and
+/// without a fused ReLU. (The random problems put no output within `eps` of the ReLU's
+/// kink at 0, where a difference quotient would straddle it.)
 fn check_finite_differences<
     const N: usize,
     const C: usize,
@@ -247,28 +266,35 @@ fn check_finite_differences<
     window: Window2D,
     seed: u64,
 ) {
-    let p = problem::<f64>(seed, [N * C * H * W, F * C * KH * KW, F, N * F * OH * OW]);
-    // The loss as a plain function of the three parameter vectors (no tape).
-    let loss = |x: &[f64], w: &[f64], b: &[f64]| -> f64 {
-        let dev = dev();
-        let y = conv::<f64, Const<N>, _, C, H, W, F, KH, KW, OH, OW>(
-            Fast,
-            dev.tensor_from_vec(x.to_vec(), Default::default()),
-            &dev.tensor_from_vec(w.to_vec(), Default::default()),
-            &dev.tensor_from_vec(b.to_vec(), Default::default()),
-            window,
-        );
-        dot(&y.as_vec(), &p.r)
-    };
-    let eps = 1e-6;
-    let gx = numeric_grad(&p.x, eps, |x| loss(x, &p.w, &p.b));
-    let gw = numeric_grad(&p.w, eps, |w| loss(&p.x, w, &p.b));
-    let gb = numeric_grad(&p.b, eps, |b| loss(&p.x, &p.w, b));
-    for path in [Fast, Generic] {
-        let got = run::<f64, Const<N>, C, H, W, F, KH, KW, OH, OW>(path, Const, &p, window);
-        assert_close(&format!("{path:?} {window:?} dx"), &got.gx, &gx, 1e-5);
-        assert_close(&format!("{path:?} {window:?} dw"), &got.gw, &gw, 1e-5);
-        assert_close(&format!("{path:?} {window:?} db"), &got.gb, &gb, 1e-5);
+    for activation in [Identity, Relu] {
+        let p = Problem {
+            activation,
+            ..problem::<f64>(seed, [N * C * H * W, F * C * KH * KW, F, N * F * OH * OW])
+        };
+        // The loss as a plain function of the three parameter vectors (no tape).
+        let loss = |x: &[f64], w: &[f64], b: &[f64]| -> f64 {
+            let dev = dev();
+            let y = conv::<f64, Const<N>, _, C, H, W, F, KH, KW, OH, OW>(
+                Fast,
+                dev.tensor_from_vec(x.to_vec(), Default::default()),
+                &dev.tensor_from_vec(w.to_vec(), Default::default()),
+                &dev.tensor_from_vec(b.to_vec(), Default::default()),
+                window,
+                activation,
+            );
+            dot(&y.as_vec(), &p.r)
+        };
+        let eps = 1e-6;
+        let gx = numeric_grad(&p.x, eps, |x| loss(x, &p.w, &p.b));
+        let gw = numeric_grad(&p.w, eps, |w| loss(&p.x, w, &p.b));
+        let gb = numeric_grad(&p.b, eps, |b| loss(&p.x, &p.w, b));
+        for path in [Fast, Generic] {
+            let got = run::<f64, Const<N>, C, H, W, F, KH, KW, OH, OW>(path, Const, &p, window);
+            let what = format!("{path:?} {window:?} {activation:?}");
+            assert_close(&format!("{what} dx"), &got.gx, &gx, 1e-5);
+            assert_close(&format!("{what} dw"), &got.gw, &gw, 1e-5);
+            assert_close(&format!("{what} db"), &got.gb, &gb, 1e-5);
+        }
     }
 }
 
@@ -297,6 +323,7 @@ fn check_known_1x1<
         w,
         b: vec![bias],
         r: vec![0.0; OH * OW],
+        activation: Identity,
     };
     for path in [Fast, Generic] {
         let got = run::<f64, Const<1>, 1, H, W, 1, KH, KW, OH, OW>(path, Const, &p, window);
@@ -317,6 +344,7 @@ fn conv_valid_2x2_values_and_gradients_by_hand() {
         w: vec![1., 2., 3., 4.],
         b: vec![0.5],
         r: vec![1.0; 9],
+        activation: Identity,
     };
     // With dL/dout = 1 everywhere:
     // dx(y, x) = sum of the taps w(a, b) whose output (y-a, x-b) exists: corners get one
@@ -333,6 +361,37 @@ fn conv_valid_2x2_values_and_gradients_by_hand() {
         assert_close(&format!("{path:?} dx"), &got.gx, &want_gx, 1e-12);
         assert_close(&format!("{path:?} dw"), &got.gw, &want_gw, 1e-12);
         assert_close(&format!("{path:?} db"), &got.gb, &[9.0], 1e-12);
+    }
+}
+
+#[test]
+fn conv_fused_relu_zeroes_the_negative_outputs_and_their_gradients() {
+    // The 2x2 convolution above with the bias -89.5: out(i, j) = 40i + 10j - 45.5, so
+    // row 0 is -45.5, -35.5, -25.5; row 1 -5.5, 4.5, 14.5; row 2 34.5, 44.5, 54.5. The ReLU
+    // keeps the five positive outputs P = (1,1), (1,2), (2,0), (2,1), (2,2).
+    let want = [0., 0., 0., 0., 4.5, 14.5, 34.5, 44.5, 54.5];
+    let p = Problem {
+        x: ramp_4x4(),
+        w: vec![1., 2., 3., 4.],
+        b: vec![-89.5],
+        r: vec![1.0; 9],
+        activation: Relu,
+    };
+    // dL/dout = 1 passes at P alone. dx(y, x) sums w(y - i, x - j) over (i, j) in P: row 0
+    // reads no kept output; row 1 only the taps w(0, .) of (1,1) and (1,2); rows 2 and 3 add
+    // those of (2, .).
+    let want_gx = [
+        0., 0., 0., 0., 0., 1., 3., 2., 1., 6., 10., 6., 3., 7., 7., 4.,
+    ];
+    // dw(a, b) = sum over P of x(i + a, j + b) = sum over P of (4i + j) + 5 (4a + b + 1)
+    // = 38 + 5 (4a + b + 1); db = |P| = 5.
+    let want_gw = [43., 48., 63., 68.];
+    for path in [Fast, Generic] {
+        let got = run::<f64, Const<1>, 1, 4, 4, 1, 2, 2, 3, 3>(path, Const, &p, window(2, 1, 1, 0));
+        assert_close(&format!("{path:?} out"), &got.out, &want, 1e-12);
+        assert_close(&format!("{path:?} dx"), &got.gx, &want_gx, 1e-12);
+        assert_close(&format!("{path:?} dw"), &got.gw, &want_gw, 1e-12);
+        assert_close(&format!("{path:?} db"), &got.gb, &[5.0], 1e-12);
     }
 }
 
@@ -395,6 +454,7 @@ fn conv_rectangular_kernel_strided_along_the_rows_only() {
         w: vec![1., 2.],
         b: vec![0.0],
         r: vec![1.0; 6],
+        activation: Identity,
     };
     // dL/dout = 1: rows 1 and 3 are never read; in rows 0 and 2, column c gets w(0) from
     // output j = c (c <= 2) and w(1) from j = c - 1 (c >= 1): 1, 3, 3, 2.
@@ -488,6 +548,7 @@ fn conv_multichannel_weights_are_f_c_k_k() {
         w,
         b: vec![0.5, -1.0],
         r: vec![0.0; 4],
+        activation: Identity,
     };
     for path in [Fast, Generic] {
         let got = run::<f64, Const<2>, 2, 2, 2, 2, 2, 2, 1, 1>(path, Const, &p, window(2, 1, 1, 0));
@@ -586,7 +647,7 @@ fn conv_generic_runs_unbatched_through_a_batch_of_one() {
     let b: Tensor<Rank1<3>, f64, Cpu> = dev.tensor_from_vec(p.b.clone(), Default::default());
     let batched = x.leaky_trace().reshape::<Rank4<1, 2, 5, 5>>();
     let y: Tensor<Rank4<1, 3, 5, 5>, _, _, _> =
-        try_conv2d_generic(batched, &w, &b, window(3, 1, 1, 1)).unwrap();
+        try_conv2d_generic(batched, &w, &b, window(3, 1, 1, 1), Identity).unwrap();
     let y = y.reshape::<Rank3<3, 5, 5>>();
     let out = y.as_vec();
     let r = dev.tensor_from_vec(p.r.clone(), Default::default());
@@ -612,7 +673,8 @@ fn conv_gradients_accumulate_when_output_or_weights_are_used_twice() {
         // The output feeds two terms: its gradient is the sum, r + r2.
         let x: Tensor<Rank4<2, 2, 6, 6>, f64, Cpu> =
             dev.tensor_from_vec(p.x.clone(), Default::default());
-        let y: Tensor<Rank4<2, 2, 6, 6>, _, _, _> = conv(path, x.leaky_trace(), &w, &b, win);
+        let y: Tensor<Rank4<2, 2, 6, 6>, _, _, _> =
+            conv(path, x.leaky_trace(), &w, &b, win, Identity);
         let y2 = y.with_empty_tape();
         let r = dev.tensor_from_vec(p.r.clone(), Default::default());
         let r2t = dev.tensor_from_vec(r2.clone(), Default::default());
@@ -649,8 +711,10 @@ fn conv_gradients_accumulate_when_output_or_weights_are_used_twice() {
         // The same weights in two convolutions: their gradients add up.
         let x2: Tensor<Rank4<2, 2, 6, 6>, f64, Cpu> =
             dev.tensor_from_vec(x2_data.clone(), Default::default());
-        let ya: Tensor<Rank4<2, 2, 6, 6>, _, _, _> = conv(path, x.leaky_trace(), &w, &b, win);
-        let yb: Tensor<Rank4<2, 2, 6, 6>, _, _, _> = conv(path, x2.leaky_trace(), &w, &b, win);
+        let ya: Tensor<Rank4<2, 2, 6, 6>, _, _, _> =
+            conv(path, x.leaky_trace(), &w, &b, win, Identity);
+        let yb: Tensor<Rank4<2, 2, 6, 6>, _, _, _> =
+            conv(path, x2.leaky_trace(), &w, &b, win, Identity);
         let r = dev.tensor_from_vec(p.r.clone(), Default::default());
         let grads = ((ya * r.clone()).sum() + (yb * r).sum()).backward();
         let first = run::<f64, Const<2>, 2, 6, 6, 2, 3, 3, 6, 6>(path, Const, &p, win);
@@ -695,7 +759,8 @@ fn conv_fast_accepts_a_permuted_input() {
         let x = stored
             .leaky_trace()
             .permute::<Rank4<2, 2, 5, 4>, Axes4<0, 1, 3, 2>>();
-        let y: Tensor<Rank4<2, 3, 3, 2>, _, _, _> = conv(path, x, &w, &b, window(3, 1, 1, 0));
+        let y: Tensor<Rank4<2, 3, 3, 2>, _, _, _> =
+            conv(path, x, &w, &b, window(3, 1, 1, 0), Identity);
         let out = y.as_vec();
         let r = dev.tensor_from_vec(p.r.clone(), Default::default());
         let grads = (y * r).sum().backward();
@@ -718,7 +783,7 @@ fn conv_without_a_tape_gives_the_same_output() {
     let traced = run::<f32, Const<3>, 2, 7, 7, 4, 3, 3, 4, 4>(Fast, Const, &p, window(3, 2, 1, 1));
     for path in [Fast, Generic] {
         let y: Tensor<Rank4<3, 4, 4, 4>, f32, Cpu> =
-            conv(path, x.clone(), &w, &b, window(3, 2, 1, 1));
+            conv(path, x.clone(), &w, &b, window(3, 2, 1, 1), Identity);
         assert_close(&format!("{path:?}"), &y.as_vec(), &traced.out, 1e-5);
     }
 }
@@ -732,7 +797,7 @@ fn conv_rejects_an_output_size_the_window_does_not_give() {
     let b: Tensor<Rank1<1>, f32, Cpu> = dev.zeros();
     // valid 3x3 on 4x4 gives 2x2, not 3x3
     let _: Tensor<Rank4<1, 1, 3, 3>, f32, Cpu> =
-        Cpu::try_conv2d(x, &w, &b, window(3, 1, 1, 0)).unwrap();
+        Cpu::try_conv2d(x, &w, &b, window(3, 1, 1, 0), Identity).unwrap();
 }
 
 #[test]
@@ -747,7 +812,7 @@ fn conv_fast_refuses_a_permuted_weight_in_debug_builds() {
     let w = stored.permute::<Rank4<1, 1, 2, 2>, Axes4<0, 1, 3, 2>>();
     let b: Tensor<Rank1<1>, f64, Cpu> = dev.zeros();
     let _: Tensor<Rank4<1, 1, 2, 2>, f64, Cpu> =
-        Cpu::try_conv2d(x, &w, &b, window(2, 1, 1, 0)).unwrap();
+        Cpu::try_conv2d(x, &w, &b, window(2, 1, 1, 0), Identity).unwrap();
 }
 
 // ---------------------------------------------------------------- properties (proptest)

@@ -1,6 +1,7 @@
 //! The fast `Cpu` ReLU: one parallel pass forward, one backward, reading the input kept
 //! from forward (`x > 0` is where the gradient passes).
 
+use super::{relu, relu_passes};
 use crate::ops::cpu::{decide_freed_buffers, par_min_len, read, with_grads, CpuFloat};
 use dfdx::prelude::*;
 use rayon::prelude::*;
@@ -38,11 +39,7 @@ where
 /// once per shape.)
 fn forward<E: CpuFloat>(x: &[E]) -> Vec<E> {
     // Collected, not zeroed and then written: this op is bound by memory traffic.
-    x.par_iter()
-        .with_min_len(CHUNK)
-        // `v < 0`, not `v > 0`: a NaN is not below zero, so it passes, as in PyTorch.
-        .map(|&v| if v < E::zero() { E::zero() } else { v })
-        .collect()
+    x.par_iter().with_min_len(CHUNK).map(|&v| relu(v)).collect()
 }
 
 /// `g_x += g_out` where `x > 0`.
@@ -54,7 +51,7 @@ fn backward<E: CpuFloat>(x: &[E], g_out: &[E], g_x: &mut [E]) {
         .for_each(|((g_x, g_out), x)| {
             for ((gx, &g), &v) in g_x.iter_mut().zip(g_out).zip(x) {
                 // A select, which vectorises; a branch would mispredict.
-                *gx += if v > E::zero() { g } else { E::zero() };
+                *gx += if relu_passes(v) { g } else { E::zero() };
             }
         })
 }

@@ -11,6 +11,25 @@ mod tests;
 
 use dfdx::prelude::*;
 
+/// `max(v, 0)` for one value: `v < 0`, not `v > 0`, so that a NaN, which is not below
+/// zero, passes, as in PyTorch. (Shared by this op and the activations fused into other
+/// layers, [`OutputActivation::Relu`](super::OutputActivation).)
+#[inline]
+pub(crate) fn relu<E: crate::ops::cpu::CpuFloat>(v: E) -> E {
+    if v < E::zero() {
+        E::zero()
+    } else {
+        v
+    }
+}
+
+/// Whether the gradient passes a ReLU whose input, or output (both are positive at the same
+/// places), is `v`: where `v > 0`, so not at 0 and not at a NaN.
+#[inline]
+pub(crate) fn relu_passes<E: crate::ops::cpu::CpuFloat>(v: E) -> bool {
+    v > E::zero()
+}
+
 /// Devices that run [`ReLU`](crate::layers::ReLU): `Cpu` with the fast kernel, other
 /// devices with dfdx's `relu`.
 pub trait ReluKernel<E: Dtype>: Device<E> {

@@ -10,7 +10,7 @@
 //! does; its tensors' names and shapes come from the model itself.
 
 use super::super::error::TrainError;
-use super::super::module_tree::{base, is, is_identity, is_sequence, Node};
+use super::super::module_tree::{base, is, is_identity, is_sequence, unfused, Node};
 use super::super::params::Snapshot;
 use crate::layers;
 use dfdx::nn::modules;
@@ -95,7 +95,7 @@ pub(crate) fn modules<E>(
     };
     let mut out = Vec::with_capacity(leaves.len());
     for (index, (label, type_name)) in leaves.into_iter().enumerate() {
-        let (name, torch, links) = layer(type_name, &label, index, &shape)
+        let (name, torch, links) = layer(unfused(type_name), &label, index, &shape)
             .ok_or_else(|| unsupported(&label, type_name))?;
         let module = PyTorchModule {
             index,
