@@ -1,6 +1,7 @@
 //! `ImageToSequence`: feature maps `(C, H, W)` as a sequence for a recurrent layer.
 
 use super::BatchOf;
+use crate::ops::to_sequence::{TimeAxis, ToSequenceKernel};
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
 use dfdx::prelude::*;
 
@@ -18,8 +19,9 @@ use dfdx::prelude::*;
 /// | `(B, C, H, W)` | `(B, STEPS, FEATURES)` |
 ///
 /// `STEPS` and `FEATURES` repeat what `C`, `H`, `W` imply (stable Rust cannot compute them in a
-/// type); the relation is checked at compile time. A permute and a reshape of dfdx, so it runs
-/// and differentiates on any device. No parameters.
+/// type); the relation is checked at compile time. On `Cpu` a threaded kernel moves the
+/// elements ([`ops::to_sequence`](crate::ops::to_sequence)); elsewhere dfdx's permute and
+/// reshape. No parameters.
 ///
 /// ```rust
 /// # use typenet::prelude::*;
@@ -104,7 +106,7 @@ impl<
         const HAT: bool,
         X: BatchOf<Rank3<C, H, W>>,
         E: Dtype,
-        D: Device<E>,
+        D: ToSequenceKernel<E>,
         T: Tape<E, D>,
     > Module<Tensor<X, E, D, T>> for ImageToSequence<C, H, W, STEPS, FEATURES, HAT>
 {
@@ -113,21 +115,12 @@ impl<
 
     fn try_forward(&self, x: Tensor<X, E, D, T>) -> Result<Self::Output, D::Err> {
         Self::check_shape();
-        let x = X::batch(x)?;
-        let b = x.shape().0;
-        let out_shape = (b, Const::<STEPS>, Const::<FEATURES>);
-        if x.shape().num_elements() == 0 {
-            // dfdx copies a permuted empty tensor by reading element 0; with nothing to move,
-            // relabelling the shape is the whole job.
-            return X::unbatch(x.try_reshape_like(&out_shape)?);
-        }
-        X::unbatch(if HAT {
-            x.try_permute::<_, Axes4<0, 2, 1, 3>>()?
-                .try_reshape_like(&out_shape)?
+        let time = if HAT {
+            TimeAxis::Height
         } else {
-            x.try_permute::<_, Axes4<0, 3, 1, 2>>()?
-                .try_reshape_like(&out_shape)?
-        })
+            TimeAxis::Width
+        };
+        X::unbatch(D::try_to_sequence(X::batch(x)?, time)?)
     }
 }
 

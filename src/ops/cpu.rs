@@ -285,6 +285,50 @@ pub(crate) fn sum<E: CpuFloat>(v: &[E]) -> E {
     lanes[0] + tail
 }
 
+/// `write(dst[j, i, k], src[i, j, k])` for `src` of shape (A, B, len) and `dst` of shape
+/// (B, A, len): the first two axes swapped ([`copy`] to move, [`add`] to accumulate). A
+/// convolution's (filters, images) planes in gemm order become (images, filters) this way;
+/// maps become sequences.
+pub(crate) fn swap_axes<E: Copy>(
+    src: &[E],
+    dst: &mut [E],
+    a: usize,
+    len: usize,
+    write: impl Fn(&mut E, E),
+) {
+    if a == 0 || len == 0 {
+        return;
+    }
+    let b = src.len() / (a * len);
+    if len == 1 {
+        // A transpose: element by element, without a slice per element.
+        for (j, dst) in dst.chunks_exact_mut(a).enumerate() {
+            for (i, d) in dst.iter_mut().enumerate() {
+                write(d, src[i * b + j]);
+            }
+        }
+        return;
+    }
+    for (j, dst) in dst.chunks_exact_mut(a * len).enumerate() {
+        for (i, dst) in dst.chunks_exact_mut(len).enumerate() {
+            let src = &src[(i * b + j) * len..][..len];
+            dst.iter_mut().zip(src).for_each(|(d, &s)| write(d, s));
+        }
+    }
+}
+
+/// `dst = src`, for [`swap_axes`].
+#[inline]
+pub(crate) fn copy<E>(dst: &mut E, src: E) {
+    *dst = src
+}
+
+/// `dst += src`, for [`swap_axes`].
+#[inline]
+pub(crate) fn add<E: CpuFloat>(dst: &mut E, src: E) {
+    *dst += src
+}
+
 /// The `with_min_len` for a rayon loop over items of `elems_per_item` elements each, so
 /// that small loops run on the calling thread and large ones split across the cores.
 pub fn par_min_len(elems_per_item: usize) -> usize {

@@ -10,6 +10,7 @@ pub mod pool2d;
 pub mod recurrent;
 pub mod relu;
 mod scratch;
+pub mod to_sequence;
 
 /// An activation a layer applies in its own output pass instead of as a separate op.
 ///

@@ -15,8 +15,8 @@
 //! keeps where it let values through, and the backward masks dY with that as it reads it.
 
 use crate::ops::cpu::{
-    decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, sum, sum_parts,
-    tap_range, with_grads, CpuFloat, Mat, Scratch,
+    copy, decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, sum,
+    sum_parts, swap_axes, tap_range, with_grads, CpuFloat, Mat, Scratch,
 };
 use crate::ops::relu::{relu, relu_passes};
 use crate::ops::{OutputActivation, Window1D, Window2D};
@@ -246,7 +246,7 @@ impl Plan {
                 } else {
                     let mut y = Scratch::for_overwriting(out.len());
                     matmul(&mut y, w, Mat::new(cols, ckk, g.n()), false, threads);
-                    swap_plane_axes(&y, out, f, ohw);
+                    swap_axes(&y, out, f, ohw, copy);
                 }
                 let planes = out.chunks_exact_mut(ohw).zip(bias.iter().cycle());
                 match passed {
@@ -319,7 +319,7 @@ impl Plan {
                                 g_out
                             } else {
                                 let mut dy = Scratch::for_overwriting(g_out.len());
-                                swap_plane_axes(g_out, &mut dy, g.batch, ohw);
+                                swap_axes(g_out, &mut dy, g.batch, ohw, copy);
                                 gathered = dy;
                                 &gathered
                             };
@@ -376,16 +376,6 @@ const MIN_GEMM_COLUMNS: usize = 64;
 
 fn images_per_group(ohw: usize) -> usize {
     MIN_GEMM_COLUMNS.div_ceil(ohw.max(1))
-}
-
-/// `dst[j, i, :] = src[i, j, :]` for `src` of shape (A, B, len): the (F, G) <-> (G, F)
-/// change of plane order between a group's gemm layout and the tensor layout.
-fn swap_plane_axes<E: CpuFloat>(src: &[E], dst: &mut [E], a: usize, len: usize) {
-    let b = src.len() / (a * len).max(1);
-    for (plane, dst) in dst.chunks_exact_mut(len).enumerate() {
-        let (j, i) = (plane / a, plane % a);
-        dst.copy_from_slice(&src[(i * b + j) * len..][..len]);
-    }
 }
 
 /// Whether a tensor's storage (`stored`) lists its elements in row-major order (`logical`),
