@@ -64,10 +64,14 @@ impl FusedActivation for ReLU {
 /// Activation `A`, already applied by the layer before it, which ran it inside its own op
 /// (`network!` writes `Conv2D<.., ReLU>` then `Activation<Fused<ReLU>, N>` for a `ReLU`
 /// after a `Conv2D`). Passes its input through; the summary still lists the layer as `A`,
-/// so the model reads as written.
+/// so the model reads as written. Correct only right after a layer that applies `A`: a
+/// hand-written network that puts it anywhere else skips the activation.
+///
+/// - Input shape: any. Output shape: the same.
 ///
 /// ```
 /// # use typenet::prelude::*;
+/// # use typenet::layers::Fused;
 /// let dev: Cpu = Default::default();
 /// let x = dev.tensor([-1.0f32, 2.0]);
 /// assert_eq!(Fused::<ReLU>::default().forward(x).array(), [-1.0, 2.0]);
@@ -78,7 +82,9 @@ pub struct Fused<A>(A);
 impl<A: Default> ZeroSizedModule for Fused<A> {}
 impl<A> NonMutableModule for Fused<A> {}
 
-impl<A, S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for Fused<A> {
+impl<A: FusedActivation, S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>>
+    for Fused<A>
+{
     type Output = Tensor<S, E, D, T>;
     type Error = D::Err;
 

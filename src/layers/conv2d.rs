@@ -336,3 +336,34 @@ impl<
         )?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::prelude::*;
+
+    /// What `network!` writes for `Conv2D<3, 3>, ReLU` (the ReLU inside the convolution)
+    /// computes what the two layers do apart: output and every gradient.
+    #[test]
+    fn a_fused_relu_equals_the_convolution_then_the_relu_layer() {
+        type Fused = network![Input<2, 6, 6>, Conv2D<3, 3>, ReLU];
+        type Apart = network![Input<2, 6, 6>, Conv2D<3, 3>, MaxPool<1>, ReLU];
+        let dev: Cpu = Cpu::seed_from_u64(7);
+        let fused = dev.build_module::<Fused, f64>();
+        let mut apart = dev.build_module::<Apart, f64>();
+        apart.head.weight = fused.head.weight.clone();
+        apart.head.bias = fused.head.bias.clone();
+        let x: Tensor<Rank4<2, 2, 6, 6>, f64, _> = dev.sample_normal();
+        let r: Tensor<Rank4<2, 3, 4, 4>, f64, _> = dev.sample_normal();
+        let y_fused = fused.forward(x.leaky_trace());
+        let y_apart = apart.forward(x.leaky_trace());
+        assert_eq!(y_fused.as_vec(), y_apart.as_vec());
+        assert!(y_fused.as_vec().contains(&0.0), "some outputs are cut");
+        let g_fused = (y_fused * r.clone()).sum().backward();
+        let g_apart = (y_apart * r).sum().backward();
+        assert_eq!(g_fused.get(&x).as_vec(), g_apart.get(&x).as_vec());
+        let (wf, wa) = (&fused.head.weight, &apart.head.weight);
+        assert_eq!(g_fused.get(wf).as_vec(), g_apart.get(wa).as_vec());
+        let (bf, ba) = (&fused.head.bias, &apart.head.bias);
+        assert_eq!(g_fused.get(bf).as_vec(), g_apart.get(ba).as_vec());
+    }
+}

@@ -296,6 +296,11 @@ pub(crate) fn swap_axes<E: Copy>(
     len: usize,
     write: impl Fn(&mut E, E),
 ) {
+    debug_assert_eq!(
+        src.len(),
+        dst.len(),
+        "swap_axes: the two layouts differ in size"
+    );
     if a == 0 || len == 0 {
         return;
     }

@@ -25,8 +25,9 @@ pub enum OutputActivation {
     /// The output as computed.
     #[default]
     Identity,
-    /// `max(x, 0)`, with [`ReLU`](crate::layers::ReLU)'s semantics (a NaN passes; the
-    /// gradient at 0 is 0).
+    /// `max(x, 0)`, with [`ReLU`](crate::layers::ReLU)'s semantics on each device: on
+    /// `Cpu` a NaN passes, elsewhere it follows dfdx's `relu` (which makes it 0); the
+    /// gradient at 0 is 0.
     Relu,
 }
 

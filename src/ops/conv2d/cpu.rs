@@ -15,10 +15,10 @@
 //! keeps where it let values through, and the backward masks dY with that as it reads it.
 
 use crate::ops::cpu::{
-    copy, decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, sum,
+    add, copy, decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, sum,
     sum_parts, swap_axes, tap_range, with_grads, CpuFloat, Mat, Scratch,
 };
-use crate::ops::relu::{relu, relu_passes};
+use crate::ops::relu::{relu, relu_grad, relu_passes};
 use crate::ops::{OutputActivation, Window1D, Window2D};
 use dfdx::prelude::*;
 use rayon::prelude::*;
@@ -128,7 +128,7 @@ where
         ow: OW,
         window,
     };
-    let plan = Plan::new(g, F);
+    let plan = Plan::new(g, F, activation);
     let weights = read(weight);
     let bias_data = read(bias);
     // read() copies the storage as it lies; parameters are contiguous, and this kernel
@@ -140,11 +140,10 @@ where
     let x_data = read(&x);
     let mut cols = Scratch::for_overwriting(g.ckk() * g.n());
     let mut out = vec![E::zero(); g.batch * F * g.ohw()];
-    // Where a fused ReLU let the output through: its gradient passes there alone.
-    let mut passed = match activation {
-        OutputActivation::Identity => None,
-        OutputActivation::Relu => Some(vec![false; out.len()]),
-    };
+    // Where a fused ReLU let the output through, for the backward: its gradient passes
+    // there alone. Without a tape there is no backward to keep it for.
+    let mut passed =
+        (activation == OutputActivation::Relu && T::OWNS_TAPE).then(|| vec![false; out.len()]);
     plan.forward(
         &x_data,
         &weights,
@@ -166,8 +165,9 @@ where
             let (dw_t, db) = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
                 plan.backward(&weights, &mut cols, g_out, passed.as_deref(), g_x)
             })?;
+            // g_weight (F, CKK) += dW^T^T.
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
-                add_transposed(g_weight, &dw_t, plan.g.ckk(), F)
+                swap_axes(&dw_t, g_weight, plan.g.ckk(), 1, add)
             })?;
             with_grads(grads, &out_id, &b_id, |_, g_bias| {
                 g_bias.iter_mut().zip(db).for_each(|(g, d)| *g += d);
@@ -189,10 +189,12 @@ struct Plan {
     per_group: usize,
     /// Threads of each group's gemm.
     threads: usize,
+    /// Applied to the output after the bias.
+    activation: OutputActivation,
 }
 
 impl Plan {
-    fn new(g: Geometry, f: usize) -> Self {
+    fn new(g: Geometry, f: usize, activation: OutputActivation) -> Self {
         let per_group = images_per_group(g.ohw()).min(g.batch).max(1);
         let threads = if g.batch.div_ceil(per_group) >= num_threads() {
             1
@@ -204,6 +206,7 @@ impl Plan {
             f,
             per_group,
             threads,
+            activation,
         }
     }
 
@@ -216,9 +219,9 @@ impl Plan {
     }
 
     /// `out = W x cols + b`, group by group; `cols` keeps every group's columns for the
-    /// backward pass (group i's are the (CKK, G*OH*OW) block at i * G*CKK*OH*OW). With
-    /// `passed` (as long as `out`), a ReLU follows, and `passed` records where it let the
-    /// output through.
+    /// backward pass (group i's are the (CKK, G*OH*OW) block at i * G*CKK*OH*OW), then the
+    /// plan's activation. `passed`, if given (as long as `out`), records where a fused ReLU
+    /// let the output through.
     fn forward<E: CpuFloat>(
         &self,
         x: &[E],
@@ -248,16 +251,19 @@ impl Plan {
                     matmul(&mut y, w, Mat::new(cols, ckk, g.n()), false, threads);
                     swap_axes(&y, out, f, ohw, copy);
                 }
-                let planes = out.chunks_exact_mut(ohw).zip(bias.iter().cycle());
-                match passed {
-                    None => planes.for_each(|(plane, &b)| plane.iter_mut().for_each(|v| *v += b)),
-                    Some(passed) => {
-                        for (plane, &b) in planes {
+                let mut passed = passed.map(|passed| passed.chunks_exact_mut(ohw));
+                for (plane, &b) in out.chunks_exact_mut(ohw).zip(bias.iter().cycle()) {
+                    match self.activation {
+                        OutputActivation::Identity => plane.iter_mut().for_each(|v| *v += b),
+                        OutputActivation::Relu => {
                             plane.iter_mut().for_each(|v| *v = relu(*v + b));
                         }
+                    }
+                    if let Some(passed) = passed.as_mut().and_then(|p| p.next()) {
+                        let plane = plane.iter();
                         passed
                             .iter_mut()
-                            .zip(out.iter())
+                            .zip(plane)
                             .for_each(|(p, &v)| *p = relu_passes(v));
                     }
                 }
@@ -307,7 +313,7 @@ impl Plan {
                                 Some(passed) => {
                                     let mut m = Scratch::for_overwriting(g_out.len());
                                     for ((m, &g), &p) in m.iter_mut().zip(g_out).zip(passed) {
-                                        *m = if p { g } else { E::zero() };
+                                        *m = relu_grad(p, g);
                                     }
                                     masked = m;
                                     &masked
@@ -342,6 +348,8 @@ impl Plan {
 /// A fused ReLU's mask cut like the loops cut the output: pieces of `piece` elements of an
 /// output of `len`, or `None` for each piece when no ReLU is fused.
 fn mask_pieces(passed: Option<&[bool]>, piece: usize, len: usize) -> Vec<Option<&[bool]>> {
+    // rayon's zip stops at the shorter side: a short mask would drop outputs silently.
+    debug_assert!(passed.is_none_or(|p| p.len() == len));
     match passed {
         Some(passed) => passed.chunks(piece).map(Some).collect(),
         None => vec![None; len.div_ceil(piece)],
@@ -354,18 +362,10 @@ fn mask_pieces_mut(
     piece: usize,
     len: usize,
 ) -> Vec<Option<&mut [bool]>> {
+    debug_assert!(passed.as_ref().is_none_or(|p| p.len() == len));
     match passed {
         Some(passed) => passed.chunks_mut(piece).map(Some).collect(),
         None => (0..len.div_ceil(piece)).map(|_| None).collect(),
-    }
-}
-
-/// `g_weight (F, CKK) += dw_t^T`, for `dw_t` laid out (CKK, F).
-fn add_transposed<E: CpuFloat>(g_weight: &mut [E], dw_t: &[E], ckk: usize, f: usize) {
-    for (fi, g_row) in g_weight.chunks_exact_mut(ckk).enumerate() {
-        for (r, gw) in g_row.iter_mut().enumerate() {
-            *gw += dw_t[r * f + fi];
-        }
     }
 }
 

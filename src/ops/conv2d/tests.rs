@@ -396,6 +396,25 @@ fn conv_fused_relu_zeroes_the_negative_outputs_and_their_gradients() {
 }
 
 #[test]
+fn conv_fused_relu_on_cpu_passes_a_nan_as_the_relu_layer_does() {
+    // A 1x1 kernel of weight 1 and no bias: out = relu(x), x = (-1, NaN, 2, 0).
+    let p = Problem {
+        x: vec![-1.0, f64::NAN, 2.0, 0.0],
+        w: vec![1.0],
+        b: vec![0.0],
+        r: vec![1.0; 4],
+        activation: Relu,
+    };
+    let got = run::<f64, Const<1>, 1, 2, 2, 1, 1, 1, 2, 2>(Fast, Const, &p, window(1, 1, 1, 0));
+    assert_eq!((got.out[0], got.out[2], got.out[3]), (0.0, 2.0, 0.0));
+    assert!(got.out[1].is_nan(), "{:?}", got.out);
+    // The gradient passes where the output is positive: not at the NaN, not at 0.
+    assert_eq!(got.gx, [0.0, 0.0, 1.0, 0.0]);
+    let relu = crate::layers::ReLU.forward(dev().tensor([-1.0, f64::NAN, 2.0, 0.0]));
+    assert!(relu.array()[1].is_nan(), "the ReLU layer passes a NaN too");
+}
+
+#[test]
 fn conv_padding_1_reads_zeros_and_keeps_the_kernel_unflipped() {
     // 3x3 kernel with w(0,0) = 1 and w(2,2) = 10: out(i, j) = x(i-1, j-1) + 10 x(i+1, j+1),
     // zero outside the 4x4 ramp. Row 0: 10x(1,1)=60, 10x(1,2)=70, 10x(1,3)=80, 0.

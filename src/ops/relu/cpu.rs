@@ -1,7 +1,7 @@
 //! The fast `Cpu` ReLU: one parallel pass forward, one backward, reading the input kept
 //! from forward (`x > 0` is where the gradient passes).
 
-use super::{relu, relu_passes};
+use super::{relu, relu_grad, relu_passes};
 use crate::ops::cpu::{decide_freed_buffers, par_min_len, read, with_grads, CpuFloat};
 use dfdx::prelude::*;
 use rayon::prelude::*;
@@ -50,8 +50,7 @@ fn backward<E: CpuFloat>(x: &[E], g_out: &[E], g_x: &mut [E]) {
         .with_min_len(par_min_len(CHUNK))
         .for_each(|((g_x, g_out), x)| {
             for ((gx, &g), &v) in g_x.iter_mut().zip(g_out).zip(x) {
-                // A select, which vectorises; a branch would mispredict.
-                *gx += if relu_passes(v) { g } else { E::zero() };
+                *gx += relu_grad(relu_passes(v), g);
             }
         })
 }

@@ -30,6 +30,17 @@ pub(crate) fn relu_passes<E: crate::ops::cpu::CpuFloat>(v: E) -> bool {
     v > E::zero()
 }
 
+/// The gradient `g` through a ReLU, given whether it passes there ([`relu_passes`]).
+#[inline]
+pub(crate) fn relu_grad<E: crate::ops::cpu::CpuFloat>(passes: bool, g: E) -> E {
+    // A select, which vectorises; a branch would mispredict.
+    if passes {
+        g
+    } else {
+        E::zero()
+    }
+}
+
 /// Devices that run [`ReLU`](crate::layers::ReLU): `Cpu` with the fast kernel, other
 /// devices with dfdx's `relu`.
 pub trait ReluKernel<E: Dtype>: Device<E> {
