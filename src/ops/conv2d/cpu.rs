@@ -306,19 +306,8 @@ impl Plan {
                         |(mut dw_t, mut db), (((g_out, cols), g_x), passed)| {
                             let g = self.group(g_out.len());
                             let n = g.n();
-                            // dY through the fused ReLU, if any.
-                            let masked;
-                            let g_out = match passed {
-                                None => g_out,
-                                Some(passed) => {
-                                    let mut m = Scratch::for_overwriting(g_out.len());
-                                    for ((m, &g), &p) in m.iter_mut().zip(g_out).zip(passed) {
-                                        *m = relu_grad(p, g);
-                                    }
-                                    masked = m;
-                                    &masked
-                                }
-                            };
+                            let masked = passed.map(|passed| through_relu(g_out, passed));
+                            let g_out = masked.as_deref().unwrap_or(g_out);
                             // dY as (F, G*OH*OW): for one image, g_out as it lies.
                             let gathered;
                             let dy = if g.batch == 1 {
@@ -343,6 +332,16 @@ impl Plan {
             .collect();
         sum_parts(partials, zeros)
     }
+}
+
+/// dY before the fused ReLU, from dY after it (`g_out`): where the forward let the value
+/// through, the gradient passes; elsewhere it is 0.
+fn through_relu<E: CpuFloat>(g_out: &[E], passed: &[bool]) -> Scratch<E> {
+    let mut dy = Scratch::for_overwriting(g_out.len());
+    for ((d, &g), &p) in dy.iter_mut().zip(g_out).zip(passed) {
+        *d = relu_grad(p, g);
+    }
+    dy
 }
 
 /// A fused ReLU's mask cut like the loops cut the output: pieces of `piece` elements of an
