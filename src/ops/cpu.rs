@@ -123,6 +123,19 @@ impl<'a, E> Mat<'a, E> {
             ..self
         }
     }
+    /// (rows, cols) of the matrix as it is read.
+    pub fn shape(&self) -> (usize, usize) {
+        let (rows, cols, _, _) = self.geometry();
+        (rows, cols)
+    }
+    /// Element `(r, c)` of the matrix as it is read.
+    pub fn at(&self, r: usize, c: usize) -> E
+    where
+        E: Copy,
+    {
+        let (_, _, row_stride, col_stride) = self.geometry();
+        self.data[r * row_stride as usize + c * col_stride as usize]
+    }
     /// (rows, cols, row stride, col stride) of the matrix as it is read.
     fn geometry(&self) -> (usize, usize, isize, isize) {
         let stride = self.row_stride as isize;

@@ -16,7 +16,7 @@
 use dfdx::prelude::*;
 
 use super::activation::RecurrentFloat;
-use super::step_product::{padded, Rows, StepWeights, TILE_ROWS};
+use super::step_product::{padded, Product, Rows, StepWeights, TILE_ROWS};
 use super::{check_call, step_time, Cell, RecurrentKernel, RecurrentWeights};
 use crate::ops::cpu::{
     decide_freed_buffers, matmul, num_threads, read, with_grads, with_simd, Mat,
@@ -499,10 +499,12 @@ fn backward<E: RecurrentFloat>(
             }
         })
         .collect();
+    // dh_prev = dh + dQ R: `R` (G*U x U) packed once for every part and step.
+    let r = Product::new(Mat::new(w_hh, gu, u));
     run_parts(parts, |part| {
         with_simd(
             #[inline(always)]
-            || backward_part(d, w_hh, part),
+            || backward_part(d, &r, part),
         )
     });
     (dp, dq)
@@ -522,11 +524,14 @@ struct BackwardPart<'a, E> {
 }
 
 #[inline(always)]
-fn backward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], mut p: BackwardPart<E>) {
+fn backward_part<E: RecurrentFloat>(d: &Dims, r: &Product<E>, mut p: BackwardPart<E>) {
     let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
     let one = E::one();
-    // The gradient w.r.t. the state carried to the step processed before (h and LSTM's c).
-    let mut dh = vec![E::zero(); nb * u];
+    // The gradient w.r.t. the state carried to the step processed before (h and LSTM's c),
+    // in rows as long as the product writes; `dh_next` receives `dh + dQ R`.
+    let ul = r.row_len();
+    let mut dh = vec![E::zero(); nb * ul];
+    let mut dh_next = dh.clone();
     let mut dc = vec![E::zero(); if d.cell == Cell::Lstm { nb * u } else { 0 }];
     // This step's dQ, contiguous for the GEMM dh_prev += dQ R.
     let mut dq_step = vec![E::zero(); nb * gu];
@@ -537,7 +542,7 @@ fn backward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], mut p: BackwardPart<E>
             let m = p.mask.map_or(one, |m| m[r]);
             let act = &p.act[r * gu..(r + 1) * gu];
             let gy = &p.g_out[r * u..(r + 1) * u];
-            let dhs = &mut dh[bb * u..(bb + 1) * u];
+            let dhs = &mut dh[bb * ul..][..u];
             let dp = &mut p.dp[r * gu..(r + 1) * gu];
             let dq = &mut dq_step[bb * gu..(bb + 1) * gu];
             match d.cell {
@@ -569,13 +574,9 @@ fn backward_part<E: RecurrentFloat>(d: &Dims, w_hh: &[E], mut p: BackwardPart<E>
         }
         // The first step processed has no previous state to send a gradient to.
         if k > 0 {
-            matmul(
-                &mut dh,
-                Mat::new(&dq_step, nb, gu),
-                Mat::new(w_hh, gu, u),
-                true,
-                1,
-            );
+            let rows = |data, stride| Rows { data, stride };
+            r.run(&mut dh_next, nb, rows(&dh, ul), rows(&dq_step, gu));
+            std::mem::swap(&mut dh, &mut dh_next);
         }
     }
 }

@@ -44,17 +44,17 @@ impl<'a, E> Rows<'a, E> {
     }
 }
 
-/// The sizes of one product: `rows x k` times `k x gu`.
+/// The sizes of one product: `rows x k` times `k x cols`.
 #[derive(Clone, Copy)]
 pub struct Sizes {
     pub rows: usize,
     pub k: usize,
-    pub gu: usize,
+    pub cols: usize,
 }
 
 /// A kernel: `out[r * out_stride + c] = start[r * start.stride + c] + sum over j < k of
 /// lhs[r * lhs.stride + j] * panels[(c / PANEL * k + j) * PANEL + c % PANEL]` for `r < rows`,
-/// `c < gu`. It reads the rows of `start` whole panels wide.
+/// `c < cols`. It reads the rows of `start` whole panels wide.
 ///
 /// # Safety
 /// The CPU must have the features the kernel was compiled for (its provider checks).
@@ -67,85 +67,96 @@ pub type PanelKernel<E> = unsafe fn(
     panels: &[E],
 );
 
-/// A weight matrix (`(G*U, k)` row-major, as `weight_ih` and `weight_hh`) and its panels.
-struct Packed<'a, E> {
-    weight: &'a [E],
-    k: usize,
-    /// The transpose in panels; empty when the general GEMM runs.
+/// `out = start + lhs x rhs`, row by row, for a right-hand side (`k x cols`) packed once:
+/// into panels for this type's kernel when it has one, or kept as it is for the general GEMM.
+pub struct Product<'a, E> {
+    rhs: Mat<'a, E>,
+    /// `rhs` in panels; empty when the general GEMM runs.
     panels: Vec<E>,
-}
-
-/// A layer's `W` and `R`, packed for the kernel of this type and CPU.
-pub struct StepWeights<'a, E> {
-    gu: usize,
-    w_ih: Packed<'a, E>,
-    w_hh: Packed<'a, E>,
     kernel: Option<PanelKernel<E>>,
 }
 
-impl<'a, E: RecurrentFloat> StepWeights<'a, E> {
-    pub fn new(w_ih: &'a [E], w_hh: &'a [E], gu: usize, features: usize, units: usize) -> Self {
+impl<'a, E: RecurrentFloat> Product<'a, E> {
+    pub fn new(rhs: Mat<'a, E>) -> Self {
         let kernel = E::panel_kernel();
-        let pack = |weight: &'a [E], k: usize| {
-            assert_eq!(weight.len(), gu * k, "a recurrent weight holds G*U rows");
-            Packed {
-                weight,
-                k,
-                panels: match kernel {
-                    Some(_) => pack(weight, gu, k),
-                    None => Vec::new(),
-                },
-            }
-        };
         Self {
-            gu,
-            w_ih: pack(w_ih, features),
-            w_hh: pack(w_hh, units),
+            rhs,
+            panels: match kernel {
+                Some(_) => pack(rhs),
+                None => Vec::new(),
+            },
             kernel,
         }
     }
 
-    /// The row length of the buffers the products write and start from: `G*U`, rounded up
+    /// The row length of the buffers the product writes and starts from: `cols`, rounded up
     /// to whole panels when the kernel runs (it reads start rows whole panels wide).
     pub fn row_len(&self) -> usize {
+        let cols = self.rhs.shape().1;
         match self.kernel {
-            Some(_) => self.gu.div_ceil(PANEL) * PANEL,
-            None => self.gu,
+            Some(_) => cols.div_ceil(PANEL) * PANEL,
+            None => cols,
         }
     }
 
-    /// `out = start + x W^T` for `rows` rows of `x` (the input projection).
-    pub fn input(&self, out: &mut [E], rows: usize, start: Rows<E>, x: Rows<E>) {
-        self.product(out, rows, start, x, &self.w_ih);
-    }
-
-    /// `out = start + h R^T` for `rows` rows of `h` (the recurrent projection).
-    pub fn state(&self, out: &mut [E], rows: usize, start: Rows<E>, h: Rows<E>) {
-        self.product(out, rows, start, h, &self.w_hh);
-    }
-
-    /// `out` (rows [`Self::row_len`] apart) `= start + lhs M^T`.
-    fn product(&self, out: &mut [E], rows: usize, start: Rows<E>, lhs: Rows<E>, m: &Packed<E>) {
-        let (gu, k, len) = (self.gu, m.k, self.row_len());
+    /// `out` (rows [`Self::row_len`] apart) `= start + lhs x rhs` for `rows` rows of `lhs`.
+    pub fn run(&self, out: &mut [E], rows: usize, start: Rows<E>, lhs: Rows<E>) {
+        let ((k, cols), len) = (self.rhs.shape(), self.row_len());
         if rows == 0 {
             return;
         }
         match self.kernel {
             // SAFETY: `panel_kernel` returned the kernel only after checking the CPU's
-            // features, and `m.panels` was packed for it; the kernel asserts the bounds of
+            // features, and `panels` was packed for it; the kernel asserts the bounds of
             // every read and write (the general GEMM's path is checked by slicing).
             Some(kernel) => unsafe {
-                kernel(out, len, Sizes { rows, k, gu }, start, lhs, &m.panels)
+                kernel(out, len, Sizes { rows, k, cols }, start, lhs, &self.panels)
             },
             None => {
-                let out = &mut out[..rows * gu];
-                for (r, row) in out.chunks_exact_mut(gu).enumerate() {
-                    row.copy_from_slice(&start.data[r * start.stride..][..gu]);
+                let out = &mut out[..rows * cols];
+                for (r, row) in out.chunks_exact_mut(cols).enumerate() {
+                    row.copy_from_slice(&start.data[r * start.stride..][..cols]);
                 }
                 let lhs = Mat::strided(lhs.data, rows, k, lhs.stride);
-                matmul(out, lhs, Mat::new(m.weight, gu, k).t(), true, 1);
+                matmul(out, lhs, self.rhs, true, 1);
             }
         }
+    }
+}
+
+/// A layer's `W` and `R` (`(G*U, k)` row-major, as `weight_ih` and `weight_hh`), packed for
+/// the forward's products by their transposes.
+pub struct StepWeights<'a, E> {
+    w_ih: Product<'a, E>,
+    w_hh: Product<'a, E>,
+}
+
+impl<'a, E: RecurrentFloat> StepWeights<'a, E> {
+    pub fn new(w_ih: &'a [E], w_hh: &'a [E], gu: usize, features: usize, units: usize) -> Self {
+        let transpose = |weight: &'a [E], k: usize| {
+            assert_eq!(weight.len(), gu * k, "a recurrent weight holds G*U rows");
+            Product::new(Mat::new(weight, gu, k).t())
+        };
+        Self {
+            w_ih: transpose(w_ih, features),
+            w_hh: transpose(w_hh, units),
+        }
+    }
+
+    /// The row length of the buffers the products write and start from: `G*U`, rounded up
+    /// to whole panels when the kernel runs.
+    pub fn row_len(&self) -> usize {
+        self.w_hh.row_len()
+    }
+
+    /// `out = start + x W^T` for `rows` rows of `x` (the input projection).
+    pub fn input(&self, out: &mut [E], rows: usize, start: Rows<E>, x: Rows<E>) {
+        self.w_ih.run(out, rows, start, x);
+    }
+
+    /// `out = start + h R^T` for `rows` rows of `h` (the recurrent projection).
+    pub fn state(&self, out: &mut [E], rows: usize, start: Rows<E>, h: Rows<E>) {
+        self.w_hh.run(out, rows, start, h);
     }
 }
 
@@ -156,16 +167,18 @@ pub fn padded<E: RecurrentFloat>(v: &[E], len: usize) -> Vec<E> {
     out
 }
 
-/// `M^T` in panels: `panels[(p * k + j) * PANEL + l] = M[p * PANEL + l, j]`, zero past `G*U`.
-/// Written in order, reading 16 rows of `M` side by side (writing in `M`'s order touched a new
-/// cache line per element, and packing the CRNN's `W` took longer than its product at batch 1).
-fn pack<E: RecurrentFloat>(m: &[E], gu: usize, k: usize) -> Vec<E> {
-    let mut panels = vec![E::zero(); gu.div_ceil(PANEL) * k * PANEL];
+/// `rhs` (`k x cols`) in panels: `panels[(p * k + j) * PANEL + l] = rhs[j, p * PANEL + l]`,
+/// zero past `cols`. Written in order; for a transposed weight that reads 16 of its rows side
+/// by side (writing in the weight's order touched a new cache line per element, and packing
+/// the CRNN's `W` took longer than its product at batch 1).
+fn pack<E: RecurrentFloat>(rhs: Mat<E>) -> Vec<E> {
+    let (k, cols) = rhs.shape();
+    let mut panels = vec![E::zero(); cols.div_ceil(PANEL) * k * PANEL];
     for (p, panel) in panels.chunks_exact_mut(k * PANEL).enumerate() {
-        let cols = p * PANEL..gu.min((p + 1) * PANEL);
+        let panel_cols = p * PANEL..cols.min((p + 1) * PANEL);
         for (j, lanes) in panel.chunks_exact_mut(PANEL).enumerate() {
-            for (lane, c) in lanes.iter_mut().zip(cols.clone()) {
-                *lane = m[c * k + j];
+            for (lane, c) in lanes.iter_mut().zip(panel_cols.clone()) {
+                *lane = rhs.at(j, c);
             }
         }
     }
@@ -197,7 +210,7 @@ mod avx2 {
         lhs: Rows<f32>,
         panels: &[f32],
     ) {
-        let Sizes { rows, k, gu } = sizes;
+        let Sizes { rows, k, cols: gu } = sizes;
         let n_panels = gu.div_ceil(PANEL);
         if rows == 0 {
             return;
@@ -374,11 +387,39 @@ mod tests {
         }
     }
 
+    /// The backward's product, `dH + dQ R`: `R` (`k x cols`) read as it lies, with a partial
+    /// last panel and every tile height.
+    #[test]
+    fn products_by_an_untransposed_matrix_are_the_naive_sums() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+        for (rows, k, cols) in [(32, 256, 64), (7, 20, 5), (13, 3, 17)] {
+            let r = random(&mut rng, k * cols);
+            let product = Product::new(Mat::new(&r, k, cols));
+            let len = product.row_len();
+            let (start, lhs) = (random(&mut rng, rows * len), random(&mut rng, rows * k));
+            let mut got = vec![f32::NAN; rows * len];
+            let rows_of = |data, stride| Rows { data, stride };
+            product.run(&mut got, rows, rows_of(&start, len), rows_of(&lhs, k));
+            // naive() takes the right-hand side transposed, `cols x k`.
+            let r_t: Vec<f32> = (0..cols * k).map(|i| r[(i % k) * cols + i / k]).collect();
+            let want = naive(rows, &start, len, &lhs, k, &r_t, cols);
+            for i in 0..rows {
+                for c in 0..cols {
+                    let (g, w) = (got[i * len + c], want[i * cols + c]);
+                    assert!(
+                        (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                        "[{i}, {c}]: {g} vs {w}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn panels_hold_the_transpose_padded_with_zeros() {
         // M = [[1, 2], [3, 4], [5, 6]] (G*U = 3, k = 2): M^T = [[1, 3, 5], [2, 4, 6]].
         let m = [1.0f32, 2., 3., 4., 5., 6.];
-        let panels = pack(&m, 3, 2);
+        let panels = pack(Mat::new(&m, 3, 2).t());
         assert_eq!(panels.len(), 2 * PANEL);
         assert_eq!(&panels[..4], &[1.0, 3.0, 5.0, 0.0]);
         assert_eq!(&panels[PANEL..PANEL + 4], &[2.0, 4.0, 6.0, 0.0]);
