@@ -1,11 +1,12 @@
 //! The products of a recurrent layer: `X W^T + b` for every step of a block of sequences,
-//! then, step by step, `Q = P_t + H R^T` (the GRU: `rb + H R^T`).
+//! then, step by step, `Q = P_t + H R^T` (the GRU: `rb + H R^T`), and in the backward, step
+//! by step, `dH_prev = dH + dQ R`.
 //!
 //! On the seed LSTM they are small (28 x 64 by 64 x 256, then 32 x 64 by 64 x 256 per core,
 //! 28 times per layer), and a general GEMM repacks its right-hand side on every call: its
 //! packing and dispatch, and a short `k`, kept it under half of the machine's speed. Here
-//! `W^T` and `R^T` are packed once per call into panels of 16 gate columns (`k x 16`,
-//! contiguous, the last padded with zeros), and for `f32` on a CPU with AVX2 and FMA a
+//! `W^T`, `R^T` and (backward) `R` are packed once per call into panels of 16 columns
+//! (`k x 16`, contiguous, the last padded with zeros), and for `f32` on a CPU with AVX2 and FMA a
 //! register-blocked kernel computes up to 6 rows times one panel at a time: 12 accumulators of
 //! 8 lanes loaded from the start rows (the bias, or the step's input projection), then two
 //! panel loads and one broadcast per row for each `k`. Other types and CPUs run the same
