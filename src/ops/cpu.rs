@@ -133,7 +133,8 @@ impl<'a, E> Mat<'a, E> {
     where
         E: Copy,
     {
-        let (_, _, row_stride, col_stride) = self.geometry();
+        let (rows, cols, row_stride, col_stride) = self.geometry();
+        debug_assert!(r < rows && c < cols, "Mat::at({r}, {c}) of {rows} x {cols}");
         self.data[r * row_stride as usize + c * col_stride as usize]
     }
     /// (rows, cols, row stride, col stride) of the matrix as it is read.

@@ -500,11 +500,11 @@ fn backward<E: RecurrentFloat>(
         })
         .collect();
     // dh_prev = dh + dQ R: `R` (G*U x U) packed once for every part and step.
-    let r = Product::new(Mat::new(w_hh, gu, u));
+    let dq_r = Product::new(Mat::new(w_hh, gu, u));
     run_parts(parts, |part| {
         with_simd(
             #[inline(always)]
-            || backward_part(d, &r, part),
+            || backward_part(d, &dq_r, part),
         )
     });
     (dp, dq)
@@ -524,16 +524,16 @@ struct BackwardPart<'a, E> {
 }
 
 #[inline(always)]
-fn backward_part<E: RecurrentFloat>(d: &Dims, r: &Product<E>, mut p: BackwardPart<E>) {
+fn backward_part<E: RecurrentFloat>(d: &Dims, dq_r: &Product<E>, mut p: BackwardPart<E>) {
     let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
     let one = E::one();
     // The gradient w.r.t. the state carried to the step processed before (h and LSTM's c),
     // in rows as long as the product writes; `dh_next` receives `dh + dQ R`.
-    let ul = r.row_len();
+    let ul = dq_r.row_len();
     let mut dh = vec![E::zero(); nb * ul];
     let mut dh_next = dh.clone();
     let mut dc = vec![E::zero(); if d.cell == Cell::Lstm { nb * u } else { 0 }];
-    // This step's dQ, contiguous for the GEMM dh_prev += dQ R.
+    // This step's dQ, contiguous for the product dh_next = dh + dQ R.
     let mut dq_step = vec![E::zero(); nb * gu];
     for k in (0..s).rev() {
         let t = step_time(k, s, d.reverse);
@@ -574,8 +574,15 @@ fn backward_part<E: RecurrentFloat>(d: &Dims, r: &Product<E>, mut p: BackwardPar
         }
         // The first step processed has no previous state to send a gradient to.
         if k > 0 {
-            let rows = |data, stride| Rows { data, stride };
-            r.run(&mut dh_next, nb, rows(&dh, ul), rows(&dq_step, gu));
+            let dh_rows = Rows {
+                data: &dh,
+                stride: ul,
+            };
+            let dq_rows = Rows {
+                data: &dq_step,
+                stride: gu,
+            };
+            dq_r.run(&mut dh_next, nb, dh_rows, dq_rows);
             std::mem::swap(&mut dh, &mut dh_next);
         }
     }

@@ -8,14 +8,14 @@
 //! `W^T`, `R^T` and (backward) `R` are packed once per call into panels of 16 columns
 //! (`k x 16`, contiguous, the last padded with zeros), and for `f32` on a CPU with AVX2 and FMA a
 //! register-blocked kernel computes up to 6 rows times one panel at a time: 12 accumulators of
-//! 8 lanes loaded from the start rows (the bias, or the step's input projection), then two
+//! 8 lanes loaded from the start rows (the bias, the step's input projection, or `dH`), then two
 //! panel loads and one broadcast per row for each `k`. Other types and CPUs run the same
 //! products through the general GEMM.
 
 use super::activation::RecurrentFloat;
 use crate::ops::cpu::{matmul, Mat};
 
-/// Gate columns per panel: two AVX registers of `f32`.
+/// Columns per panel (gates forward, units in the backward): two AVX registers of `f32`.
 pub const PANEL: usize = 16;
 
 /// Rows per tile of the kernel: 6 x 2 accumulators, 2 panel registers and one broadcast fill
@@ -211,20 +211,20 @@ mod avx2 {
         lhs: Rows<f32>,
         panels: &[f32],
     ) {
-        let Sizes { rows, k, cols: gu } = sizes;
-        let n_panels = gu.div_ceil(PANEL);
+        let Sizes { rows, k, cols } = sizes;
+        let n_panels = cols.div_ceil(PANEL);
         if rows == 0 {
             return;
         }
         // Every read and write below stays inside these bounds.
-        assert!(out_stride >= gu && out.len() >= (rows - 1) * out_stride + gu);
+        assert!(out_stride >= cols && out.len() >= (rows - 1) * out_stride + cols);
         assert!(start.data.len() >= (rows - 1) * start.stride + n_panels * PANEL);
         assert!(lhs.data.len() >= (rows - 1) * lhs.stride + k);
         assert!(panels.len() >= n_panels * k * PANEL);
         for p in 0..n_panels {
             let c0 = p * PANEL;
             let tile = Tile {
-                width: (gu - c0).min(PANEL),
+                width: (cols - c0).min(PANEL),
                 k,
                 panel: panels.as_ptr().add(p * k * PANEL),
             };
@@ -393,14 +393,22 @@ mod tests {
     #[test]
     fn products_by_an_untransposed_matrix_are_the_naive_sums() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(4);
-        for (rows, k, cols) in [(32, 256, 64), (7, 20, 5), (13, 3, 17)] {
+        let shapes = [(256, 64), (20, 5), (3, 17)];
+        for (rows, (k, cols)) in (1..=13).chain([32]).flat_map(|r| shapes.map(|s| (r, s))) {
             let r = random(&mut rng, k * cols);
             let product = Product::new(Mat::new(&r, k, cols));
             let len = product.row_len();
             let (start, lhs) = (random(&mut rng, rows * len), random(&mut rng, rows * k));
             let mut got = vec![f32::NAN; rows * len];
-            let rows_of = |data, stride| Rows { data, stride };
-            product.run(&mut got, rows, rows_of(&start, len), rows_of(&lhs, k));
+            let start_rows = Rows {
+                data: &start,
+                stride: len,
+            };
+            let lhs_rows = Rows {
+                data: &lhs,
+                stride: k,
+            };
+            product.run(&mut got, rows, start_rows, lhs_rows);
             // naive() takes the right-hand side transposed, `cols x k`.
             let r_t: Vec<f32> = (0..cols * k).map(|i| r[(i % k) * cols + i / k]).collect();
             let want = naive(rows, &start, len, &lhs, k, &r_t, cols);
@@ -409,7 +417,7 @@ mod tests {
                     let (g, w) = (got[i * len + c], want[i * cols + c]);
                     assert!(
                         (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
-                        "[{i}, {c}]: {g} vs {w}"
+                        "{rows}x{k} by {k}x{cols}, [{i}, {c}]: {g} vs {w}"
                     );
                 }
             }

@@ -826,8 +826,9 @@ mod properties {
         }
     }
 
-    /// (F, U) pairs the property draws from.
-    const SIZES: [(usize, usize); 5] = [(1, 1), (3, 5), (4, 2), (2, 7), (6, 3)];
+    /// (F, U) pairs the property draws from. U = 20 spans two of the step kernel's 16-column
+    /// panels (its state rows are padded to 32).
+    const SIZES: [(usize, usize); 6] = [(1, 1), (3, 5), (4, 2), (2, 7), (6, 3), (3, 20)];
 
     fn dispatch<const G: usize>(sizes: usize, d: &Draw) {
         match SIZES[sizes] {
@@ -836,6 +837,7 @@ mod properties {
             (4, 2) => run::<4, G, 2>(d),
             (2, 7) => run::<2, G, 7>(d),
             (6, 3) => run::<6, G, 3>(d),
+            (3, 20) => run::<3, G, 20>(d),
             other => unreachable!("{other:?}"),
         }
     }
