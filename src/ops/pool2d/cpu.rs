@@ -194,8 +194,10 @@ fn max_plane<E: CpuFloat>(
 }
 
 /// The max pool of a plane without NaNs in `K x K` tiles (stride `K`, no padding: Keras's
-/// default, on an input not padded after), one window at a time with its taps unrolled.
-/// The argmax is selected with a mask, not a bool: a bool becomes a branch, which
+/// default, on an input not padded after). A row of outputs goes [`BLOCK`] at a time, the
+/// last block overlapping the one before when the row is not a multiple of it (its outputs
+/// are written twice, with the same values); rows shorter than a block go one window at a
+/// time. The argmax is selected with a mask, not a bool: a bool becomes a branch, which
 /// mispredicts half the time on real data.
 fn max_plane_tiled<E: CpuFloat, const K: usize>(
     x: &[E],
@@ -208,22 +210,69 @@ fn max_plane_tiled<E: CpuFloat, const K: usize>(
         .zip(argmax.chunks_exact_mut(p.ow))
         .enumerate()
     {
-        for (ox, (o, a)) in out.iter_mut().zip(argmax.iter_mut()).enumerate() {
-            let first = oy * K * p.w + ox * K;
-            let window = &x[first..][..(K - 1) * p.w + K];
-            let (mut best, mut arg) = (window[0], 0u32);
-            for ky in 0..K {
-                for kx in 0..K {
-                    let i = ky * p.w + kx;
-                    let v = window[i];
-                    let take = ((v > best) as u32).wrapping_neg();
-                    best = if v > best { v } else { best };
-                    arg = (i as u32 & take) | (arg & !take);
+        let row = oy * K * p.w;
+        if p.ow < BLOCK {
+            for (ox, (o, a)) in out.iter_mut().zip(argmax.iter_mut()).enumerate() {
+                let first = row + ox * K;
+                let window = &x[first..][..(K - 1) * p.w + K];
+                let (mut best, mut arg) = (window[0], 0u32);
+                for ky in 0..K {
+                    for kx in 0..K {
+                        let i = ky * p.w + kx;
+                        let v = window[i];
+                        let take = ((v > best) as u32).wrapping_neg();
+                        best = if v > best { v } else { best };
+                        arg = (i as u32 & take) | (arg & !take);
+                    }
                 }
+                (*o, *a) = (best, first as u32 + arg);
             }
-            (*o, *a) = (best, first as u32 + arg);
+            continue;
+        }
+        for block in (0..p.ow).step_by(BLOCK) {
+            let ox = block.min(p.ow - BLOCK);
+            let (out, argmax) = (&mut out[ox..][..BLOCK], &mut argmax[ox..][..BLOCK]);
+            max_block::<E, K>(x, p.w, row + ox * K, out, argmax);
         }
     }
+}
+
+/// Outputs per block of [`max_plane_tiled`]: a fixed count, so that the loop over them has a
+/// known length and vectorises, where rows of 13 outputs (the seed CNN's first pooling) left
+/// a loop over the row mostly to its scalar tail.
+const BLOCK: usize = 8;
+
+/// The `BLOCK` windows of `K x K` side by side whose first tap is `x[first]`, in rows `w`
+/// apart: row by row, each window's first maximum within the row, kept where it is strictly
+/// greater than the rows above gave; together, the first maximum in row-major order.
+#[inline(always)]
+fn max_block<E: CpuFloat, const K: usize>(
+    x: &[E],
+    w: usize,
+    first: usize,
+    out: &mut [E],
+    argmax: &mut [u32],
+) {
+    let (mut best, mut arg) = ([E::zero(); BLOCK], [0u32; BLOCK]);
+    for ky in 0..K {
+        let start = first + ky * w;
+        let taps = &x[start..][..BLOCK * K];
+        for j in 0..BLOCK {
+            let (mut v, mut a) = (taps[j * K], 0);
+            for kx in 1..K {
+                let t = taps[j * K + kx];
+                (v, a) = if t > v { (t, kx) } else { (v, a) };
+            }
+            let a = (start + j * K + a) as u32;
+            (best[j], arg[j]) = if ky == 0 || v > best[j] {
+                (v, a)
+            } else {
+                (best[j], arg[j])
+            };
+        }
+    }
+    out.copy_from_slice(&best);
+    argmax.copy_from_slice(&arg);
 }
 
 /// The max pool of any plane, one window at a time with branches: padded or overlapping

@@ -152,6 +152,44 @@ fn max_pool_2x2_gradient_goes_to_the_first_maximum() {
 }
 
 #[test]
+fn max_pool_ties_in_a_long_row_go_to_the_first_maximum() {
+    // One row of nine 2x2 windows: the fast kernel takes it in blocks of 8 (outputs 0-7,
+    // then 1-8 again). Each window as (top left, top right, bottom left, bottom right) and
+    // the tap that must take its gradient, the first maximum in row-major order.
+    let windows: [([f64; 4], usize); 9] = [
+        ([1., 1., 1., 1.], 0),
+        ([0., 5., 5., 0.], 1),
+        ([0., 0., 7., 7.], 2),
+        ([4., 1., 2., 4.], 0),
+        ([-3., -1., -2., -1.], 1),
+        ([2., 3., 9., 1.], 2),
+        ([0., 0., 0., 6.], 3),
+        ([8., 8., 1., 1.], 0),
+        ([-5., -6., -4., -4.], 2),
+    ];
+    let (mut x, mut want_gx) = ([0.; 36], [0.; 36]);
+    let mut want_out = [0.; 9];
+    let g_out: Vec<f64> = (1..=9).map(f64::from).collect();
+    for (j, (taps, first_max)) in windows.iter().enumerate() {
+        let at = [2 * j, 2 * j + 1, 18 + 2 * j, 18 + 2 * j + 1];
+        for (&i, &v) in at.iter().zip(taps) {
+            x[i] = v;
+        }
+        want_out[j] = taps[*first_max];
+        want_gx[at[*first_max]] = g_out[j];
+    }
+    check_known::<2, 18, 1, 9>(
+        &[Fast],
+        &x,
+        Max,
+        window(2, 2, 1, 0),
+        &want_out,
+        &g_out,
+        &want_gx,
+    );
+}
+
+#[test]
 fn max_pool_padding_never_wins_over_negative_values() {
     // x(i, j) = -(4i + j + 1): every value is negative, so a padding read as 0 would win.
     // 3x3 windows, stride 2, padding 1, start at (2oh-1, 2ow-1); the largest value of a
@@ -455,6 +493,8 @@ where
     check_agreement::<E, usize, 2, 7, 7, 4, 4>(2, window(2, 2, 1, 0), 500);
     // 3x3 tiles on 10x10 -> 3x3 (the unrolled K = 3 path; last row and column unused)
     check_agreement::<E, Const<2>, 3, 10, 10, 3, 3>(Const, window(3, 3, 1, 0), 600);
+    // 3x3 tiles with rows of 10 outputs: the blocks of 8, the second overlapping the first
+    check_agreement::<E, Const<2>, 2, 27, 30, 9, 10>(Const, window(3, 3, 1, 0), 1100);
     // 4x4 tiles, a size with no unrolled path
     check_agreement::<E, Const<2>, 2, 8, 8, 2, 2>(Const, window(4, 4, 1, 0), 700);
     // rectangular: 2x1 tiles (no unrolled path), and 1x3 overlapping with stride (2, 1)
