@@ -197,8 +197,8 @@ fn max_plane<E: CpuFloat>(
 /// default, on an input not padded after). A row of outputs goes [`BLOCK`] at a time, the
 /// last block overlapping the one before when the row is not a multiple of it (its outputs
 /// are written twice, with the same values); rows shorter than a block go one window at a
-/// time. The argmax is selected with a mask, not a bool: a bool becomes a branch, which
-/// mispredicts half the time on real data.
+/// time, where the argmax is selected with a mask, not a bool: a bool becomes a branch,
+/// which mispredicts half the time on real data.
 fn max_plane_tiled<E: CpuFloat, const K: usize>(
     x: &[E],
     p: Planes,

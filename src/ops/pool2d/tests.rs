@@ -151,42 +151,51 @@ fn max_pool_2x2_gradient_goes_to_the_first_maximum() {
     );
 }
 
-#[test]
-fn max_pool_ties_in_a_long_row_go_to_the_first_maximum() {
-    // One row of nine 2x2 windows: the fast kernel takes it in blocks of 8 (outputs 0-7,
-    // then 1-8 again). Each window as (top left, top right, bottom left, bottom right) and
-    // the tap that must take its gradient, the first maximum in row-major order.
-    let windows: [([f64; 4], usize); 9] = [
-        ([1., 1., 1., 1.], 0),
-        ([0., 5., 5., 0.], 1),
-        ([0., 0., 7., 7.], 2),
-        ([4., 1., 2., 4.], 0),
-        ([-3., -1., -2., -1.], 1),
-        ([2., 3., 9., 1.], 2),
-        ([0., 0., 0., 6.], 3),
-        ([8., 8., 1., 1.], 0),
-        ([-5., -6., -4., -4.], 2),
-    ];
-    let (mut x, mut want_gx) = ([0.; 36], [0.; 36]);
+/// Checks one row of nine `K x K` windows (a `K x W` image, `W = 9K`) on the fast path: the
+/// kernel takes it in blocks of 8 outputs (0-7, then 1-8 again). Each window is given as its
+/// taps in row-major order and the tap that must take its gradient.
+fn check_ties_in_a_row<const K: usize, const W: usize>(windows: [(&[f64], usize); 9]) {
+    let (mut x, mut want_gx) = (vec![0.; K * W], vec![0.; K * W]);
     let mut want_out = [0.; 9];
     let g_out: Vec<f64> = (1..=9).map(f64::from).collect();
     for (j, (taps, first_max)) in windows.iter().enumerate() {
-        let at = [2 * j, 2 * j + 1, 18 + 2 * j, 18 + 2 * j + 1];
-        for (&i, &v) in at.iter().zip(taps) {
-            x[i] = v;
+        let at = |t: usize| (t / K) * W + j * K + t % K;
+        for (t, &v) in taps.iter().enumerate() {
+            x[at(t)] = v;
         }
         want_out[j] = taps[*first_max];
-        want_gx[at[*first_max]] = g_out[j];
+        want_gx[at(*first_max)] = g_out[j];
     }
-    check_known::<2, 18, 1, 9>(
-        &[Fast],
-        &x,
-        Max,
-        window(2, 2, 1, 0),
-        &want_out,
-        &g_out,
-        &want_gx,
-    );
+    let window = window(K, K, 1, 0);
+    check_known::<K, W, 1, 9>(&[Fast], &x, Max, window, &want_out, &g_out, &want_gx);
+}
+
+#[test]
+fn max_pool_ties_in_a_long_row_go_to_the_first_maximum() {
+    check_ties_in_a_row::<2, 18>([
+        (&[1., 1., 1., 1.], 0),
+        (&[0., 5., 5., 0.], 1),
+        (&[0., 0., 7., 7.], 2),
+        (&[4., 1., 2., 4.], 0),
+        (&[-3., -1., -2., -1.], 1),
+        (&[2., 3., 9., 1.], 2),
+        (&[0., 0., 0., 6.], 3),
+        (&[8., 8., 1., 1.], 0),
+        (&[-5., -6., -4., -4.], 2),
+    ]);
+    #[rustfmt::skip]
+    let three_by_three: [(&[f64], usize); 9] = [
+        (&[1., 1., 1., 1., 1., 1., 1., 1., 1.], 0),
+        (&[1., 5., 5., 0., 0., 0., 0., 0., 0.], 1),
+        (&[0., 0., 0., 0., 0., 4., 4., 0., 0.], 5),
+        (&[0., 0., 2., 0., 0., 0., 0., 2., 2.], 2),
+        (&[0., 0., 0., 3., 0., 3., 0., 0., 0.], 3),
+        (&[-1., -2., -3., -4., -5., -6., -7., -8., -9.], 0),
+        (&[0., 0., 0., 0., 0., 0., 6., 6., 6.], 6),
+        (&[0., 0., 0., 0., 0., 0., 0., 0., 9.], 8),
+        (&[2., 0., 7., 0., 7., 0., 7., 0., 0.], 2),
+    ];
+    check_ties_in_a_row::<3, 27>(three_by_three);
 }
 
 #[test]
@@ -491,10 +500,14 @@ where
     check_agreement::<E, Const<2>, 3, 5, 5, 5, 5>(Const, window(3, 1, 1, 1), 400);
     // Keras same, pool 2 stride 2 on 7x7: padding (0, 1), 4x4
     check_agreement::<E, usize, 2, 7, 7, 4, 4>(2, window(2, 2, 1, 0), 500);
-    // 3x3 tiles on 10x10 -> 3x3 (the unrolled K = 3 path; last row and column unused)
+    // 3x3 tiles on 10x10 -> 3x3 (K = 3 with rows shorter than a block; last row and column
+    // unused)
     check_agreement::<E, Const<2>, 3, 10, 10, 3, 3>(Const, window(3, 3, 1, 0), 600);
-    // 3x3 tiles with rows of 10 outputs: the blocks of 8, the second overlapping the first
-    check_agreement::<E, Const<2>, 2, 27, 30, 9, 10>(Const, window(3, 3, 1, 0), 1100);
+    // 3x3 tiles with rows of 10 outputs: the blocks of 8, the second overlapping the first,
+    // with the last two rows and columns unused
+    check_agreement::<E, Const<2>, 2, 29, 32, 9, 10>(Const, window(3, 3, 1, 0), 1100);
+    // 2x2 tiles with rows of exactly one block, the last row and column unused
+    check_agreement::<E, usize, 3, 17, 17, 8, 8>(2, window(2, 2, 1, 0), 1200);
     // 4x4 tiles, a size with no unrolled path
     check_agreement::<E, Const<2>, 2, 8, 8, 2, 2>(Const, window(4, 4, 1, 0), 700);
     // rectangular: 2x1 tiles (no unrolled path), and 1x3 overlapping with stride (2, 1)
