@@ -7,8 +7,9 @@
 //!
 //! Backward (BPTT): from the last step processed to the first, the gate gradients `dP`
 //! (w.r.t. `W x + b`) and `dQ` (w.r.t. `R h + rb`; equal to `dP` except for the GRU's `n`
-//! gate, `dQ_n = r * dP_n`), and the state gradient `dh_prev = dQ R`. The weight gradients are
-//! then single big GEMMs over all steps: `dW += dP^T X`, `dR += dQ^T H_prev`, `dX += dP W`.
+//! gate, `dQ_n = r * dP_n`), and the state gradient `dh_prev = dQ R`. Then, for each part of
+//! the batch, GEMMs over all its steps: `dX += dP W`, `dW = dP^T X`, `dR = dQ^T H_prev`; the
+//! parts' weight gradients are summed in order.
 //!
 //! Rows are batch-major (`b * S + t`), so a run of whole sequences is one contiguous block of
 //! every buffer: the batch splits into parts that run in parallel, each with its own GEMMs.
@@ -100,43 +101,25 @@ where
             let bias_key = weights.bias.clone();
             let rbias_key = weights.recurrent_bias.cloned();
             tape.add_backward_op(move |grads| {
-                let threads = num_threads();
-                let rows = dims.batch * dims.steps;
-                let gu = dims.gates * dims.units;
-                // BPTT, then dX += dP W, with dY and dX borrowed together.
-                let (dp, dq) = with_grads(grads, &out_key, &x_key, |g_out, g_x| {
-                    let (dp, dq) = backward(&dims, g_out, &w_hh, maskv.as_deref(), &saved);
-                    matmul(
+                // BPTT and, part by part, dX += dP W and the weight gradients, with dY and dX
+                // borrowed together.
+                let sums = with_grads(grads, &out_key, &x_key, |g_out, g_x| {
+                    backward(
+                        &dims,
+                        g_out,
                         g_x,
-                        Mat::new(&dp, rows, gu),
-                        Mat::new(&w_ih, gu, dims.features),
-                        true,
-                        threads,
-                    );
-                    (dp, dq)
+                        &xv,
+                        &w_ih,
+                        &w_hh,
+                        maskv.as_deref(),
+                        &saved,
+                    )
                 })?;
-                let dq = dq.as_deref().unwrap_or(&dp);
-                let g = grad_mut(grads, &w_ih_key)?;
-                matmul(
-                    g,
-                    Mat::new(&dp, rows, gu).t(),
-                    Mat::new(&xv, rows, dims.features),
-                    true,
-                    threads,
-                );
-                let g = grad_mut(grads, &bias_key)?;
-                add_column_sums(g, &dp, gu);
-                let g = grad_mut(grads, &w_hh_key)?;
-                matmul(
-                    g,
-                    Mat::new(dq, rows, gu).t(),
-                    Mat::new(&saved.h_prev, rows, dims.units),
-                    true,
-                    threads,
-                );
+                add(grad_mut(grads, &w_ih_key)?, &sums.w_ih);
+                add(grad_mut(grads, &w_hh_key)?, &sums.w_hh);
+                add(grad_mut(grads, &bias_key)?, &sums.bias);
                 if let Some(key) = &rbias_key {
-                    let g = grad_mut(grads, key)?;
-                    add_column_sums(g, dq, gu);
+                    add(grad_mut(grads, key)?, &sums.rbias);
                 }
                 Ok(())
             });
@@ -456,33 +439,65 @@ fn rnn_step<E: RecurrentFloat>(m: E, z: &[E], act: &mut [E], h: &mut [E]) {
     }
 }
 
-/// BPTT. Returns `dP` `(B*S, G*U)` and, for the GRU only, `dQ` (otherwise `dQ == dP`).
+/// The weight gradients of one call (or of one part of its batch), each row-major like its
+/// weight: `W` `(G*U, F)`, `R` `(G*U, U)`, `b` and `rb` `(G*U)`.
+struct WeightGrads<E> {
+    w_ih: Vec<E>,
+    w_hh: Vec<E>,
+    bias: Vec<E>,
+    rbias: Vec<E>,
+}
+
+impl<E: RecurrentFloat> WeightGrads<E> {
+    fn zeros(d: &Dims) -> Self {
+        let gu = d.gates * d.units;
+        Self {
+            w_ih: vec![E::zero(); gu * d.features],
+            w_hh: vec![E::zero(); gu * d.units],
+            bias: vec![E::zero(); gu],
+            rbias: vec![E::zero(); gu],
+        }
+    }
+
+    /// The sum of the parts' gradients, in the parts' order: the parts are fixed (whole
+    /// sequences, one part per thread), so the sums run in the same order on every run. No
+    /// parts (an empty batch): zeros.
+    fn sum(d: &Dims, parts: Vec<Self>) -> Self {
+        parts
+            .into_iter()
+            .reduce(|mut total, part| {
+                add(&mut total.w_ih, &part.w_ih);
+                add(&mut total.w_hh, &part.w_hh);
+                add(&mut total.bias, &part.bias);
+                add(&mut total.rbias, &part.rbias);
+                total
+            })
+            .unwrap_or_else(|| Self::zeros(d))
+    }
+}
+
+/// BPTT, then per part of the batch `dX += dP W` and the part's weight gradients: `dW = dP^T
+/// X`, `dR = dQ^T H_prev`, `db` and `drb` the column sums of `dP` and `dQ` (for the GRU, `dQ`
+/// differs from `dP` in the `n` gate; otherwise they are equal). Each part's products run on
+/// its own thread while its rows are still in cache; as products over the whole batch on
+/// both threads, gemm ran the thin `dW` (256 x 1792 by 1792 x 28 on the seed LSTM) slower.
+#[allow(clippy::too_many_arguments)]
 fn backward<E: RecurrentFloat>(
     d: &Dims,
     g_out: &[E],
+    g_x: &mut [E],
+    x: &[E],
+    w_ih: &[E],
     w_hh: &[E],
     mask: Option<&[E]>,
     saved: &Saved<E>,
-) -> (Vec<E>, Option<Vec<E>>) {
-    let (s, u, gu) = (d.steps, d.units, d.gates * d.units);
-    let rows = d.batch * s;
-    let mut dp = vec![E::zero(); rows * gu];
-    let mut dq = if d.cell == Cell::Gru {
-        Some(vec![E::zero(); rows * gu])
-    } else {
-        None
-    };
+) -> WeightGrads<E> {
+    let (s, u, f, gu) = (d.steps, d.units, d.features, d.gates * d.units);
     let per = d.rows_per_part();
-    let dps = split(&mut dp, per * s * gu);
-    let mut dqs = dq
-        .as_mut()
-        .map(|dq| split(dq, per * s * gu))
-        .unwrap_or_default()
-        .into_iter();
-    let parts: Vec<_> = dps
+    let parts: Vec<_> = split(g_x, per * s * f)
         .into_iter()
         .enumerate()
-        .map(|(i, dp)| {
+        .map(|(i, g_x)| {
             let b0 = i * per;
             let nb = per.min(d.batch - b0);
             let (lo, hi) = (b0 * s, (b0 + nb) * s);
@@ -494,20 +509,25 @@ fn backward<E: RecurrentFloat>(
                 aux: rows_of(&saved.aux, lo, hi, u),
                 c_prev: rows_of(&saved.c_prev, lo, hi, u),
                 mask: mask.map(|m| &m[lo..hi]),
-                dp,
-                dq: dqs.next(),
+                x: &x[lo * f..hi * f],
+                g_x,
             }
         })
         .collect();
+    // Threads for each part's products: the part's own, or all of them for a single part.
+    let threads = if parts.len() > 1 { 1 } else { num_threads() };
     // dh_prev = dh + dQ R: `R` (G*U x U) packed once for every part and step.
     let dq_r = Product::new(Mat::new(w_hh, gu, u));
-    run_parts(parts, |part| {
-        with_simd(
-            #[inline(always)]
-            || backward_part(d, &dq_r, part),
-        )
-    });
-    (dp, dq)
+    let w_ih = Mat::new(w_ih, gu, f);
+    WeightGrads::sum(
+        d,
+        run_parts(parts, |part| {
+            with_simd(
+                #[inline(always)]
+                || backward_part(d, &dq_r, w_ih, threads, part),
+            )
+        }),
+    )
 }
 
 /// One part of the batch in the backward: `nb` whole sequences.
@@ -519,14 +539,29 @@ struct BackwardPart<'a, E> {
     aux: &'a [E],
     c_prev: &'a [E],
     mask: Option<&'a [E]>,
-    dp: &'a mut [E],
-    dq: Option<&'a mut [E]>,
+    /// The part's inputs `(nb, S, F)` and their gradient.
+    x: &'a [E],
+    g_x: &'a mut [E],
 }
 
 #[inline(always)]
-fn backward_part<E: RecurrentFloat>(d: &Dims, dq_r: &Product<E>, mut p: BackwardPart<E>) {
+fn backward_part<E: RecurrentFloat>(
+    d: &Dims,
+    dq_r: &Product<E>,
+    w_ih: Mat<E>,
+    threads: usize,
+    p: BackwardPart<E>,
+) -> WeightGrads<E> {
     let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
+    let rows = nb * s;
     let one = E::one();
+    // dP and (GRU) dQ of every row of the part, batch-major like its other buffers.
+    let mut dp_all = vec![E::zero(); rows * gu];
+    let mut dq_all = if d.cell == Cell::Gru {
+        vec![E::zero(); rows * gu]
+    } else {
+        Vec::new()
+    };
     // The gradient w.r.t. the state carried to the step processed before (h and LSTM's c),
     // in rows as long as the product writes; `dh_next` receives `dh + dQ R`.
     let ul = dq_r.row_len();
@@ -543,7 +578,7 @@ fn backward_part<E: RecurrentFloat>(d: &Dims, dq_r: &Product<E>, mut p: Backward
             let act = &p.act[r * gu..(r + 1) * gu];
             let gy = &p.g_out[r * u..(r + 1) * u];
             let dhs = &mut dh[bb * ul..][..u];
-            let dp = &mut p.dp[r * gu..(r + 1) * gu];
+            let dp = &mut dp_all[r * gu..(r + 1) * gu];
             let dq = &mut dq_step[bb * gu..(bb + 1) * gu];
             match d.cell {
                 Cell::Lstm => {
@@ -563,7 +598,6 @@ fn backward_part<E: RecurrentFloat>(d: &Dims, dq_r: &Product<E>, mut p: Backward
                 Cell::Gru => {
                     let (qn, h_prev) = (&p.aux[r * u..(r + 1) * u], &p.h_prev[r * u..(r + 1) * u]);
                     gru_step_back(m, gy, act, qn, h_prev, dhs, dp, dq);
-                    let dq_all = p.dq.as_mut().expect("the GRU keeps dQ");
                     dq_all[r * gu..(r + 1) * gu].copy_from_slice(dq);
                 }
                 Cell::SimpleRnn => {
@@ -586,6 +620,27 @@ fn backward_part<E: RecurrentFloat>(d: &Dims, dq_r: &Product<E>, mut p: Backward
             std::mem::swap(&mut dh, &mut dh_next);
         }
     }
+    let dq_all = if dq_all.is_empty() { &dp_all } else { &dq_all };
+    let (dp, dq) = (Mat::new(&dp_all, rows, gu), Mat::new(dq_all, rows, gu));
+    matmul(p.g_x, dp, w_ih, true, threads);
+    let mut grads = WeightGrads::zeros(d);
+    matmul(
+        &mut grads.w_ih,
+        dp.t(),
+        Mat::new(p.x, rows, d.features),
+        false,
+        threads,
+    );
+    matmul(
+        &mut grads.w_hh,
+        dq.t(),
+        Mat::new(p.h_prev, rows, u),
+        false,
+        threads,
+    );
+    add_column_sums(&mut grads.bias, &dp_all, gu);
+    add_column_sums(&mut grads.rbias, dq_all, gu);
+    grads
 }
 
 /// The LSTM step backwards: from `dh` (carried, plus the output's `gy`) and `dc` (carried),
@@ -690,17 +745,23 @@ fn row_mut<E>(v: &mut [E], r: usize, width: usize) -> &mut [E] {
     }
 }
 
-/// Runs `f` on every part: on this thread when there is one, else on rayon's pool. Not on
-/// threads of their own: a thread spawned per part and call (two per layer in each of the
-/// forward and the backward) competed for the two cores with rayon's workers, which spin a
-/// while after each gemm before they sleep, and the seed LSTM ran 15-18% slower that way.
-fn run_parts<P: Send, F: Fn(P) + Sync + Send>(parts: Vec<P>, f: F) {
+/// Runs `f` on every part, and returns its results in the parts' order: on this thread when
+/// there is one part, else on rayon's pool. Not on threads of their own: a thread spawned per
+/// part and call (two per layer in each of the forward and the backward) competed for the two
+/// cores with rayon's workers, which spin a while after each gemm before they sleep, and the
+/// seed LSTM ran 15-18% slower that way.
+fn run_parts<P: Send, R: Send, F: Fn(P) -> R + Sync + Send>(parts: Vec<P>, f: F) -> Vec<R> {
     if parts.len() <= 1 {
-        parts.into_iter().for_each(f);
+        parts.into_iter().map(f).collect()
     } else {
         use rayon::prelude::*;
-        parts.into_par_iter().with_max_len(1).for_each(f);
+        parts.into_par_iter().with_max_len(1).map(f).collect()
     }
+}
+
+/// `a += b`, element by element.
+fn add<E: RecurrentFloat>(a: &mut [E], b: &[E]) {
+    a.iter_mut().zip(b).for_each(|(a, b)| *a += *b);
 }
 
 /// Splits `v` into chunks of `len` elements (the last may be shorter); an empty `v` gives
