@@ -20,7 +20,7 @@ use super::activation::RecurrentFloat;
 use super::step_product::{padded, Product, Rows, StepWeights, TILE_ROWS};
 use super::{check_call, step_time, Cell, RecurrentKernel, RecurrentWeights};
 use crate::ops::cpu::{
-    decide_freed_buffers, matmul, num_threads, read, with_grads, with_simd, Mat,
+    decide_freed_buffers, matmul, num_threads, read, with_grads, with_simd, CpuFloat, Mat, Scratch,
 };
 
 /// The smallest batch that is split across threads, and the fewest rows per part.
@@ -153,15 +153,15 @@ impl Dims {
 }
 
 /// What the forward keeps for the backward, all batch-major `(B, S, ..)`.
-struct Saved<E> {
+struct Saved<E: CpuFloat> {
     /// The gate activations: LSTM i, f, g, o; GRU r, z, n; RNN h'. `(B, S, G*U)`.
-    act: Vec<E>,
+    act: Scratch<E>,
     /// The state before each step. `(B, S, U)`.
-    h_prev: Vec<E>,
+    h_prev: Scratch<E>,
     /// LSTM: `tanh(c')`; GRU: `R_n h + rb_n`; RNN: empty. `(B, S, U)`.
-    aux: Vec<E>,
+    aux: Scratch<E>,
     /// LSTM: the cell state before each step; otherwise empty. `(B, S, U)`.
-    c_prev: Vec<E>,
+    c_prev: Scratch<E>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -176,27 +176,14 @@ fn forward<E: RecurrentFloat>(
     train: bool,
 ) -> (Vec<E>, Saved<E>) {
     let (rows, gu, u) = (d.batch * d.steps, d.gates * d.units, d.units);
-    let kept = |n: usize| {
-        if train {
-            vec![E::zero(); rows * n]
-        } else {
-            Vec::new()
-        }
-    };
+    // Every row of what is kept is written before the backward reads it: no zeroing.
+    let kept = |n: usize| Scratch::for_overwriting(if train { rows * n } else { 0 });
     let mut y = vec![E::zero(); rows * u];
     let mut saved = Saved {
         act: kept(gu),
         h_prev: kept(u),
-        aux: if d.cell == Cell::SimpleRnn {
-            Vec::new()
-        } else {
-            kept(u)
-        },
-        c_prev: if d.cell == Cell::Lstm {
-            kept(u)
-        } else {
-            Vec::new()
-        },
+        aux: kept(if d.cell == Cell::SimpleRnn { 0 } else { u }),
+        c_prev: kept(if d.cell == Cell::Lstm { u } else { 0 }),
     };
 
     let weights = StepWeights::new(w_ih, w_hh, gu, d.features, u);
@@ -555,13 +542,10 @@ fn backward_part<E: RecurrentFloat>(
     let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
     let rows = nb * s;
     let one = E::one();
-    // dP and (GRU) dQ of every row of the part, batch-major like its other buffers.
-    let mut dp_all = vec![E::zero(); rows * gu];
-    let mut dq_all = if d.cell == Cell::Gru {
-        vec![E::zero(); rows * gu]
-    } else {
-        Vec::new()
-    };
+    // dP and (GRU) dQ of every row of the part, batch-major like its other buffers; each
+    // row is written before it is read.
+    let mut dp_all = Scratch::for_overwriting(rows * gu);
+    let mut dq_all = Scratch::for_overwriting(if d.cell == Cell::Gru { rows * gu } else { 0 });
     // The gradient w.r.t. the state carried to the step processed before (h and LSTM's c),
     // in rows as long as the product writes; `dh_next` receives `dh + dQ R`.
     let ul = dq_r.row_len();
