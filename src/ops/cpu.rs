@@ -258,21 +258,28 @@ pub fn with_grads<S1: Shape, S2: Shape, E: CpuFloat, R>(
 /// other core costs more than it saves.
 const PAR_ELEMS: usize = 1 << 15;
 
-/// The sum of the parts' (weight, bias) gradients, in the parts' order: the parts are fixed
-/// (consecutive samples or groups of images, one part per thread), not rayon's work-stealing
-/// splits, so the sums run in the same order on every run. No parts: `zeros()`.
-pub(crate) fn sum_parts<E: CpuFloat>(
-    partials: Vec<(Vec<E>, Vec<E>)>,
-    zeros: impl FnOnce() -> (Vec<E>, Vec<E>),
-) -> (Vec<E>, Vec<E>) {
+/// The sum of the parts' gradients (each part's `N` gradients, such as a weight's and a
+/// bias's), in the parts' order: the parts are fixed (consecutive samples, groups of images
+/// or sequences, one part per thread), not rayon's work-stealing splits, so the sums run in
+/// the same order on every run. No parts: `zeros()`.
+pub(crate) fn sum_parts<E: CpuFloat, const N: usize>(
+    partials: Vec<[Vec<E>; N]>,
+    zeros: impl FnOnce() -> [Vec<E>; N],
+) -> [Vec<E>; N] {
     partials
         .into_iter()
-        .reduce(|(mut dw, mut db), (dw2, db2)| {
-            dw.iter_mut().zip(dw2).for_each(|(a, b)| *a += b);
-            db.iter_mut().zip(db2).for_each(|(a, b)| *a += b);
-            (dw, db)
+        .reduce(|mut total, part| {
+            for (total, part) in total.iter_mut().zip(&part) {
+                add_slice(total, part);
+            }
+            total
         })
         .unwrap_or_else(zeros)
+}
+
+/// `dst += src`, element by element (over the shorter of the two).
+pub(crate) fn add_slice<E: CpuFloat>(dst: &mut [E], src: &[E]) {
+    dst.iter_mut().zip(src).for_each(|(d, &s)| *d += s);
 }
 
 /// The sum of `v` in a fixed order that vectorises: element `i` goes to running sum

@@ -10,8 +10,8 @@
 //! each row of `dA` is added back onto the steps its window read (col2im).
 
 use crate::ops::cpu::{
-    decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, sum_parts,
-    with_grads, CpuFloat, Mat, Scratch,
+    add_slice, decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read,
+    sum_parts, with_grads, CpuFloat, Mat, Scratch,
 };
 use crate::ops::Window1D;
 use dfdx::prelude::*;
@@ -88,16 +88,14 @@ where
         // Tape-less clones: they only name the gradients (and share storage, so cost nothing).
         let (out_id, x_id, w_id, b_id) = (out.clone(), x.clone(), weight.clone(), bias.clone());
         tape.add_backward_op(move |grads| {
-            let (dw, db) = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
+            let [dw, db] = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
                 plan.backward(&a_data, &weights, g_out, g_x)
             })?;
             // dW is (K*C, F): the weight's own (K, C, F) layout.
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
-                g_weight.iter_mut().zip(dw).for_each(|(g, d)| *g += d);
+                add_slice(g_weight, &dw)
             })?;
-            with_grads(grads, &out_id, &b_id, |_, g_bias| {
-                g_bias.iter_mut().zip(db).for_each(|(g, d)| *g += d);
-            })
+            with_grads(grads, &out_id, &b_id, |_, g_bias| add_slice(g_bias, &db))
         });
     }
     Ok(out.put_tape(tape))
@@ -141,7 +139,7 @@ impl Plan {
             });
     }
 
-    /// Adds dX into `g_x` and returns (dW, db). dW and db are summed over the samples of each
+    /// Adds dX into `g_x` and returns [dW, db]. dW and db are summed over the samples of each
     /// part, then over the parts in order ([`sum_parts`]).
     fn backward<E: CpuFloat>(
         &self,
@@ -149,18 +147,18 @@ impl Plan {
         weights: &[E],
         g_out: &[E],
         g_x: &mut [E],
-    ) -> (Vec<E>, Vec<E>) {
+    ) -> [Vec<E>; 2] {
         let Sizes { l, c, f, k, ol, .. } = self.sizes;
         let (kc, threads) = (k * c, self.threads);
-        let zeros = || (vec![E::zero(); kc * f], vec![E::zero(); f]);
+        let zeros = || [vec![E::zero(); kc * f], vec![E::zero(); f]];
         let n = g_out.len() / (ol * f).max(1);
         let per_part = n.div_ceil(num_threads().max(1)).max(1);
-        let partials: Vec<(Vec<E>, Vec<E>)> = g_out
+        let partials: Vec<[Vec<E>; 2]> = g_out
             .par_chunks(per_part * ol * f)
             .zip(g_x.par_chunks_mut(per_part * l * c))
             .enumerate()
             .map(|(part, (g_out, g_x))| {
-                let (mut dw, mut db) = zeros();
+                let [mut dw, mut db] = zeros();
                 let mut d_a = vec![E::zero(); ol * kc];
                 let samples = g_out.chunks_exact(ol * f).zip(g_x.chunks_exact_mut(l * c));
                 for (i, (dy, g_x)) in samples.enumerate() {
@@ -168,13 +166,13 @@ impl Plan {
                     let dy_m = Mat::new(dy, ol, f);
                     matmul(&mut dw, a.t(), dy_m, true, threads);
                     for row in dy.chunks_exact(f) {
-                        db.iter_mut().zip(row).for_each(|(d, &g)| *d += g);
+                        add_slice(&mut db, row);
                     }
                     let w_t = Mat::new(weights, kc, f).t();
                     matmul(&mut d_a, dy_m, w_t, false, threads);
                     self.sizes.col2im(&d_a, g_x);
                 }
-                (dw, db)
+                [dw, db]
             })
             .collect();
         sum_parts(partials, zeros)

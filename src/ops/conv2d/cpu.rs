@@ -15,8 +15,8 @@
 //! keeps where it let values through, and the backward masks dY with that as it reads it.
 
 use crate::ops::cpu::{
-    add, copy, decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len, read, sum,
-    sum_parts, swap_axes, tap_range, with_grads, CpuFloat, Mat, Scratch,
+    add, add_slice, copy, decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len,
+    read, sum, sum_parts, swap_axes, tap_range, with_grads, CpuFloat, Mat, Scratch,
 };
 use crate::ops::relu::{relu, relu_grad, relu_passes};
 use crate::ops::{OutputActivation, Window1D, Window2D};
@@ -165,16 +165,14 @@ where
         let (out_id, x_id, w_id, b_id) = (out.clone(), x.clone(), weight.clone(), bias.clone());
         tape.add_backward_op(move |grads| {
             let mut cols = cols;
-            let (dw_t, db) = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
+            let [dw_t, db] = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
                 plan.backward(&weights, &mut cols, g_out, passed.as_deref(), g_x)
             })?;
             // g_weight (F, CKK) += dW^T^T.
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
                 swap_axes(&dw_t, g_weight, plan.g.ckk(), 1, add)
             })?;
-            with_grads(grads, &out_id, &b_id, |_, g_bias| {
-                g_bias.iter_mut().zip(db).for_each(|(g, d)| *g += d);
-            })
+            with_grads(grads, &out_id, &b_id, |_, g_bias| add_slice(g_bias, &db))
         });
     }
     Ok(out.put_tape(tape))
@@ -273,7 +271,7 @@ impl Plan {
             });
     }
 
-    /// Adds dX into `g_x` and returns (dW^T, db), given dY (`g_out`) and the forward pass's
+    /// Adds dX into `g_x` and returns [dW^T, db], given dY (`g_out`) and the forward pass's
     /// `cols`, which it overwrites. With `passed` (from the forward), dY is the gradient of
     /// the fused ReLU's output and passes where `passed` is set. dW^T and db are summed over
     /// the groups of each part, then over the parts in order ([`sum_parts`]).
@@ -284,15 +282,15 @@ impl Plan {
         g_out: &[E],
         passed: Option<&[bool]>,
         g_x: &mut [E],
-    ) -> (Vec<E>, Vec<E>) {
+    ) -> [Vec<E>; 2] {
         let (g, f, threads, per_group) = (self.g, self.f, self.threads, self.per_group);
         let (ckk, ohw, chw) = (g.ckk(), g.ohw(), g.chw());
-        let zeros = || (vec![E::zero(); ckk * f], vec![E::zero(); f]);
+        let zeros = || [vec![E::zero(); ckk * f], vec![E::zero(); f]];
         let group_out = per_group * f * ohw;
         let groups = g_out.len().div_ceil(group_out);
         let per_part = groups.div_ceil(num_threads().max(1)).max(1);
         let part_out = per_part * group_out;
-        let partials: Vec<(Vec<E>, Vec<E>)> = g_out
+        let partials: Vec<[Vec<E>; 2]> = g_out
             .par_chunks(part_out)
             .zip(cols.par_chunks_mut(per_part * per_group * ckk * ohw))
             .zip(g_x.par_chunks_mut(per_part * per_group * chw))
@@ -306,7 +304,7 @@ impl Plan {
                     .zip(passed)
                     .fold(
                         zeros(),
-                        |(mut dw_t, mut db), (((g_out, cols), g_x), passed)| {
+                        |[mut dw_t, mut db], (((g_out, cols), g_x), passed)| {
                             let g = self.group(g_out.len());
                             let n = g.n();
                             let masked = passed.map(|passed| through_relu(g_out, passed));
@@ -328,7 +326,7 @@ impl Plan {
                             matmul(&mut dw_t, Mat::new(cols, ckk, n), dy.t(), true, threads);
                             matmul(cols, Mat::new(weights, f, ckk).t(), dy, false, threads);
                             col2im(&g, cols, g_x);
-                            (dw_t, db)
+                            [dw_t, db]
                         },
                     )
             })

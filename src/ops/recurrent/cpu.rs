@@ -20,7 +20,8 @@ use super::activation::RecurrentFloat;
 use super::step_product::{padded, Product, Rows, StepWeights, TILE_ROWS};
 use super::{check_call, step_time, Cell, RecurrentKernel, RecurrentWeights};
 use crate::ops::cpu::{
-    decide_freed_buffers, matmul, num_threads, read, with_grads, with_simd, CpuFloat, Mat, Scratch,
+    add_slice, decide_freed_buffers, matmul, num_threads, read, sum_parts, with_grads, with_simd,
+    CpuFloat, Mat, Scratch,
 };
 
 /// The smallest batch that is split across threads, and the fewest rows per part.
@@ -103,7 +104,7 @@ where
             tape.add_backward_op(move |grads| {
                 // BPTT and, part by part, dX += dP W and the weight gradients, with dY and dX
                 // borrowed together.
-                let sums = with_grads(grads, &out_key, &x_key, |g_out, g_x| {
+                let [dw, dr, db, drb] = with_grads(grads, &out_key, &x_key, |g_out, g_x| {
                     backward(
                         &dims,
                         g_out,
@@ -115,11 +116,15 @@ where
                         &saved,
                     )
                 })?;
-                add(grad_mut(grads, &w_ih_key)?, &sums.w_ih);
-                add(grad_mut(grads, &w_hh_key)?, &sums.w_hh);
-                add(grad_mut(grads, &bias_key)?, &sums.bias);
+                add_slice(grad_mut(grads, &w_ih_key)?, &dw);
+                add_slice(grad_mut(grads, &w_hh_key)?, &dr);
+                add_slice(grad_mut(grads, &bias_key)?, &db);
                 if let Some(key) = &rbias_key {
-                    add(grad_mut(grads, key)?, &sums.rbias);
+                    // dQ is dP but in the GRU, the one cell that computes `drb` apart.
+                    add_slice(
+                        grad_mut(grads, key)?,
+                        if drb.is_empty() { &db } else { &drb },
+                    );
                 }
                 Ok(())
             });
@@ -426,48 +431,13 @@ fn rnn_step<E: RecurrentFloat>(m: E, z: &[E], act: &mut [E], h: &mut [E]) {
     }
 }
 
-/// The weight gradients of one call (or of one part of its batch), each row-major like its
-/// weight: `W` `(G*U, F)`, `R` `(G*U, U)`, `b` and `rb` `(G*U)`.
-struct WeightGrads<E> {
-    w_ih: Vec<E>,
-    w_hh: Vec<E>,
-    bias: Vec<E>,
-    rbias: Vec<E>,
-}
-
-impl<E: RecurrentFloat> WeightGrads<E> {
-    fn zeros(d: &Dims) -> Self {
-        let gu = d.gates * d.units;
-        Self {
-            w_ih: vec![E::zero(); gu * d.features],
-            w_hh: vec![E::zero(); gu * d.units],
-            bias: vec![E::zero(); gu],
-            rbias: vec![E::zero(); gu],
-        }
-    }
-
-    /// The sum of the parts' gradients, in the parts' order: the parts are fixed (whole
-    /// sequences, one part per thread), so the sums run in the same order on every run. No
-    /// parts (an empty batch): zeros.
-    fn sum(d: &Dims, parts: Vec<Self>) -> Self {
-        parts
-            .into_iter()
-            .reduce(|mut total, part| {
-                add(&mut total.w_ih, &part.w_ih);
-                add(&mut total.w_hh, &part.w_hh);
-                add(&mut total.bias, &part.bias);
-                add(&mut total.rbias, &part.rbias);
-                total
-            })
-            .unwrap_or_else(|| Self::zeros(d))
-    }
-}
-
-/// BPTT, then per part of the batch `dX += dP W` and the part's weight gradients: `dW = dP^T
-/// X`, `dR = dQ^T H_prev`, `db` and `drb` the column sums of `dP` and `dQ` (for the GRU, `dQ`
-/// differs from `dP` in the `n` gate; otherwise they are equal). Each part's products run on
-/// its own thread while its rows are still in cache; as products over the whole batch on
-/// both threads, gemm ran the thin `dW` (256 x 1792 by 1792 x 28 on the seed LSTM) slower.
+/// BPTT, then per part of the batch `dX += dP W` and the part's weight gradients; returns
+/// their sums over the parts, `[dW, dR, db, drb]`, each row-major like its weight: `dW = dP^T
+/// X` `(G*U, F)`, `dR = dQ^T H_prev` `(G*U, U)`, `db` the column sums of `dP` and `drb` those
+/// of `dQ` (`G*U`), which only the GRU computes (its `dQ` differs from `dP` in the `n` gate;
+/// for the other cells `drb` is empty: it equals `db`). Each part's products run on its own
+/// threads while its rows are still in cache; as products over the whole batch on both
+/// threads, gemm ran the thin `dW` (256 x 1792 by 1792 x 28 on the seed LSTM) slower.
 #[allow(clippy::too_many_arguments)]
 fn backward<E: RecurrentFloat>(
     d: &Dims,
@@ -478,13 +448,13 @@ fn backward<E: RecurrentFloat>(
     w_hh: &[E],
     mask: Option<&[E]>,
     saved: &Saved<E>,
-) -> WeightGrads<E> {
+) -> [Vec<E>; 4] {
     let (s, u, f, gu) = (d.steps, d.units, d.features, d.gates * d.units);
     let per = d.rows_per_part();
-    let parts: Vec<_> = split(g_x, per * s * f)
-        .into_iter()
-        .enumerate()
-        .map(|(i, g_x)| {
+    // One part per `per` sequences, as the forward cut them.
+    let mut g_x = g_x.chunks_mut((per * s * f).max(1));
+    let parts: Vec<_> = (0..d.batch.div_ceil(per))
+        .map(|i| {
             let b0 = i * per;
             let nb = per.min(d.batch - b0);
             let (lo, hi) = (b0 * s, (b0 + nb) * s);
@@ -497,24 +467,27 @@ fn backward<E: RecurrentFloat>(
                 c_prev: rows_of(&saved.c_prev, lo, hi, u),
                 mask: mask.map(|m| &m[lo..hi]),
                 x: &x[lo * f..hi * f],
-                g_x,
+                g_x: g_x.next().unwrap_or_default(),
             }
         })
         .collect();
-    // Threads for each part's products: the part's own, or all of them for a single part.
-    let threads = if parts.len() > 1 { 1 } else { num_threads() };
+    // Threads for each part's products: the cores shared among the parts (one each for the
+    // usual one part per core, all of them for a single part).
+    let threads = (num_threads() / parts.len().max(1)).max(1);
     // dh_prev = dh + dQ R: `R` (G*U x U) packed once for every part and step.
     let dq_r = Product::new(Mat::new(w_hh, gu, u));
     let w_ih = Mat::new(w_ih, gu, f);
-    WeightGrads::sum(
-        d,
-        run_parts(parts, |part| {
-            with_simd(
-                #[inline(always)]
-                || backward_part(d, &dq_r, w_ih, threads, part),
-            )
-        }),
-    )
+    let zeros = || {
+        let drb = if d.cell == Cell::Gru { gu } else { 0 };
+        [f * gu, u * gu, gu, drb].map(|len| vec![E::zero(); len])
+    };
+    let partials = run_parts(parts, |part| {
+        with_simd(
+            #[inline(always)]
+            || backward_part(d, &dq_r, w_ih, threads, zeros(), part),
+        )
+    });
+    sum_parts(partials, zeros)
 }
 
 /// One part of the batch in the backward: `nb` whole sequences.
@@ -537,8 +510,9 @@ fn backward_part<E: RecurrentFloat>(
     dq_r: &Product<E>,
     w_ih: Mat<E>,
     threads: usize,
+    [mut dw, mut dr, mut db, mut drb]: [Vec<E>; 4],
     p: BackwardPart<E>,
-) -> WeightGrads<E> {
+) -> [Vec<E>; 4] {
     let (s, u, gu, nb) = (d.steps, d.units, d.gates * d.units, p.nb);
     let rows = nb * s;
     let one = E::one();
@@ -604,27 +578,23 @@ fn backward_part<E: RecurrentFloat>(
             std::mem::swap(&mut dh, &mut dh_next);
         }
     }
-    let dq_all = if dq_all.is_empty() { &dp_all } else { &dq_all };
+    // `zeros` came with `drb` empty unless dQ differs from dP (the GRU).
+    let dq_all = if drb.is_empty() { &dp_all } else { &dq_all };
     let (dp, dq) = (Mat::new(&dp_all, rows, gu), Mat::new(dq_all, rows, gu));
     matmul(p.g_x, dp, w_ih, true, threads);
-    let mut grads = WeightGrads::zeros(d);
     matmul(
-        &mut grads.w_ih,
+        &mut dw,
         dp.t(),
         Mat::new(p.x, rows, d.features),
-        false,
+        true,
         threads,
     );
-    matmul(
-        &mut grads.w_hh,
-        dq.t(),
-        Mat::new(p.h_prev, rows, u),
-        false,
-        threads,
-    );
-    add_column_sums(&mut grads.bias, &dp_all, gu);
-    add_column_sums(&mut grads.rbias, dq_all, gu);
-    grads
+    matmul(&mut dr, dq.t(), Mat::new(p.h_prev, rows, u), true, threads);
+    add_column_sums(&mut db, &dp_all, gu);
+    if !drb.is_empty() {
+        add_column_sums(&mut drb, dq_all, gu);
+    }
+    [dw, dr, db, drb]
 }
 
 /// The LSTM step backwards: from `dh` (carried, plus the output's `gy`) and `dc` (carried),
@@ -743,11 +713,6 @@ fn run_parts<P: Send, R: Send, F: Fn(P) -> R + Sync + Send>(parts: Vec<P>, f: F)
     }
 }
 
-/// `a += b`, element by element.
-fn add<E: RecurrentFloat>(a: &mut [E], b: &[E]) {
-    a.iter_mut().zip(b).for_each(|(a, b)| *a += *b);
-}
-
 /// Splits `v` into chunks of `len` elements (the last may be shorter); an empty `v` gives
 /// no chunks.
 fn split<E>(v: &mut [E], len: usize) -> Vec<&mut [E]> {
@@ -778,6 +743,50 @@ fn rows_of<E>(v: &[E], lo: usize, hi: usize, width: usize) -> &[E] {
 /// `g[j] += sum over rows of m[row, j]` for a row-major `m` with `cols` columns.
 fn add_column_sums<E: RecurrentFloat>(g: &mut [E], m: &[E], cols: usize) {
     for row in m.chunks_exact(cols) {
-        g.iter_mut().zip(row).for_each(|(g, v)| *g += *v);
+        add_slice(g, row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kernel's forward then backward on `d`, with every output gradient 1.
+    fn weight_grads(d: Dims) -> [Vec<f32>; 4] {
+        let (rows, gu) = (d.batch * d.steps, d.gates * d.units);
+        let ramp = |n: usize| {
+            (0..n)
+                .map(|i| (i % 7) as f32 * 0.1 - 0.3)
+                .collect::<Vec<_>>()
+        };
+        let (x, w_ih, w_hh, bias) = (
+            ramp(rows * d.features),
+            ramp(gu * d.features),
+            ramp(gu * d.units),
+            ramp(gu),
+        );
+        let (_, saved) = forward(&d, &x, &w_ih, &w_hh, &bias, None, None, true);
+        let g_out = vec![1.0; rows * d.units];
+        let mut g_x = vec![0.0; rows * d.features];
+        backward(&d, &g_out, &mut g_x, &x, &w_ih, &w_hh, None, &saved)
+    }
+
+    /// An empty batch or sequence gives zero weight gradients of the weights' lengths.
+    #[test]
+    fn backward_of_an_empty_batch_or_sequence() {
+        for (batch, steps) in [(0, 4), (3, 0)] {
+            let d = Dims {
+                batch,
+                steps,
+                features: 3,
+                gates: 4,
+                units: 2,
+                cell: Cell::Lstm,
+                reverse: false,
+            };
+            let [dw, dr, db, drb] = weight_grads(d);
+            assert_eq!((dw.len(), dr.len(), db.len(), drb.len()), (24, 16, 8, 0));
+            assert!(dw.iter().chain(&dr).chain(&db).all(|&v| v == 0.0));
+        }
     }
 }

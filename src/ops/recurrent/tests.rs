@@ -6,6 +6,7 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 
 use super::RecurrentFloat;
 use super::{try_recurrent_generic, Cell, RecurrentKernel, RecurrentWeights};
+use crate::ops::cpu::Scratch;
 
 const F: usize = 3;
 const U: usize = 5;
@@ -226,7 +227,22 @@ where
         Cpu: Device<E>,
     {
         let t = Tensors::<E, G>::new(&Problem::random(case, 7 + case.batch as u64));
-        let fast = t.outputs_and_grads(&case, true);
+        // The kernel's kept rows and gradients are scratch buffers, never zeroed: fill the
+        // pool with NaNs first, so that a row read before it is written shows.
+        let most = case.batch * case.steps * G * U;
+        let poisoned: Vec<_> = (0..8)
+            .map(|_| Scratch::<E>::for_overwriting(most))
+            .collect();
+        for mut buf in poisoned {
+            buf.fill(E::nan());
+        }
+        // Three threads: a batch of 13 splits into three uneven parts, whose gradients are
+        // summed in order.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let fast = pool.install(|| t.outputs_and_grads(&case, true));
         let oracle = t.outputs_and_grads(&case, false);
         for (k, (a, b)) in fast.iter().zip(&oracle).enumerate() {
             assert!(
@@ -249,11 +265,11 @@ where
     }
 }
 
-/// Every option of the op at batch 1 and at a batch that is split across threads (11: the
-/// parts are uneven), in f32 and f64.
+/// Every option of the op at batch 1 and at batches that are split across threads (on three,
+/// 11 in two parts and 13 in three; the parts are uneven), in f32 and f64.
 fn agreement_cases(cell: Cell) -> Vec<Case> {
     let mut cases = Vec::new();
-    for batch in [1, 11] {
+    for batch in [1, 11, 13] {
         for (reverse, padding) in [
             (false, Padding::None),
             (true, Padding::None),
