@@ -120,11 +120,8 @@ where
                 add_slice(grad_mut(grads, &w_hh_key)?, &dr);
                 add_slice(grad_mut(grads, &bias_key)?, &db);
                 if let Some(key) = &rbias_key {
-                    // dQ is dP but in the GRU, the one cell that computes `drb` apart.
-                    add_slice(
-                        grad_mut(grads, key)?,
-                        if drb.is_empty() { &db } else { &drb },
-                    );
+                    let drb = if dims.dq_differs() { &drb } else { &db };
+                    add_slice(grad_mut(grads, key)?, drb);
                 }
                 Ok(())
             });
@@ -146,6 +143,13 @@ struct Dims {
 }
 
 impl Dims {
+    /// Whether `dQ` (w.r.t. `R h + rb`) differs from `dP` (w.r.t. `W x + b`): only in the
+    /// GRU, whose `n` gate multiplies `R_n h + rb_n` by `r`. Otherwise `dQ` is `dP`, and the
+    /// recurrent bias's gradient is the bias's.
+    fn dq_differs(&self) -> bool {
+        self.cell == Cell::Gru
+    }
+
     /// How many batch rows each part takes (parts run in parallel).
     fn rows_per_part(&self) -> usize {
         let parts = if self.batch >= MIN_SPLIT_BATCH {
@@ -434,8 +438,8 @@ fn rnn_step<E: RecurrentFloat>(m: E, z: &[E], act: &mut [E], h: &mut [E]) {
 /// BPTT, then per part of the batch `dX += dP W` and the part's weight gradients; returns
 /// their sums over the parts, `[dW, dR, db, drb]`, each row-major like its weight: `dW = dP^T
 /// X` `(G*U, F)`, `dR = dQ^T H_prev` `(G*U, U)`, `db` the column sums of `dP` and `drb` those
-/// of `dQ` (`G*U`), which only the GRU computes (its `dQ` differs from `dP` in the `n` gate;
-/// for the other cells `drb` is empty: it equals `db`). Each part's products run on its own
+/// of `dQ` (`G*U`), computed only where `dQ` differs from `dP` ([`Dims::dq_differs`];
+/// elsewhere `drb` is empty: it equals `db`). Each part's products run on its own
 /// threads while its rows are still in cache; as products over the whole batch on both
 /// threads, gemm ran the thin `dW` (256 x 1792 by 1792 x 28 on the seed LSTM) slower.
 #[allow(clippy::too_many_arguments)]
@@ -478,7 +482,7 @@ fn backward<E: RecurrentFloat>(
     let dq_r = Product::new(Mat::new(w_hh, gu, u));
     let w_ih = Mat::new(w_ih, gu, f);
     let zeros = || {
-        let drb = if d.cell == Cell::Gru { gu } else { 0 };
+        let drb = if d.dq_differs() { gu } else { 0 };
         [f * gu, u * gu, gu, drb].map(|len| vec![E::zero(); len])
     };
     let partials = run_parts(parts, |part| {
@@ -519,7 +523,7 @@ fn backward_part<E: RecurrentFloat>(
     // dP and (GRU) dQ of every row of the part, batch-major like its other buffers; each
     // row is written before it is read.
     let mut dp_all = Scratch::for_overwriting(rows * gu);
-    let mut dq_all = Scratch::for_overwriting(if d.cell == Cell::Gru { rows * gu } else { 0 });
+    let mut dq_all = Scratch::for_overwriting(if d.dq_differs() { rows * gu } else { 0 });
     // The gradient w.r.t. the state carried to the step processed before (h and LSTM's c),
     // in rows as long as the product writes; `dh_next` receives `dh + dQ R`.
     let ul = dq_r.row_len();
@@ -578,8 +582,7 @@ fn backward_part<E: RecurrentFloat>(
             std::mem::swap(&mut dh, &mut dh_next);
         }
     }
-    // `zeros` came with `drb` empty unless dQ differs from dP (the GRU).
-    let dq_all = if drb.is_empty() { &dp_all } else { &dq_all };
+    let dq_all = if d.dq_differs() { &dq_all } else { &dp_all };
     let (dp, dq) = (Mat::new(&dp_all, rows, gu), Mat::new(dq_all, rows, gu));
     matmul(p.g_x, dp, w_ih, true, threads);
     matmul(
@@ -591,7 +594,7 @@ fn backward_part<E: RecurrentFloat>(
     );
     matmul(&mut dr, dq.t(), Mat::new(p.h_prev, rows, u), true, threads);
     add_column_sums(&mut db, &dp_all, gu);
-    if !drb.is_empty() {
+    if d.dq_differs() {
         add_column_sums(&mut drb, dq_all, gu);
     }
     [dw, dr, db, drb]
@@ -703,7 +706,7 @@ fn row_mut<E>(v: &mut [E], r: usize, width: usize) -> &mut [E] {
 /// there is one part, else on rayon's pool. Not on threads of their own: a thread spawned per
 /// part and call (two per layer in each of the forward and the backward) competed for the two
 /// cores with rayon's workers, which spin a while after each gemm before they sleep, and the
-/// seed LSTM ran 15-18% slower that way.
+/// seed LSTM took 18-22% longer that way.
 fn run_parts<P: Send, R: Send, F: Fn(P) -> R + Sync + Send>(parts: Vec<P>, f: F) -> Vec<R> {
     if parts.len() <= 1 {
         parts.into_iter().map(f).collect()
