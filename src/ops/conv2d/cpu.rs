@@ -13,11 +13,17 @@
 //!
 //! A fused ReLU ([`OutputActivation::Relu`]) is applied as the bias is added; the forward
 //! keeps where it let values through, and the backward masks dY with that as it reads it.
+//!
+//! A fused max pool pools each group's output while it is still in cache: the convolution's full output never becomes a tensor. The
+//! forward keeps each pooled output's argmax, or none where the fused ReLU stopped its
+//! gradient; the backward spreads a group's dY over its unpooled output from them, then
+//! goes on as above.
 
 use crate::ops::cpu::{
     add, add_slice, copy, decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len,
     read, sum, sum_parts, swap_axes, tap_range, with_grads, CpuFloat, Mat, Scratch,
 };
+use crate::ops::pool2d::{unpool_max_plane, Planes, Pool, PoolKind, NO_ARGMAX};
 use crate::ops::relu::{relu, relu_grad, relu_passes};
 use crate::ops::{OutputActivation, Window1D, Window2D};
 use dfdx::prelude::*;
@@ -94,6 +100,9 @@ impl Tap {
     }
 }
 
+/// The convolution, then the fused activation, then, with `pool`, a max pool of its
+/// output: (B, C, H, W) -> (B, F, OH, OW) convolved -> (B, F, YH, YW) returned, which is
+/// (OH, OW) without `pool`.
 #[allow(clippy::type_complexity)]
 pub(super) fn try_conv2d<
     E: CpuFloat,
@@ -107,13 +116,16 @@ pub(super) fn try_conv2d<
     const KW: usize,
     const OH: usize,
     const OW: usize,
+    const YH: usize,
+    const YW: usize,
 >(
     x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Cpu, T>,
     weight: &Tensor<Rank4<F, C, KH, KW>, E, Cpu>,
     bias: &Tensor<Rank1<F>, E, Cpu>,
     window: Window2D,
     activation: OutputActivation,
-) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Cpu, T>, CpuError>
+    pool: Option<Window2D>,
+) -> Result<Tensor<(B, Const<F>, Const<YH>, Const<YW>), E, Cpu, T>, CpuError>
 where
     Cpu: Device<E>,
 {
@@ -131,7 +143,17 @@ where
         ow: OW,
         window,
     };
-    let plan = Plan::new(g, F, activation);
+    debug_assert!(pool.is_some() || (YH, YW) == (OH, OW));
+    let pool = pool.map(|window| {
+        let sizes = Planes {
+            h: OH,
+            w: OW,
+            oh: YH,
+            ow: YW,
+        };
+        Pool::new(PoolKind::Max, window, sizes)
+    });
+    let plan = Plan::new(g, F, activation, pool);
     let weights = read(weight);
     let bias_data = read(bias);
     // read() copies the storage as it lies; parameters are contiguous, and this kernel
@@ -142,23 +164,18 @@ where
     );
     let x_data = read(&x);
     let mut cols = Scratch::for_overwriting(g.ckk() * g.n());
-    let mut out = vec![E::zero(); g.batch * F * g.ohw()];
-    // Where a fused ReLU let the output through, for the backward: its gradient passes
-    // there alone. Without a tape there is no backward to keep it for.
-    let mut passed =
-        (activation == OutputActivation::Relu && T::OWNS_TAPE).then(|| vec![false; out.len()]);
-    plan.forward(
-        &x_data,
-        &weights,
-        &bias_data,
-        &mut cols,
-        &mut out,
-        passed.as_deref_mut(),
-    );
+    let mut out = vec![E::zero(); g.batch * F * YH * YW];
+    // What the backward needs besides `cols`; without a tape there is no backward to keep
+    // it for. Pooled: each output's argmax. Else, with a fused ReLU: where it let the
+    // output through (its gradient passes there alone).
+    let len = out.len();
+    let mut kept = Kept::new(&plan, len, T::OWNS_TAPE);
+    let pieces = kept.pieces_mut(plan.group_out(), len);
+    plan.forward(&x_data, &weights, &bias_data, &mut cols, &mut out, pieces);
     drop(x_data);
     let out = x
         .device()
-        .try_tensor_from_vec(out, (batch, Const::<F>, Const::<OH>, Const::<OW>))?;
+        .try_tensor_from_vec(out, (batch, Const::<F>, Const::<YH>, Const::<YW>))?;
 
     if T::OWNS_TAPE {
         // Tape-less clones: they only name the gradients (and share storage, so cost nothing).
@@ -166,7 +183,7 @@ where
         tape.add_backward_op(move |grads| {
             let mut cols = cols;
             let [dw_t, db] = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
-                plan.backward(&weights, &mut cols, g_out, passed.as_deref(), g_x)
+                plan.backward(&weights, &mut cols, g_out, &kept, g_x)
             })?;
             // g_weight (F, CKK) += dW^T^T.
             with_grads(grads, &out_id, &w_id, |_, g_weight| {
@@ -178,10 +195,92 @@ where
     Ok(out.put_tape(tape))
 }
 
+/// What the forward keeps for the backward besides `cols`, one entry per output.
+enum Kept {
+    /// No backward, or nothing to mask or unpool.
+    Nothing,
+    /// Where a fused ReLU let the output through.
+    Passed(Vec<bool>),
+    /// Each pooled output's argmax in its unpooled plane, [`NO_ARGMAX`] where its gradient
+    /// goes nowhere (a fused ReLU stopped it).
+    Argmax(Vec<u32>),
+}
+
+/// A [`Kept`] cut like the loops cut the output.
+enum KeptPiece<'a> {
+    Nothing,
+    Passed(&'a [bool]),
+    Argmax(&'a [u32]),
+}
+
+/// A [`Kept`] cut like the forward's loop cuts the output, to be written.
+enum KeptPieceMut<'a> {
+    Nothing,
+    Passed(&'a mut [bool]),
+    Argmax(&'a mut [u32]),
+}
+
+impl Kept {
+    fn new(plan: &Plan, len: usize, taped: bool) -> Self {
+        match (taped, &plan.pool, plan.activation) {
+            (false, _, _) => Kept::Nothing,
+            (true, Some(_), _) => Kept::Argmax(vec![NO_ARGMAX; len]),
+            (true, None, OutputActivation::Relu) => Kept::Passed(vec![false; len]),
+            (true, None, OutputActivation::Identity) => Kept::Nothing,
+        }
+    }
+
+    /// Pieces of `piece` outputs of an output of `len`.
+    fn pieces(&self, piece: usize, len: usize) -> Vec<KeptPiece<'_>> {
+        // rayon's zip stops at the shorter side: a short record would drop outputs silently.
+        match self {
+            Kept::Nothing => (0..len.div_ceil(piece))
+                .map(|_| KeptPiece::Nothing)
+                .collect(),
+            Kept::Passed(p) => {
+                debug_assert_eq!(p.len(), len);
+                p.chunks(piece).map(KeptPiece::Passed).collect()
+            }
+            Kept::Argmax(a) => {
+                debug_assert_eq!(a.len(), len);
+                a.chunks(piece).map(KeptPiece::Argmax).collect()
+            }
+        }
+    }
+
+    fn pieces_mut(&mut self, piece: usize, len: usize) -> Vec<KeptPieceMut<'_>> {
+        match self {
+            Kept::Nothing => (0..len.div_ceil(piece))
+                .map(|_| KeptPieceMut::Nothing)
+                .collect(),
+            Kept::Passed(p) => {
+                debug_assert_eq!(p.len(), len);
+                p.chunks_mut(piece).map(KeptPieceMut::Passed).collect()
+            }
+            Kept::Argmax(a) => {
+                debug_assert_eq!(a.len(), len);
+                a.chunks_mut(piece).map(KeptPieceMut::Argmax).collect()
+            }
+        }
+    }
+}
+
+impl KeptPiece<'_> {
+    /// Pieces of `piece` outputs of this one, `len` long.
+    fn pieces(&self, piece: usize, len: usize) -> Vec<KeptPiece<'_>> {
+        match self {
+            KeptPiece::Nothing => (0..len.div_ceil(piece))
+                .map(|_| KeptPiece::Nothing)
+                .collect(),
+            KeptPiece::Passed(p) => p.chunks(piece).map(KeptPiece::Passed).collect(),
+            KeptPiece::Argmax(a) => a.chunks(piece).map(KeptPiece::Argmax).collect(),
+        }
+    }
+}
+
 /// How a call splits its batch: the sizes the loops need, without the tensor types, so that
 /// the loops (and their rayon closures) are compiled once per element type, not once per
 /// layer shape.
-#[derive(Clone, Copy)]
 struct Plan {
     g: Geometry,
     /// Filters (output channels).
@@ -192,10 +291,12 @@ struct Plan {
     threads: usize,
     /// Applied to the output after the bias.
     activation: OutputActivation,
+    /// The max pool applied last, if fused.
+    pool: Option<Pool>,
 }
 
 impl Plan {
-    fn new(g: Geometry, f: usize, activation: OutputActivation) -> Self {
+    fn new(g: Geometry, f: usize, activation: OutputActivation, pool: Option<Pool>) -> Self {
         let per_group = images_per_group(g.ohw()).min(g.batch).max(1);
         let threads = if g.batch.div_ceil(per_group) >= num_threads() {
             1
@@ -208,21 +309,35 @@ impl Plan {
             per_group,
             threads,
             activation,
+            pool,
         }
     }
 
-    /// The geometry of the group whose output (or output gradient) is `out_len` long.
+    /// Elements of one returned plane: pooled, if a pool is fused.
+    fn out_plane(&self) -> usize {
+        match &self.pool {
+            Some(pool) => pool.sizes().oh * pool.sizes().ow,
+            None => self.g.ohw(),
+        }
+    }
+
+    /// Elements of one group's returned output.
+    fn group_out(&self) -> usize {
+        self.per_group * self.f * self.out_plane()
+    }
+
+    /// The geometry of the group whose returned output (or its gradient) is `out_len` long.
     fn group(&self, out_len: usize) -> Geometry {
         Geometry {
-            batch: out_len / (self.f * self.g.ohw()),
+            batch: out_len / (self.f * self.out_plane()),
             ..self.g
         }
     }
 
     /// `out = W x cols + b`, group by group; `cols` keeps every group's columns for the
     /// backward pass (group i's are the (CKK, G*OH*OW) block at i * G*CKK*OH*OW), then the
-    /// plan's activation. `passed`, if given (as long as `out`), records where a fused ReLU
-    /// let the output through.
+    /// plan's activation, then its pool. `kept` (cut like `out` in [`Self::group_out`]
+    /// pieces) receives what the backward needs ([`Kept`]).
     fn forward<E: CpuFloat>(
         &self,
         x: &[E],
@@ -230,63 +345,112 @@ impl Plan {
         bias: &[E],
         cols: &mut [E],
         out: &mut [E],
-        passed: Option<&mut [bool]>,
+        kept: Vec<KeptPieceMut<'_>>,
     ) {
-        let (g, f, threads) = (self.g, self.f, self.threads);
-        let (ckk, ohw, chw) = (g.ckk(), g.ohw(), g.chw());
+        let (ckk, ohw, chw) = (self.g.ckk(), self.g.ohw(), self.g.chw());
         let per_group = self.per_group;
-        let group_out = per_group * f * ohw;
-        let masks = mask_pieces_mut(passed, group_out, out.len());
-        out.par_chunks_mut(group_out)
+        out.par_chunks_mut(self.group_out())
             .zip(cols.par_chunks_mut(per_group * ckk * ohw))
             .zip(x.par_chunks(per_group * chw))
-            .zip(masks)
-            .for_each(|(((out, cols), x), passed)| {
+            .zip(kept)
+            .for_each(|(((out, cols), x), kept)| {
                 let g = self.group(out.len());
-                im2col(&g, x, cols);
-                let w = Mat::new(weights, f, ckk);
-                if g.batch == 1 {
-                    matmul(out, w, Mat::new(cols, ckk, ohw), false, threads);
-                } else {
-                    let mut y = Scratch::for_overwriting(out.len());
-                    matmul(&mut y, w, Mat::new(cols, ckk, g.n()), false, threads);
-                    swap_axes(&y, out, f, ohw, copy);
-                }
-                let mut passed = passed.map(|passed| passed.chunks_exact_mut(ohw));
-                for (plane, &b) in out.chunks_exact_mut(ohw).zip(bias.iter().cycle()) {
-                    match self.activation {
-                        OutputActivation::Identity => plane.iter_mut().for_each(|v| *v += b),
-                        OutputActivation::Relu => {
-                            plane.iter_mut().for_each(|v| *v = relu(*v + b));
-                        }
+                let Some(pool) = &self.pool else {
+                    let passed = match kept {
+                        KeptPieceMut::Passed(passed) => Some(passed),
+                        _ => None,
+                    };
+                    return self.convolve(&g, x, weights, bias, cols, out, passed);
+                };
+                // The group's unpooled output lives only while it is pooled, in cache.
+                let mut y = Scratch::for_overwriting(g.batch * self.f * ohw);
+                self.convolve(&g, x, weights, bias, cols, &mut y, None);
+                let mut untaped;
+                let argmax = match kept {
+                    KeptPieceMut::Argmax(argmax) => argmax,
+                    _ => {
+                        untaped = vec![NO_ARGMAX; out.len()];
+                        &mut untaped
                     }
-                    if let Some(passed) = passed.as_mut().and_then(|p| p.next()) {
-                        let plane = plane.iter();
-                        passed
-                            .iter_mut()
-                            .zip(plane)
-                            .for_each(|(p, &v)| *p = relu_passes(v));
+                };
+                let pooled = self.out_plane();
+                for ((y, out), argmax) in y
+                    .chunks_exact(ohw)
+                    .zip(out.chunks_exact_mut(pooled))
+                    .zip(argmax.chunks_exact_mut(pooled))
+                {
+                    pool.max_plane(y, out, argmax);
+                    if self.activation == OutputActivation::Relu {
+                        // The ReLU passes the gradient at the argmax where it let the value
+                        // there through; that value is the pooled output.
+                        for (a, &v) in argmax.iter_mut().zip(out.iter()) {
+                            if !relu_passes(v) {
+                                *a = NO_ARGMAX;
+                            }
+                        }
                     }
                 }
             });
     }
 
-    /// Adds dX into `g_x` and returns [dW^T, db], given dY (`g_out`) and the forward pass's
-    /// `cols`, which it overwrites. With `passed` (from the forward), dY is the gradient of
-    /// the fused ReLU's output and passes where `passed` is set. dW^T and db are summed over
-    /// the groups of each part, then over the parts in order ([`sum_parts`]).
+    /// One group's convolution: `out = activation(W x cols + b)` as (G, F, OH, OW), with
+    /// `cols` filled from the group's images `x` first. `passed`, if given (as long as
+    /// `out`), records where a fused ReLU let the output through.
+    #[allow(clippy::too_many_arguments)]
+    fn convolve<E: CpuFloat>(
+        &self,
+        g: &Geometry,
+        x: &[E],
+        weights: &[E],
+        bias: &[E],
+        cols: &mut [E],
+        out: &mut [E],
+        passed: Option<&mut [bool]>,
+    ) {
+        let (f, ckk, ohw) = (self.f, g.ckk(), g.ohw());
+        im2col(g, x, cols);
+        let w = Mat::new(weights, f, ckk);
+        if g.batch == 1 {
+            matmul(out, w, Mat::new(cols, ckk, ohw), false, self.threads);
+        } else {
+            let mut y = Scratch::for_overwriting(out.len());
+            matmul(&mut y, w, Mat::new(cols, ckk, g.n()), false, self.threads);
+            swap_axes(&y, out, f, ohw, copy);
+        }
+        let mut passed = passed.map(|passed| passed.chunks_exact_mut(ohw));
+        for (plane, &b) in out.chunks_exact_mut(ohw).zip(bias.iter().cycle()) {
+            match self.activation {
+                OutputActivation::Identity => plane.iter_mut().for_each(|v| *v += b),
+                OutputActivation::Relu => {
+                    plane.iter_mut().for_each(|v| *v = relu(*v + b));
+                }
+            }
+            if let Some(passed) = passed.as_mut().and_then(|p| p.next()) {
+                let plane = plane.iter();
+                passed
+                    .iter_mut()
+                    .zip(plane)
+                    .for_each(|(p, &v)| *p = relu_passes(v));
+            }
+        }
+    }
+
+    /// Adds dX into `g_x` and returns [dW^T, db], given dY (`g_out`, the gradient of what
+    /// the forward returned), what the forward kept, and its `cols`, which it overwrites.
+    /// dY goes back through the fused pool and ReLU first. dW^T and db are summed over the
+    /// groups of each part, then over the parts in order ([`sum_parts`]).
     fn backward<E: CpuFloat>(
         &self,
         weights: &[E],
         cols: &mut [E],
         g_out: &[E],
-        passed: Option<&[bool]>,
+        kept: &Kept,
         g_x: &mut [E],
     ) -> [Vec<E>; 2] {
         let (g, f, threads, per_group) = (self.g, self.f, self.threads, self.per_group);
         let (ckk, ohw, chw) = (g.ckk(), g.ohw(), g.chw());
         let zeros = || [vec![E::zero(); ckk * f], vec![E::zero(); f]];
-        let group_out = per_group * f * ohw;
+        let group_out = self.group_out();
         let groups = g_out.len().div_ceil(group_out);
         let per_part = groups.div_ceil(num_threads().max(1)).max(1);
         let part_out = per_part * group_out;
@@ -294,21 +458,27 @@ impl Plan {
             .par_chunks(part_out)
             .zip(cols.par_chunks_mut(per_part * per_group * ckk * ohw))
             .zip(g_x.par_chunks_mut(per_part * per_group * chw))
-            .zip(mask_pieces(passed, part_out, g_out.len()))
-            .map(|(((g_out, cols), g_x), passed)| {
-                let passed = mask_pieces(passed, group_out, g_out.len());
+            .zip(kept.pieces(part_out, g_out.len()))
+            .map(|(((g_out, cols), g_x), kept)| {
+                let kept = kept.pieces(group_out, g_out.len());
                 g_out
                     .chunks(group_out)
                     .zip(cols.chunks_mut(per_group * ckk * ohw))
                     .zip(g_x.chunks_mut(per_group * chw))
-                    .zip(passed)
+                    .zip(kept)
                     .fold(
                         zeros(),
-                        |[mut dw_t, mut db], (((g_out, cols), g_x), passed)| {
+                        |[mut dw_t, mut db], (((g_out, cols), g_x), kept)| {
                             let g = self.group(g_out.len());
                             let n = g.n();
-                            let masked = passed.map(|passed| through_relu(g_out, passed));
-                            let g_out = masked.as_deref().unwrap_or(g_out);
+                            let before = match kept {
+                                KeptPiece::Nothing => None,
+                                KeptPiece::Passed(passed) => Some(through_relu(g_out, passed)),
+                                KeptPiece::Argmax(argmax) => {
+                                    Some(unpool(g_out, argmax, self.out_plane(), n * f))
+                                }
+                            };
+                            let g_out = before.as_deref().unwrap_or(g_out);
                             // dY as (F, G*OH*OW): for one image, g_out as it lies.
                             let gathered;
                             let dy = if g.batch == 1 {
@@ -345,28 +515,20 @@ fn through_relu<E: CpuFloat>(g_out: &[E], passed: &[bool]) -> Scratch<E> {
     dy
 }
 
-/// A fused ReLU's mask cut like the loops cut the output: pieces of `piece` elements of an
-/// output of `len`, or `None` for each piece when no ReLU is fused.
-fn mask_pieces(passed: Option<&[bool]>, piece: usize, len: usize) -> Vec<Option<&[bool]>> {
-    // rayon's zip stops at the shorter side: a short mask would drop outputs silently.
-    debug_assert!(passed.is_none_or(|p| p.len() == len));
-    match passed {
-        Some(passed) => passed.chunks(piece).map(Some).collect(),
-        None => vec![None; len.div_ceil(piece)],
+/// dY before the fused max pool (`len` long), from dY after it (`g_out`, planes of
+/// `pooled`): each output's gradient at its argmax, 0 elsewhere.
+fn unpool<E: CpuFloat>(g_out: &[E], argmax: &[u32], pooled: usize, len: usize) -> Scratch<E> {
+    let mut dy = Scratch::for_overwriting(len);
+    dy.fill(E::zero());
+    let planes = g_out.len() / pooled;
+    for ((dy, g_out), argmax) in dy
+        .chunks_exact_mut(len / planes)
+        .zip(g_out.chunks_exact(pooled))
+        .zip(argmax.chunks_exact(pooled))
+    {
+        unpool_max_plane(argmax, g_out, dy);
     }
-}
-
-/// [`mask_pieces`] for the forward pass, which writes the mask.
-fn mask_pieces_mut(
-    passed: Option<&mut [bool]>,
-    piece: usize,
-    len: usize,
-) -> Vec<Option<&mut [bool]>> {
-    debug_assert!(passed.as_ref().is_none_or(|p| p.len() == len));
-    match passed {
-        Some(passed) => passed.chunks_mut(piece).map(Some).collect(),
-        None => (0..len.div_ceil(piece)).map(|_| None).collect(),
-    }
+    dy
 }
 
 /// Images per group: enough that a group's gemm has at least this many columns (OH*OW per

@@ -9,11 +9,14 @@
 mod cpu;
 mod generic;
 #[cfg(test)]
+mod pooled_tests;
+#[cfg(test)]
 pub(crate) mod tests;
 
 pub use generic::try_conv2d_generic;
 pub(crate) use generic::{empty_output, unfold};
 
+use super::pool2d::{check_pool_geometry, Pool2DKernel, PoolKind, NO_ARGMAX};
 use super::{OutputActivation, Window2D};
 use dfdx::prelude::*;
 
@@ -51,6 +54,41 @@ pub trait Conv2DKernel<E: Dtype>: Device<E> {
     ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
         try_conv2d_generic(x, weight, bias, window, activation)
     }
+
+    /// [`try_conv2d`](Self::try_conv2d) to (B, F, OH, OW), then a max pool of that output
+    /// through `pool` to (B, F, YH, YW): one op, so that a device may run the two together
+    /// (`Cpu` pools each group of images while its convolved output is in cache, and that
+    /// output is never a tensor). The provided method runs the two ops one after the other.
+    #[allow(clippy::type_complexity)]
+    fn try_conv2d_max_pool<
+        B: Dim,
+        T: Tape<E, Self>,
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const F: usize,
+        const KH: usize,
+        const KW: usize,
+        const OH: usize,
+        const OW: usize,
+        const YH: usize,
+        const YW: usize,
+    >(
+        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Self, T>,
+        weight: &Tensor<Rank4<F, C, KH, KW>, E, Self>,
+        bias: &Tensor<Rank1<F>, E, Self>,
+        window: Window2D,
+        activation: OutputActivation,
+        pool: Window2D,
+    ) -> Result<Tensor<(B, Const<F>, Const<YH>, Const<YW>), E, Self, T>, Self::Err>
+    where
+        Self: Pool2DKernel<E>,
+    {
+        let y = Self::try_conv2d::<B, T, C, H, W, F, KH, KW, OH, OW>(
+            x, weight, bias, window, activation,
+        )?;
+        Self::try_pool2d(y, PoolKind::Max, pool)
+    }
 }
 
 impl<E: crate::ops::cpu::CpuFloat> Conv2DKernel<E> for Cpu
@@ -76,7 +114,46 @@ where
         activation: OutputActivation,
     ) -> Result<Tensor<(B, Const<F>, Const<OH>, Const<OW>), E, Self, T>, Self::Err> {
         check_geometry(window, (KH, KW), (H, W), (OH, OW));
-        cpu::try_conv2d(x, weight, bias, window, activation)
+        cpu::try_conv2d::<E, B, T, C, H, W, F, KH, KW, OH, OW, OH, OW>(
+            x, weight, bias, window, activation, None,
+        )
+    }
+
+    fn try_conv2d_max_pool<
+        B: Dim,
+        T: Tape<E, Self>,
+        const C: usize,
+        const H: usize,
+        const W: usize,
+        const F: usize,
+        const KH: usize,
+        const KW: usize,
+        const OH: usize,
+        const OW: usize,
+        const YH: usize,
+        const YW: usize,
+    >(
+        x: Tensor<(B, Const<C>, Const<H>, Const<W>), E, Self, T>,
+        weight: &Tensor<Rank4<F, C, KH, KW>, E, Self>,
+        bias: &Tensor<Rank1<F>, E, Self>,
+        window: Window2D,
+        activation: OutputActivation,
+        pool: Window2D,
+    ) -> Result<Tensor<(B, Const<F>, Const<YH>, Const<YW>), E, Self, T>, Self::Err> {
+        check_geometry(window, (KH, KW), (H, W), (OH, OW));
+        check_pool_geometry(pool, (OH, OW), (YH, YW));
+        assert!(
+            OH * OW < NO_ARGMAX as usize,
+            "a {OH}x{OW} plane is too large for u32 argmaxes"
+        );
+        cpu::try_conv2d::<E, B, T, C, H, W, F, KH, KW, OH, OW, YH, YW>(
+            x,
+            weight,
+            bias,
+            window,
+            activation,
+            Some(pool),
+        )
     }
 }
 

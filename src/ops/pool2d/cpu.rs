@@ -10,7 +10,7 @@ use std::ops::Range;
 
 /// The argmax of a window with no real element (all padding): its gradient goes nowhere.
 /// Argmaxes are plane offsets kept as u32, half the memory traffic of usize.
-const NO_ARGMAX: u32 = u32::MAX;
+pub(crate) const NO_ARGMAX: u32 = u32::MAX;
 
 #[allow(clippy::type_complexity)]
 pub(super) fn try_pool2d<
@@ -34,8 +34,6 @@ where
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let batch = x.shape().0;
     let (hw, ohw) = (H * W, OH * OW);
-    let rows = window.rows.spans(H, OH);
-    let cols = window.cols.spans(W, OW);
     let x_data = read(&x);
     let planes = batch.size() * C;
     let sizes = Planes {
@@ -48,13 +46,7 @@ where
         hw < NO_ARGMAX as usize,
         "a {H}x{W} plane is too large for u32 argmaxes"
     );
-    let pool = Pool {
-        kind,
-        window,
-        sizes,
-        rows,
-        cols,
-    };
+    let pool = Pool::new(kind, window, sizes);
     let mut out = vec![E::zero(); planes * ohw];
     let argmax = pool.forward(&x_data, &mut out);
     drop(x_data);
@@ -74,8 +66,9 @@ where
 }
 
 /// One call's pooling, without the tensor types, so that the loops (and their rayon
-/// closures) are compiled once per element type, not once per layer shape.
-struct Pool {
+/// closures) are compiled once per element type, not once per layer shape. A convolution
+/// that pools its own output ([`conv2d`](crate::ops::conv2d)) runs it plane by plane.
+pub(crate) struct Pool {
     kind: PoolKind,
     window: Window2D,
     sizes: Planes,
@@ -86,6 +79,33 @@ struct Pool {
 }
 
 impl Pool {
+    pub(crate) fn new(kind: PoolKind, window: Window2D, sizes: Planes) -> Self {
+        Self {
+            kind,
+            window,
+            sizes,
+            rows: window.rows.spans(sizes.h, sizes.oh),
+            cols: window.cols.spans(sizes.w, sizes.ow),
+        }
+    }
+
+    /// The sizes of an input plane and of its pooled plane.
+    pub(crate) fn sizes(&self) -> Planes {
+        self.sizes
+    }
+
+    /// Max-pools one plane into `out`, with each output's argmax (see [`max_plane`]).
+    pub(crate) fn max_plane<E: CpuFloat>(&self, x: &[E], out: &mut [E], argmax: &mut [u32]) {
+        max_plane(
+            x,
+            self.sizes,
+            &self.window,
+            (&self.rows, &self.cols),
+            out,
+            argmax,
+        )
+    }
+
     /// Pools every (b, c) plane of `x` into `out`; returns the argmaxes (Max) or nothing (Avg).
     fn forward<E: CpuFloat>(&self, x: &[E], out: &mut [E]) -> Vec<u32> {
         let Planes { h, w, oh, ow } = self.sizes;
@@ -100,9 +120,7 @@ impl Pool {
                     .zip(argmax.par_chunks_mut(ohw))
                     .zip(x.par_chunks(hw))
                     .with_min_len(min_len)
-                    .for_each(|((out, argmax), x)| {
-                        max_plane(x, self.sizes, &self.window, (rows, cols), out, argmax)
-                    });
+                    .for_each(|((out, argmax), x)| self.max_plane(x, out, argmax));
                 argmax
             }
             PoolKind::Avg => {
@@ -124,17 +142,9 @@ impl Pool {
             .zip(g_out.par_chunks(ohw))
             .with_min_len(par_min_len(hw));
         match self.kind {
-            PoolKind::Max => {
-                planes
-                    .zip(argmax.par_chunks(ohw))
-                    .for_each(|((g_x, g_out), argmax)| {
-                        for (&g, &a) in g_out.iter().zip(argmax) {
-                            if a != NO_ARGMAX {
-                                g_x[a as usize] += g;
-                            }
-                        }
-                    })
-            }
+            PoolKind::Max => planes
+                .zip(argmax.par_chunks(ohw))
+                .for_each(|((g_x, g_out), argmax)| unpool_max_plane(argmax, g_out, g_x)),
             PoolKind::Avg => planes.for_each(|(g_x, g_out)| {
                 for (&g, (ry, rx)) in g_out.iter().zip(windows(&self.rows, &self.cols)) {
                     let share = g / count(ry, rx);
@@ -149,13 +159,23 @@ impl Pool {
     }
 }
 
+/// Adds each output's gradient `g_out` of one plane to the input gradient `g_x` at its
+/// argmax: the backward of [`Pool::max_plane`].
+pub(crate) fn unpool_max_plane<E: CpuFloat>(argmax: &[u32], g_out: &[E], g_x: &mut [E]) {
+    for (&g, &a) in g_out.iter().zip(argmax) {
+        if a != NO_ARGMAX {
+            g_x[a as usize] += g;
+        }
+    }
+}
+
 /// The sizes of one input plane and of its pooled plane: (h, w) and (oh, ow).
 #[derive(Clone, Copy)]
-struct Planes {
-    h: usize,
-    w: usize,
-    oh: usize,
-    ow: usize,
+pub(crate) struct Planes {
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) oh: usize,
+    pub(crate) ow: usize,
 }
 
 /// Max-pools one input plane into `out`, recording each output's argmax: the first

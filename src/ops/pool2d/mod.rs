@@ -16,6 +16,7 @@ mod generic;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use cpu::{unpool_max_plane, Planes, Pool, NO_ARGMAX};
 pub use generic::try_pool2d_generic;
 
 use super::Window2D;
@@ -78,7 +79,7 @@ where
 impl<E: Dtype> Pool2DKernel<E> for Cuda where Cuda: Device<E> {}
 
 /// Panics unless `window` is a pooling window (dilation 1) mapping `input` to `out`.
-fn check_pool_geometry(window: Window2D, input: (usize, usize), out: (usize, usize)) {
+pub(crate) fn check_pool_geometry(window: Window2D, input: (usize, usize), out: (usize, usize)) {
     assert!(
         window.rows.dilation == 1 && window.cols.dilation == 1,
         "pooling windows have dilation 1: {window:?}"
