@@ -16,47 +16,64 @@ pub fn expand(inferred: &Inferred) -> TokenStream {
 
 /// A list of numbered layers as a tree: the network, or the block of a `Residual`.
 ///
-/// A `ReLU` that directly follows a `Conv2D` is fused into it: the convolution is written
-/// `Conv2D<.., ReLU>` and applies it in its own output pass, and the `ReLU` keeps its place
-/// and number as `Activation<Fused<ReLU>, N>`, which passes its input through.
+/// A `ReLU` and then a `MaxPool` that directly follow a `Conv2D` (either, or both in that
+/// order) are fused into it: the convolution is written `Conv2D<.., ReLU, Pool2D<Max, ..>>`
+/// and applies them in its own op, and each keeps its place and number as a layer that
+/// passes its input through: `Activation<Fused<ReLU>, N>`, `Fused<Pool2D<Max, ..>>`.
 fn network(layers: &Layers) -> TokenStream {
-    let leaves: Vec<TokenStream> = layers
-        .iter()
-        .enumerate()
-        .map(|(i, (number, layer, _))| {
-            let number = lit(*number);
-            let layer = if fuses_relu(layers, i + 1) {
-                conv2d_type(layer, quote!(::typenet::layers::ReLU))
-            } else if fuses_relu(layers, i) {
-                let Layer::Activation { n, .. } = layer else {
-                    unreachable!("only a ReLU is fused")
-                };
-                let n = lit(*n);
-                quote!(::typenet::layers::Activation<::typenet::layers::Fused<::typenet::layers::ReLU>, #n>)
-            } else {
-                layer_type(layer)
-            };
-            quote!(::typenet::Numbered<#number, #layer>)
-        })
-        .collect();
+    let leaf = |number: usize, layer: TokenStream| {
+        let number = lit(number);
+        quote!(::typenet::Numbered<#number, #layer>)
+    };
+    let mut leaves = Vec::with_capacity(layers.len());
+    let mut i = 0;
+    while let Some((number, layer, _)) = layers.get(i) {
+        i += 1;
+        if !matches!(layer, Layer::Conv2D { .. }) {
+            leaves.push(leaf(*number, layer_type(layer)));
+            continue;
+        }
+        let relu = layers.get(i).filter(|(_, layer, _)| is_relu(layer));
+        i += relu.is_some() as usize;
+        let pool = layers.get(i).filter(|(_, layer, _)| is_max_pool(layer));
+        i += pool.is_some() as usize;
+        let activation = match relu {
+            Some(_) => quote!(::typenet::layers::ReLU),
+            None => quote!(::typenet::layers::Identity),
+        };
+        let pooled = match pool {
+            Some((_, pool, _)) => layer_type(pool),
+            None => quote!(::typenet::layers::NoPool),
+        };
+        leaves.push(leaf(*number, conv2d_type(layer, activation, pooled)));
+        if let Some((number, Layer::Activation { n, .. }, _)) = relu {
+            let n = lit(*n);
+            let fused = quote!(::typenet::layers::Fused<::typenet::layers::ReLU>);
+            leaves.push(leaf(
+                *number,
+                quote!(::typenet::layers::Activation<#fused, #n>),
+            ));
+        }
+        if let Some((number, pool, _)) = pool {
+            let pool = layer_type(pool);
+            leaves.push(leaf(*number, quote!(::typenet::layers::Fused<#pool>)));
+        }
+    }
     tree(&leaves)
 }
 
-/// Whether layer `i` is a `ReLU` that the `Conv2D` before it applies.
-fn fuses_relu(layers: &Layers, i: usize) -> bool {
-    i > 0
-        && matches!(layers.get(i - 1), Some((_, Layer::Conv2D { .. }, _)))
-        && matches!(
-            layers.get(i),
-            Some((
-                _,
-                Layer::Activation {
-                    kind: Activation::Relu,
-                    ..
-                },
-                _
-            ))
-        )
+fn is_relu(layer: &Layer) -> bool {
+    matches!(
+        layer,
+        Layer::Activation {
+            kind: Activation::Relu,
+            ..
+        }
+    )
+}
+
+fn is_max_pool(layer: &Layer) -> bool {
+    matches!(layer, Layer::Pool { max: true, .. })
 }
 
 /// `Chain<tree(first half), tree(second half)>`; one leaf is itself, none is `End`.
@@ -82,8 +99,8 @@ fn shape(dims: Dims) -> TokenStream {
     quote!((#(::typenet::dfdx::shapes::Const<#dims>,)*))
 }
 
-/// A `Conv2D` layer's type, with `activation` fused into its output pass.
-fn conv2d_type(layer: &Layer, activation: TokenStream) -> TokenStream {
+/// A `Conv2D` layer's type, with `activation` and then `pool` fused into its op.
+fn conv2d_type(layer: &Layer, activation: TokenStream, pool: TokenStream) -> TokenStream {
     let Layer::Conv2D {
         c,
         f,
@@ -103,7 +120,7 @@ fn conv2d_type(layer: &Layer, activation: TokenStream) -> TokenStream {
         input.1, output.0, output.1,
     ]
     .map(lit);
-    quote!(::typenet::layers::Conv2D<#c, #f, #kh, #kw, #sh, #sw, #dh, #dw, #ph, #pw, #h, #w, #oh, #ow, #activation>)
+    quote!(::typenet::layers::Conv2D<#c, #f, #kh, #kw, #sh, #sw, #dh, #dw, #ph, #pw, #h, #w, #oh, #ow, #activation, #pool>)
 }
 
 fn layer_type(layer: &Layer) -> TokenStream {
@@ -147,7 +164,11 @@ fn layer_type(layer: &Layer) -> TokenStream {
             let branches = branches.iter().map(network);
             quote!(::typenet::layers::Parallel<#op, #output, #route, (#(#branches,)*)>)
         }
-        Layer::Conv2D { .. } => conv2d_type(layer, quote!(::typenet::layers::Identity)),
+        Layer::Conv2D { .. } => conv2d_type(
+            layer,
+            quote!(::typenet::layers::Identity),
+            quote!(::typenet::layers::NoPool),
+        ),
         Layer::Pool {
             max,
             c,
@@ -294,9 +315,9 @@ mod tests {
     }
 
     #[test]
-    fn only_a_relu_right_after_a_conv2d_is_fused() {
+    fn only_a_relu_and_a_max_pool_right_after_a_conv2d_are_fused() {
         let tokens = expanded(
-            "Input<1, 6, 6>, Conv2D<2, 3>, ReLU, Conv2D<2, 3>, MaxPool<2>, ReLU, Flatten, \
+            "Input<1, 9, 9>, Conv2D<2, 3>, ReLU, Conv2D<2, 3>, MaxPool<2>, ReLU, Flatten, \
              Dense<4>, ReLU, Residual<[ReLU]>",
         );
         let fused = "::typenet::layers::Fused<::typenet::layers::ReLU>";
@@ -304,17 +325,27 @@ mod tests {
         // The ReLUs after the pooling, the Dense and inside the Residual stay layers.
         let relu = "::typenet::layers::Activation<::typenet::layers::ReLU,";
         assert_eq!(tokens.matches(relu).count(), 3, "{tokens}");
-        // 6x6 -> 4x4 with the ReLU after it; 4x4 -> 2x2 followed by a pooling.
-        assert_eq!(
-            tokens.matches("6,6,4,4,::typenet::layers::ReLU>").count(),
-            1
-        );
+        // 9x9 -> 7x7 with the ReLU after it; 7x7 -> 5x5 followed by a max pool to 2x2.
         assert_eq!(
             tokens
-                .matches("4,4,2,2,::typenet::layers::Identity>")
+                .matches("9,9,7,7,::typenet::layers::ReLU,::typenet::layers::NoPool>")
                 .count(),
             1
         );
+        let pool = "::typenet::layers::Pool2D<::typenet::layers::Max,2,2,2,2,2,0,0,5,5,2,2>";
+        let identity_pooled = format!("7,7,5,5,::typenet::layers::Identity,{pool}>");
+        assert_eq!(tokens.matches(&identity_pooled).count(), 1, "{tokens}");
+        let fused_pool = format!("::typenet::Numbered<4,::typenet::layers::Fused<{pool}>>");
+        assert_eq!(tokens.matches(&fused_pool).count(), 1, "{tokens}");
+    }
+
+    #[test]
+    fn an_average_pool_or_a_pool_after_another_layer_is_not_fused() {
+        let tokens = expanded(
+            "Input<1, 9, 9>, Conv2D<2, 3>, AvgPool<2>, Conv2D<2, 2>, Dropout<0.5>, MaxPool<2>",
+        );
+        assert_eq!(tokens.matches("Fused").count(), 0, "{tokens}");
+        assert_eq!(tokens.matches("NoPool").count(), 2, "{tokens}");
     }
 
     #[test]
@@ -327,11 +358,13 @@ mod tests {
             "::typenet::Chain<\
              ::typenet::Chain<\
              ::typenet::Numbered<1,::typenet::layers::Conv2D<1,32,3,3,1,1,1,1,0,0,28,28,26,26,\
-             ::typenet::layers::ReLU>>,\
+             ::typenet::layers::ReLU,\
+             ::typenet::layers::Pool2D<::typenet::layers::Max,32,2,2,2,2,0,0,26,26,13,13>>>,\
              ::typenet::Numbered<1,::typenet::layers::Activation<\
              ::typenet::layers::Fused<::typenet::layers::ReLU>,21632>>>,\
              ::typenet::Chain<\
-             ::typenet::Numbered<2,::typenet::layers::Pool2D<::typenet::layers::Max,32,2,2,2,2,0,0,26,26,13,13>>,\
+             ::typenet::Numbered<2,::typenet::layers::Fused<\
+             ::typenet::layers::Pool2D<::typenet::layers::Max,32,2,2,2,2,0,0,26,26,13,13>>>,\
              ::typenet::Chain<\
              ::typenet::Numbered<3,::typenet::layers::Flatten<(::typenet::dfdx::shapes::Const<32>,\
              ::typenet::dfdx::shapes::Const<13>,::typenet::dfdx::shapes::Const<13>,),5408>>,\

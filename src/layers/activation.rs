@@ -61,11 +61,12 @@ impl FusedActivation for ReLU {
     const OUTPUT: OutputActivation = OutputActivation::Relu;
 }
 
-/// Activation `A`, already applied by the layer before it, which ran it inside its own op
-/// (`network!` writes `Conv2D<.., ReLU>` then `Activation<Fused<ReLU>, N>` for a `ReLU`
-/// after a `Conv2D`). Passes its input through; the summary still lists the layer as `A`,
-/// so the model reads as written. Correct only right after a layer that applies `A`: a
-/// hand-written network that puts it anywhere else skips the activation.
+/// Layer `A`, already applied by the layer before it, which ran it inside its own op:
+/// `network!` writes `Conv2D<.., ReLU>` then `Activation<Fused<ReLU>, N>` for a `ReLU`
+/// after a `Conv2D`, and `Conv2D<.., P>` then `Fused<P>` for a max pool `P` after it.
+/// Passes its input through; the summary still lists the layer as `A`, so the model reads
+/// as written. Correct only right after a layer that applies `A`: a hand-written network
+/// that puts it anywhere else skips it.
 ///
 /// - Input shape: any. Output shape: the same.
 ///
@@ -82,9 +83,7 @@ pub struct Fused<A>(A);
 impl<A: Default> ZeroSizedModule for Fused<A> {}
 impl<A> NonMutableModule for Fused<A> {}
 
-impl<A: FusedActivation, S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>>
-    for Fused<A>
-{
+impl<A, S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>> Module<Tensor<S, E, D, T>> for Fused<A> {
     type Output = Tensor<S, E, D, T>;
     type Error = D::Err;
 
@@ -162,6 +161,15 @@ activation_info! {
     Tanh => "Tanh", 4;
     GELU => "GELU", 8;
     Softmax => "Softmax", 4;
+}
+
+/// A fused pooling layer: listed as the layer it is.
+impl<L: LayerInfo> LayerInfo for Fused<L> {
+    const NAME: &'static str = L::NAME;
+    const OUTPUT: Option<&'static [usize]> = L::OUTPUT;
+    const PARAMS: usize = 0;
+    const FLOPS: usize = L::FLOPS;
+    const ACTIVATIONS: usize = L::ACTIVATIONS;
 }
 
 impl<A, const N: usize> LayerInfo for Activation<Fused<A>, N>

@@ -1,7 +1,8 @@
 //! `Conv2D`: a 2-D convolution over images.
 
-use super::{BatchOf, FusedActivation, Identity, LayerInfo};
+use super::{BatchOf, FusedActivation, Identity, LayerInfo, MaxPool2D};
 use crate::ops::conv2d::Conv2DKernel;
+use crate::ops::pool2d::Pool2DKernel;
 use crate::ops::{Window1D, Window2D};
 use crate::shape::window_fits;
 use dfdx::nn::tensor_collection::{ModuleVisitor, TensorCollection, TensorOptions};
@@ -23,15 +24,19 @@ use std::marker::PhantomData;
 ///   one more row/column after than before when the total is odd), `dilation = D`
 ///   (default 1) and `activation = relu` (any activation, appended as its own layer).
 ///   A `ReLU` right after a `Conv2D` (written either way) runs inside the convolution, in
-///   the pass that adds the bias: the layer list, the summary and the checkpoint names are
-///   unchanged, and one trip of the output through memory is saved.
+///   the pass that adds the bias, and a `MaxPool` right after either pools the output
+///   inside it too, a few images at a time while they are in cache (the convolution's
+///   full output is never stored). The layer list, the summary, the checkpoint names and
+///   the PyTorch export are unchanged; what is saved is the output's trips through memory.
 ///   The kernel, stride and dilation are one number for both axes or, as Keras writes them,
 ///   a pair `(rows, columns)`: `Conv2D<32, (3, 5), stride = (2, 1)>`.
-/// - Type parameters: `Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A>`: kernel,
-///   stride and dilation along the rows then the columns; `PH`, `PW` are the padding before
-///   (top, left), and the padding after is implied by `OH`, `OW`. A `const` assertion checks
-///   the relation at compile time. `A` is the activation fused into the output pass:
-///   [`Identity`] (the default) or [`ReLU`](super::ReLU).
+/// - Type parameters: `Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A, P>`:
+///   kernel, stride and dilation along the rows then the columns; `PH`, `PW` are the
+///   padding before (top, left), and the padding after is implied by `OH`, `OW`. A `const`
+///   assertion checks the relation at compile time. `A` is the activation fused into the
+///   output pass: [`Identity`] (the default) or [`ReLU`](super::ReLU). `P` is the max pool
+///   fused after it: [`NoPool`] (the default) or a [`MaxPool2D`] of the `(F, OH, OW)`
+///   output, which makes the layer's output `(F, YH, YW)`, the pool's.
 /// - Parameters: `F * C * KH * KW + F`, weights `(F, C, KH, KW)` as PyTorch lays them out,
 ///   initialised uniform in `±1/sqrt(C * KH * KW)` (PyTorch's default).
 ///
@@ -49,6 +54,14 @@ use std::marker::PhantomData;
 /// let y: Tensor<Rank3<8, 13, 24>, f32, _> =
 ///     dev.build_module::<Tall, f32>().forward(dev.zeros::<Rank3<1, 28, 28>>());
 /// # let _ = y;
+///
+/// // The ReLU and the pooling run inside the convolution; each keeps its row.
+/// type Block = network![Input<1, 28, 28>, Conv2D<32, 3>, ReLU, MaxPool<2>];
+/// let y: Tensor<Rank3<32, 13, 13>, f32, _> =
+///     dev.build_module::<Block, f32>().forward(dev.zeros::<Rank3<1, 28, 28>>());
+/// # let _ = y;
+/// let names: Vec<_> = Block::summary().rows.iter().map(|row| row.name).collect();
+/// assert_eq!(names, ["Conv2D", "ReLU", "MaxPool"]);
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 #[allow(clippy::type_complexity)]
@@ -68,7 +81,8 @@ pub struct Conv2D<
     const OH: usize,
     const OW: usize,
     A = Identity,
->(PhantomData<A>);
+    P = NoPool,
+>(PhantomData<(A, P)>);
 
 /// The built [`Conv2D`]: its weight `(F, C, KH, KW)` and bias `(F)`.
 #[derive(Debug, Clone)]
@@ -90,11 +104,14 @@ pub struct Conv2DModule<
     E: Dtype,
     Dev: Storage<E>,
     A = Identity,
+    P = NoPool,
 > {
     pub weight: Tensor<Rank4<F, C, KH, KW>, E, Dev>,
     pub bias: Tensor<Rank1<F>, E, Dev>,
     /// The activation fused into the output pass ([`Identity`] for none).
     pub activation: PhantomData<A>,
+    /// The max pool fused after the activation ([`NoPool`] for none).
+    pub pool: PhantomData<P>,
 }
 
 impl<
@@ -113,7 +130,8 @@ impl<
         const OH: usize,
         const OW: usize,
         A: FusedActivation,
-    > Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A>
+        P: FusedPool,
+    > Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A, P>
 {
     /// The geometry, checked once per instantiation at compile time.
     pub const WINDOW: Window2D = {
@@ -152,7 +170,8 @@ impl<
         const OH: usize,
         const OW: usize,
         A: FusedActivation,
-    > LayerInfo for Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A>
+        P: FusedPool,
+    > LayerInfo for Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A, P>
 {
     const NAME: &'static str = "Conv2D";
     const OUTPUT: Option<&'static [usize]> = Some(&[F, OH, OW]);
@@ -177,14 +196,15 @@ impl<
         const OH: usize,
         const OW: usize,
         A: FusedActivation,
+        P: FusedPool,
         E,
         Dev,
-    > BuildOnDevice<Dev, E> for Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A>
+    > BuildOnDevice<Dev, E> for Conv2D<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A, P>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Device<E>,
 {
-    type Built = Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A>;
+    type Built = Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A, P>;
 }
 
 impl<
@@ -203,16 +223,17 @@ impl<
         const OH: usize,
         const OW: usize,
         A: FusedActivation,
+        P: FusedPool,
         E,
         Dev,
     > TensorCollection<E, Dev>
-    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A>
+    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A, P>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Device<E>,
 {
     type To<E2: Dtype, D2: Device<E2>> =
-        Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E2, D2, A>;
+        Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E2, D2, A, P>;
 
     fn iter_tensors<V: ModuleVisitor<Self, E, Dev>>(
         visitor: &mut V,
@@ -236,6 +257,7 @@ where
                 weight,
                 bias,
                 activation: PhantomData,
+                pool: PhantomData,
             },
         )
     }
@@ -257,9 +279,10 @@ impl<
         const OH: usize,
         const OW: usize,
         A: FusedActivation,
+        P: FusedPool,
         E,
         Dev,
-    > Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A>
+    > Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A, P>
 where
     E: Dtype + Float + SampleUniform,
     Dev: Storage<E>,
@@ -292,10 +315,11 @@ impl<
         const OH: usize,
         const OW: usize,
         A: FusedActivation,
+        P: FusedPool,
         E: Dtype,
         Dev: Storage<E>,
     > NonMutableModule
-    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A>
+    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A, P>
 {
 }
 
@@ -320,7 +344,7 @@ impl<
         Dev: Conv2DKernel<E>,
         T: Tape<E, Dev>,
     > Module<Tensor<X, E, Dev, T>>
-    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A>
+    for Conv2DModule<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, E, Dev, A, NoPool>
 {
     type Output = Tensor<X::Of<Rank3<F, OH, OW>>, E, Dev, T>;
     type Error = Dev::Err;
@@ -337,6 +361,113 @@ impl<
     }
 }
 
+/// With a max pool fused: the pooled output, `(F, YH, YW)`.
+impl<
+        const C: usize,
+        const F: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const DH: usize,
+        const DW: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        A: FusedActivation,
+        const PKH: usize,
+        const PKW: usize,
+        const PSH: usize,
+        const PSW: usize,
+        const PPH: usize,
+        const PPW: usize,
+        const YH: usize,
+        const YW: usize,
+        X: BatchOf<Rank3<C, H, W>>,
+        E: Dtype,
+        Dev: Conv2DKernel<E> + Pool2DKernel<E>,
+        T: Tape<E, Dev>,
+    > Module<Tensor<X, E, Dev, T>>
+    for Conv2DModule<
+        C,
+        F,
+        KH,
+        KW,
+        SH,
+        SW,
+        DH,
+        DW,
+        PH,
+        PW,
+        H,
+        W,
+        OH,
+        OW,
+        E,
+        Dev,
+        A,
+        MaxPool2D<F, PKH, PKW, PSH, PSW, PPH, PPW, OH, OW, YH, YW>,
+    >
+{
+    type Output = Tensor<X::Of<Rank3<F, YH, YW>>, E, Dev, T>;
+    type Error = Dev::Err;
+
+    fn try_forward(&self, x: Tensor<X, E, Dev, T>) -> Result<Self::Output, Dev::Err> {
+        let window = Conv2D::<C, F, KH, KW, SH, SW, DH, DW, PH, PW, H, W, OH, OW, A>::WINDOW;
+        let pool = MaxPool2D::<F, PKH, PKW, PSH, PSW, PPH, PPW, OH, OW, YH, YW>::WINDOW;
+        X::unbatch(Dev::try_conv2d_max_pool::<
+            _,
+            _,
+            C,
+            H,
+            W,
+            F,
+            KH,
+            KW,
+            OH,
+            OW,
+            YH,
+            YW,
+        >(
+            X::batch(x)?,
+            &self.weight,
+            &self.bias,
+            window,
+            A::OUTPUT,
+            pool,
+        )?)
+    }
+}
+
+/// A max pool a [`Conv2D`] can run inside its own op, as its last type parameter:
+/// [`NoPool`] (none) or the [`MaxPool2D`] of its output.
+pub trait FusedPool: Clone + Copy + Default + std::fmt::Debug + Send + Sync + 'static {}
+
+/// No pooling: the convolution's output as computed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoPool;
+
+impl FusedPool for NoPool {}
+
+impl<
+        const F: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+    > FusedPool for MaxPool2D<F, KH, KW, SH, SW, PH, PW, H, W, OH, OW>
+{
+}
+
 #[cfg(test)]
 mod tests {
     use crate::prelude::*;
@@ -346,7 +477,7 @@ mod tests {
     #[test]
     fn a_fused_relu_equals_the_convolution_then_the_relu_layer() {
         type Fused = network![Input<2, 6, 6>, Conv2D<3, 3>, ReLU];
-        type Apart = network![Input<2, 6, 6>, Conv2D<3, 3>, MaxPool<1>, ReLU];
+        type Apart = network![Input<2, 6, 6>, Conv2D<3, 3>, AvgPool<1>, ReLU];
         let dev: Cpu = Cpu::seed_from_u64(7);
         let fused = dev.build_module::<Fused, f64>();
         let mut apart = dev.build_module::<Apart, f64>();
@@ -364,6 +495,31 @@ mod tests {
         let (wf, wa) = (&fused.head.weight, &apart.head.weight);
         assert_eq!(g_fused.get(wf).as_vec(), g_apart.get(wa).as_vec());
         let (bf, ba) = (&fused.head.bias, &apart.head.bias);
+        assert_eq!(g_fused.get(bf).as_vec(), g_apart.get(ba).as_vec());
+    }
+
+    /// What `network!` writes for `Conv2D<3, 3>, ReLU, MaxPool<2>` (both inside the
+    /// convolution) computes what the three layers do apart: output and every gradient.
+    #[test]
+    fn a_fused_relu_and_max_pool_equal_the_three_layers() {
+        type Fused = network![Input<2, 9, 9>, Conv2D<3, 3>, ReLU, MaxPool<2>];
+        type Apart = network![Input<2, 9, 9>, Conv2D<3, 3>, AvgPool<1>, ReLU, MaxPool<2>];
+        let dev: Cpu = Cpu::seed_from_u64(7);
+        let fused = dev.build_module::<Fused, f64>();
+        let mut apart = dev.build_module::<Apart, f64>();
+        apart.head.head.weight = fused.head.weight.clone();
+        apart.head.head.bias = fused.head.bias.clone();
+        let x: Tensor<Rank4<2, 2, 9, 9>, f64, _> = dev.sample_normal();
+        let r: Tensor<Rank4<2, 3, 3, 3>, f64, _> = dev.sample_normal();
+        let y_fused = fused.forward(x.leaky_trace());
+        let y_apart = apart.forward(x.leaky_trace());
+        assert_eq!(y_fused.as_vec(), y_apart.as_vec());
+        let g_fused = (y_fused * r.clone()).sum().backward();
+        let g_apart = (y_apart * r).sum().backward();
+        assert_eq!(g_fused.get(&x).as_vec(), g_apart.get(&x).as_vec());
+        let (wf, wa) = (&fused.head.weight, &apart.head.head.weight);
+        assert_eq!(g_fused.get(wf).as_vec(), g_apart.get(wa).as_vec());
+        let (bf, ba) = (&fused.head.bias, &apart.head.head.bias);
         assert_eq!(g_fused.get(bf).as_vec(), g_apart.get(ba).as_vec());
     }
 }

@@ -36,7 +36,7 @@ pub use activation::{
 pub use batch::{BatchOf, SampleShape};
 pub use batchnorm::{BatchNorm1D, BatchNorm2D, BatchNormModule};
 pub use conv1d::{Conv1D, Conv1DModule};
-pub use conv2d::{Conv2D, Conv2DModule};
+pub use conv2d::{Conv2D, Conv2DModule, FusedPool, NoPool};
 pub use dense::{Dense, DenseModule, Features};
 pub use dropout::Dropout;
 pub use embedding::{Embedding, EmbeddingModule};
