@@ -17,6 +17,9 @@
 #          forward, forward_mut, backward and an Adam step
 #   ten    ten different networks of the `conv` kind in one crate, forward, forward_mut and
 #          backward each; the depth is that of each network (the case is 15)
+#   pool   Input<4, 8, 8>, (Conv2D<4, 3, padding = same>, ReLU, MaxPool<3, stride = 1,
+#          padding = same>) repeated (the ReLU and the pool run inside each convolution),
+#          Flatten, Dense<10>; with training code
 #   branch Input<4, 8, 8>, then Inception-style blocks
 #          Concat<[Conv2D<2, 1>], [Conv2D<2, 3, padding = same>, ReLU]> (4 layers each: the
 #          three in the branches and the merge), Flatten, Dense<10>; with training code
@@ -25,7 +28,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 depths="4 16 32 64 100 200"
-kinds="dense conv ten branch"
+kinds="dense conv ten pool branch"
 ci=false
 ci_limit=300 # seconds; measured 2026-12-01: 0.62 s, so this catches a blow-up, not noise
 while [ $# -gt 0 ]; do
@@ -33,7 +36,7 @@ while [ $# -gt 0 ]; do
     --depths) depths="$2"; shift 2 ;;
     --kinds) kinds="$2"; shift 2 ;;
     --ci) ci=true; depths=100; kinds=conv; shift ;;
-    *) echo "usage: $0 [--depths \"4 16 ..\"] [--kinds \"dense conv ten branch\"] [--ci]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--depths \"4 16 ..\"] [--kinds \"dense conv ten pool branch\"] [--ci]" >&2; exit 2 ;;
   esac
 done
 
@@ -68,6 +71,14 @@ layers() {
       for ((i = 0; i < (depth - 2) / 4; i++)); do
         echo "Concat<[Conv2D<2, 1>], [Conv2D<2, 3, padding = same>, ReLU]>,"
       done
+      echo "Flatten, Dense<10>,"
+      ;;
+    pool)
+      echo "Input<4, 8, 8>,"
+      for ((i = 0; i < (depth - 2) / 3; i++)); do
+        echo "Conv2D<4, 3, padding = same>, ReLU, MaxPool<3, stride = 1, padding = same>,"
+      done
+      for ((i = 0; i < (depth - 2) % 3; i++)); do echo "Conv2D<4, 3, padding = same>,"; done
       echo "Flatten, Dense<10>,"
       ;;
     conv | ten)
@@ -117,7 +128,7 @@ program() {
       echo "    let _: Tensor<Rank2<2, 10>, f32, _> = model.forward(dev.zeros::<Rank2<2, 32>>());"
       echo "}"
       ;;
-    conv | branch)
+    conv | pool | branch)
       echo "type Net = network!["; layers "$kind" "$depth"; echo "];"
       train_fn Net true
       echo "fn main() { train_net(&Cpu::default()); }"
