@@ -365,21 +365,15 @@ impl Plan {
                 // The group's unpooled output lives only while it is pooled, in cache.
                 let mut y = Scratch::for_overwriting(g.batch * self.f * ohw);
                 self.convolve(&g, x, weights, bias, cols, &mut y, None);
-                let mut untaped;
-                let argmax = match kept {
-                    KeptPieceMut::Argmax(argmax) => argmax,
-                    _ => {
-                        untaped = vec![NO_ARGMAX; out.len()];
-                        &mut untaped
-                    }
-                };
                 let pooled = self.out_plane();
-                for ((y, out), argmax) in y
-                    .chunks_exact(ohw)
-                    .zip(out.chunks_exact_mut(pooled))
-                    .zip(argmax.chunks_exact_mut(pooled))
-                {
-                    pool.max_plane(y, out, argmax);
+                let planes = y.chunks_exact(ohw).zip(out.chunks_exact_mut(pooled));
+                let KeptPieceMut::Argmax(argmax) = kept else {
+                    // No tape: nothing will run the backward, so no argmaxes.
+                    planes.for_each(|(y, out)| pool.max_plane(y, out, None));
+                    return;
+                };
+                for ((y, out), argmax) in planes.zip(argmax.chunks_exact_mut(pooled)) {
+                    pool.max_plane(y, out, Some(argmax));
                     if self.activation == OutputActivation::Relu {
                         // The ReLU passes the gradient at the argmax where it let the value
                         // there through; that value is the pooled output.

@@ -48,7 +48,7 @@ where
     );
     let pool = Pool::new(kind, window, sizes);
     let mut out = vec![E::zero(); planes * ohw];
-    let argmax = pool.forward(&x_data, &mut out);
+    let argmax = pool.forward(&x_data, &mut out, T::OWNS_TAPE);
     drop(x_data);
     let out = x
         .device()
@@ -94,34 +94,46 @@ impl Pool {
         self.sizes
     }
 
-    /// Max-pools one plane into `out`, with each output's argmax (see [`max_plane`]).
-    pub(crate) fn max_plane<E: CpuFloat>(&self, x: &[E], out: &mut [E], argmax: &mut [u32]) {
-        max_plane(
-            x,
-            self.sizes,
-            &self.window,
-            (&self.rows, &self.cols),
-            out,
-            argmax,
-        )
+    /// Max-pools one plane into `out`, with each output's argmax where `argmax` is given
+    /// (see [`max_plane`]). Without one, nothing will run the backward, and the loops
+    /// compare values only.
+    pub(crate) fn max_plane<E: CpuFloat>(
+        &self,
+        x: &[E],
+        out: &mut [E],
+        argmax: Option<&mut [u32]>,
+    ) {
+        let (p, window, spans) = (self.sizes, &self.window, (&self.rows[..], &self.cols[..]));
+        match argmax {
+            Some(argmax) => max_plane::<E, true>(x, p, window, spans, out, argmax),
+            None => max_plane::<E, false>(x, p, window, spans, out, &mut []),
+        }
     }
 
-    /// Pools every (b, c) plane of `x` into `out`; returns the argmaxes (Max) or nothing (Avg).
-    fn forward<E: CpuFloat>(&self, x: &[E], out: &mut [E]) -> Vec<u32> {
+    /// Pools every (b, c) plane of `x` into `out`; returns the argmaxes (Max, when `taped`)
+    /// or nothing.
+    fn forward<E: CpuFloat>(&self, x: &[E], out: &mut [E], taped: bool) -> Vec<u32> {
         let Planes { h, w, oh, ow } = self.sizes;
         let (hw, ohw) = (h * w, oh * ow);
         let min_len = par_min_len(hw);
         let (rows, cols) = (&self.rows, &self.cols);
         // Max: the argmax of each output; Avg: nothing to remember.
         match self.kind {
-            PoolKind::Max => {
+            PoolKind::Max if taped => {
                 let mut argmax = vec![NO_ARGMAX; out.len()];
                 out.par_chunks_mut(ohw)
                     .zip(argmax.par_chunks_mut(ohw))
                     .zip(x.par_chunks(hw))
                     .with_min_len(min_len)
-                    .for_each(|((out, argmax), x)| self.max_plane(x, out, argmax));
+                    .for_each(|((out, argmax), x)| self.max_plane(x, out, Some(argmax)));
                 argmax
+            }
+            PoolKind::Max => {
+                out.par_chunks_mut(ohw)
+                    .zip(x.par_chunks(hw))
+                    .with_min_len(min_len)
+                    .for_each(|(out, x)| self.max_plane(x, out, None));
+                Vec::new()
             }
             PoolKind::Avg => {
                 out.par_chunks_mut(ohw)
@@ -178,10 +190,10 @@ pub(crate) struct Planes {
     pub(crate) ow: usize,
 }
 
-/// Max-pools one input plane into `out`, recording each output's argmax: the first
-/// maximal element of its window in row-major order, or its last NaN, as PyTorch's CPU
-/// kernel does (`val > maxval || isnan(val)`).
-fn max_plane<E: CpuFloat>(
+/// Max-pools one input plane into `out`, recording (when `ARGMAX`; `argmax` is otherwise
+/// not touched) each output's argmax: the first maximal element of its window in row-major
+/// order, or its last NaN, as PyTorch's CPU kernel does (`val > maxval || isnan(val)`).
+fn max_plane<E: CpuFloat, const ARGMAX: bool>(
     x: &[E],
     p: Planes,
     window: &Window2D,
@@ -202,14 +214,14 @@ fn max_plane<E: CpuFloat>(
         && p.ow * k <= p.w;
     let fast = tiled && matches!(k, 2 | 3);
     match k {
-        2 if fast => max_plane_tiled::<E, 2>(x, p, out, argmax),
-        3 if fast => max_plane_tiled::<E, 3>(x, p, out, argmax),
+        2 if fast => max_plane_tiled::<E, 2, ARGMAX>(x, p, out, argmax),
+        3 if fast => max_plane_tiled::<E, 3, ARGMAX>(x, p, out, argmax),
         _ => {}
     }
     // The fast loop cannot see NaNs (`v > best` is false for them); planes holding one are
     // rare, and redone one window at a time, as is every other window geometry.
     if !fast || x.iter().fold(false, |nan, v| nan | v.is_nan()) {
-        max_plane_exact(x, p.w, rows, cols, out, argmax);
+        max_plane_exact::<E, ARGMAX>(x, p.w, rows, cols, out, argmax);
     }
 }
 
@@ -219,20 +231,20 @@ fn max_plane<E: CpuFloat>(
 /// are written twice, with the same values); rows shorter than a block go one window at a
 /// time, where the argmax is selected with a mask, not a bool: a bool becomes a branch,
 /// which mispredicts half the time on real data.
-fn max_plane_tiled<E: CpuFloat, const K: usize>(
+fn max_plane_tiled<E: CpuFloat, const K: usize, const ARGMAX: bool>(
     x: &[E],
     p: Planes,
     out: &mut [E],
     argmax: &mut [u32],
 ) {
-    for (oy, (out, argmax)) in out
-        .chunks_exact_mut(p.ow)
-        .zip(argmax.chunks_exact_mut(p.ow))
-        .enumerate()
-    {
+    for (oy, out) in out.chunks_exact_mut(p.ow).enumerate() {
         let row = oy * K * p.w;
+        let argmax = match ARGMAX {
+            true => &mut argmax[oy * p.ow..][..p.ow],
+            false => &mut [][..],
+        };
         if p.ow < BLOCK {
-            for (ox, (o, a)) in out.iter_mut().zip(argmax.iter_mut()).enumerate() {
+            for (ox, o) in out.iter_mut().enumerate() {
                 let first = row + ox * K;
                 let window = &x[first..][..(K - 1) * p.w + K];
                 let (mut best, mut arg) = (window[0], 0u32);
@@ -245,14 +257,20 @@ fn max_plane_tiled<E: CpuFloat, const K: usize>(
                         arg = (i as u32 & take) | (arg & !take);
                     }
                 }
-                (*o, *a) = (best, first as u32 + arg);
+                *o = best;
+                if ARGMAX {
+                    argmax[ox] = first as u32 + arg;
+                }
             }
             continue;
         }
         for block in (0..p.ow).step_by(BLOCK) {
             let ox = block.min(p.ow - BLOCK);
-            let (out, argmax) = (&mut out[ox..][..BLOCK], &mut argmax[ox..][..BLOCK]);
-            max_block::<E, K>(x, p.w, row + ox * K, out, argmax);
+            let (best, arg) = max_block::<E, K>(x, p.w, row + ox * K);
+            out[ox..][..BLOCK].copy_from_slice(&best);
+            if ARGMAX {
+                argmax[ox..][..BLOCK].copy_from_slice(&arg);
+            }
         }
     }
 }
@@ -265,14 +283,14 @@ const BLOCK: usize = 8;
 /// The `BLOCK` windows of `K x K` side by side whose first tap is `x[first]`, in rows `w`
 /// apart: row by row, each window's first maximum within the row, kept where it is strictly
 /// greater than the rows above gave; together, the first maximum in row-major order.
+/// Returns the maxima and their argmaxes (which a caller that drops them does not compute:
+/// the function is inlined).
 #[inline(always)]
 fn max_block<E: CpuFloat, const K: usize>(
     x: &[E],
     w: usize,
     first: usize,
-    out: &mut [E],
-    argmax: &mut [u32],
-) {
+) -> ([E; BLOCK], [u32; BLOCK]) {
     let (mut best, mut arg) = ([E::zero(); BLOCK], [0u32; BLOCK]);
     for ky in 0..K {
         let start = first + ky * w;
@@ -291,13 +309,12 @@ fn max_block<E: CpuFloat, const K: usize>(
             };
         }
     }
-    out.copy_from_slice(&best);
-    argmax.copy_from_slice(&arg);
+    (best, arg)
 }
 
 /// The max pool of any plane, one window at a time with branches: padded or overlapping
 /// windows, and the rare planes [`max_plane_tiled`] cannot finish.
-fn max_plane_exact<E: CpuFloat>(
+fn max_plane_exact<E: CpuFloat, const ARGMAX: bool>(
     x: &[E],
     w: usize,
     rows: &[Range<usize>],
@@ -305,11 +322,7 @@ fn max_plane_exact<E: CpuFloat>(
     out: &mut [E],
     argmax: &mut [u32],
 ) {
-    for ((o, a), (ry, rx)) in out
-        .iter_mut()
-        .zip(argmax.iter_mut())
-        .zip(windows(rows, cols))
-    {
+    for (i, (o, (ry, rx))) in out.iter_mut().zip(windows(rows, cols)).enumerate() {
         let (mut best, mut arg) = (E::neg_infinity(), NO_ARGMAX);
         for y in ry.clone() {
             for (i, &v) in x[y * w..][rx.clone()].iter().enumerate() {
@@ -318,7 +331,10 @@ fn max_plane_exact<E: CpuFloat>(
                 }
             }
         }
-        (*o, *a) = (best, arg);
+        *o = best;
+        if ARGMAX {
+            argmax[i] = arg;
+        }
     }
 }
 

@@ -276,6 +276,12 @@ fn max_pool_edge_values_follow_pytorch() {
     assert!(out[1].is_nan());
     assert_eq!(&gx[..2], &[1., 0.]);
     assert_eq!(gx[3], 2.);
+    // The same values without a tape, where no argmaxes are kept.
+    let x = image::<f64, Const<1>, 1, 2, 4>(Const, x.to_vec());
+    let untaped = pool::<f64, _, _, 1, 2, 4, 1, 2>(Fast, x, Max, window(2, 2, 1, 0));
+    let untaped = crate::ops::cpu::read(&untaped).to_vec();
+    assert_eq!(untaped[0], -inf);
+    assert!(untaped[1].is_nan());
 }
 
 // ---------------------------------------------------------------- average pooling by hand
@@ -483,6 +489,12 @@ fn check_agreement<
         let what = format!("{kind:?} {n}x{C}x{H}x{W} {window:?}");
         assert_close(&format!("{what} out"), &fast.0, &generic.0, 1e-4);
         assert_close(&format!("{what} dx"), &fast.1, &generic.1, 1e-4);
+        // Without a tape the max pool keeps no argmaxes and compares values only: the
+        // same outputs.
+        let x_untaped = image::<E, B, C, H, W>(batch, x.clone());
+        let untaped = pool::<E, B, _, C, H, W, OH, OW>(Fast, x_untaped, kind, window);
+        let untaped = crate::ops::cpu::read(&untaped).to_vec();
+        assert_eq!(untaped, fast.0, "{what} out without a tape");
     }
 }
 
