@@ -21,7 +21,7 @@
 
 use crate::ops::cpu::{
     add, add_slice, copy, decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len,
-    read, sum, sum_parts, swap_axes, tap_range, with_grads, CpuFloat, Mat, Scratch,
+    read, sum, sum_parts, swap_axes, tap_range, with_grads, with_simd, CpuFloat, Mat, Scratch,
 };
 use crate::ops::pool2d::{unpool_max_plane, Planes, Pool, PoolKind, NO_ARGMAX};
 use crate::ops::relu::{relu, relu_grad, relu_passes};
@@ -553,52 +553,71 @@ fn im2col<E: CpuFloat>(g: &Geometry, x: &[E], cols: &mut [E]) {
         .with_min_len(par_min_len(n))
         .enumerate()
         .for_each(|(r, row)| {
-            let (c, (rows, cols)) = (r / taps.len(), &taps[r % taps.len()]);
-            let (lo, hi) = (cols.valid.start, cols.valid.end);
-            for (b, image) in row.chunks_exact_mut(ohw).enumerate() {
-                let plane = &x[(b * g.c + c) * g.h * g.w..][..g.h * g.w];
-                for (o_y, dst) in image.chunks_exact_mut(ow).enumerate() {
-                    if !rows.valid.contains(&o_y) {
-                        dst.fill(E::zero());
-                        continue;
-                    }
-                    let src = &plane[rows.input(o_y) * g.w..][..g.w];
-                    dst[..lo].fill(E::zero());
-                    dst[hi..].fill(E::zero());
-                    if lo < hi {
-                        if cols.stride == 1 {
-                            let start = cols.input(lo);
-                            copy_row(&mut dst[lo..hi], &src[start..start + (hi - lo)]);
-                        } else {
-                            for (o_x, d) in dst[lo..hi].iter_mut().enumerate() {
-                                *d = src[cols.input(lo + o_x)];
+            // AVX moves of 8 elements where the CPU has them (one where SSE takes two).
+            with_simd(
+                #[inline(always)]
+                || {
+                    let (c, (rows, cols)) = (r / taps.len(), &taps[r % taps.len()]);
+                    let (lo, hi) = (cols.valid.start, cols.valid.end);
+                    for (b, image) in row.chunks_exact_mut(ohw).enumerate() {
+                        let plane = &x[(b * g.c + c) * g.h * g.w..][..g.h * g.w];
+                        for (o_y, dst) in image.chunks_exact_mut(ow).enumerate() {
+                            if !rows.valid.contains(&o_y) {
+                                dst.fill(E::zero());
+                                continue;
+                            }
+                            let src = &plane[rows.input(o_y) * g.w..][..g.w];
+                            dst[..lo].fill(E::zero());
+                            dst[hi..].fill(E::zero());
+                            if lo < hi {
+                                if cols.stride == 1 {
+                                    let start = cols.input(lo);
+                                    copy_row(&mut dst[lo..hi], &src[start..start + (hi - lo)]);
+                                } else {
+                                    for (o_x, d) in dst[lo..hi].iter_mut().enumerate() {
+                                        *d = src[cols.input(lo + o_x)];
+                                    }
+                                }
                             }
                         }
                     }
-                }
-            }
+                },
+            )
         });
 }
 
 /// `dst.copy_from_slice(src)` for the short rows [`im2col`] copies (26, 11 and 3 elements
-/// on the seed CNN): as moves of 8, 4, 2 and 1 elements, each of a fixed size that the
-/// compiler inlines. `copy_from_slice` of a length known only at run time calls `memcpy`,
-/// whose call cost more than such a copy.
+/// on the seed CNN): as moves of a fixed size, which the compiler inlines, where
+/// `copy_from_slice` of a length known only at run time calls `memcpy`, whose call cost
+/// more than such a copy. A row of 8 or more goes 8 at a time, the last move overlapping
+/// the one before (those elements are written twice, with the same values); a shorter row
+/// is two moves of 4 or 2 that overlap, so that a row of any length takes at most one
+/// branch per move.
 #[inline(always)]
 fn copy_row<E: Copy>(dst: &mut [E], src: &[E]) {
     assert_eq!(dst.len(), src.len());
-    let mut dst = dst.chunks_exact_mut(8);
-    let mut src = src.chunks_exact(8);
-    for (d, s) in (&mut dst).zip(&mut src) {
-        d.copy_from_slice(s);
+    let n = dst.len();
+    #[inline(always)]
+    fn copy<E: Copy, const N: usize>(dst: &mut [E], src: &[E], at: usize) {
+        dst[at..][..N].copy_from_slice(&src[at..][..N]);
     }
-    let (mut dst, mut src) = (dst.into_remainder(), src.remainder());
-    for block in [4, 2, 1] {
-        if dst.len() >= block {
-            let (d, rest) = dst.split_at_mut(block);
-            d.copy_from_slice(&src[..block]);
-            (dst, src) = (rest, &src[block..]);
+    match n {
+        8.. => {
+            for at in (0..n - 8).step_by(8) {
+                copy::<E, 8>(dst, src, at);
+            }
+            copy::<E, 8>(dst, src, n - 8);
         }
+        4..=7 => {
+            copy::<E, 4>(dst, src, 0);
+            copy::<E, 4>(dst, src, n - 4);
+        }
+        2..=3 => {
+            copy::<E, 2>(dst, src, 0);
+            copy::<E, 2>(dst, src, n - 2);
+        }
+        1 => dst[0] = src[0],
+        _ => {}
     }
 }
 
@@ -642,7 +661,7 @@ fn col2im<E: CpuFloat>(g: &Geometry, dcols: &[E], g_x: &mut [E]) {
 mod tests {
     #[test]
     fn copy_row_copies_rows_of_every_length() {
-        // Every mix of the 8-, 4-, 2- and 1-element moves, each element once.
+        // Every length: whole and overlapping moves of 8, pairs of 4 and of 2, and one.
         for len in 0..40u32 {
             let src: Vec<u32> = (0..len).collect();
             let mut dst = vec![u32::MAX; len as usize];
