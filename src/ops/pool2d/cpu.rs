@@ -322,7 +322,7 @@ fn max_plane_exact<E: CpuFloat, const ARGMAX: bool>(
     out: &mut [E],
     argmax: &mut [u32],
 ) {
-    for (i, (o, (ry, rx))) in out.iter_mut().zip(windows(rows, cols)).enumerate() {
+    for (at, (o, (ry, rx))) in out.iter_mut().zip(windows(rows, cols)).enumerate() {
         let (mut best, mut arg) = (E::neg_infinity(), NO_ARGMAX);
         for y in ry.clone() {
             for (i, &v) in x[y * w..][rx.clone()].iter().enumerate() {
@@ -333,7 +333,7 @@ fn max_plane_exact<E: CpuFloat, const ARGMAX: bool>(
         }
         *o = best;
         if ARGMAX {
-            argmax[i] = arg;
+            argmax[at] = arg;
         }
     }
 }
