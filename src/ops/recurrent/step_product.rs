@@ -9,8 +9,10 @@
 //! (`k x 16`, contiguous, the last padded with zeros), and for `f32` on a CPU with AVX2 and FMA a
 //! register-blocked kernel computes up to 6 rows times one panel at a time: 12 accumulators of
 //! 8 lanes loaded from the start rows (the bias, the step's input projection, or `dH`), then two
-//! panel loads and one broadcast per row for each `k`. Other types and CPUs run the same
-//! products through the general GEMM.
+//! panel loads and one broadcast per row for each `k`. On a CPU with AVX-512F a kernel of the
+//! same shape takes up to 8 rows times two panels, each panel one 16-lane register, and
+//! stores a last partial panel through a mask. Other types and CPUs run the same products
+//! through the general GEMM.
 
 use super::activation::RecurrentFloat;
 use crate::ops::cpu::{matmul, Mat};
@@ -18,8 +20,8 @@ use crate::ops::cpu::{matmul, Mat};
 /// Columns per panel (gates forward, units in the backward): two AVX registers of `f32`.
 pub const PANEL: usize = 16;
 
-/// Rows per tile of the kernel: 6 x 2 accumulators, 2 panel registers and one broadcast fill
-/// 15 of the 16 AVX registers.
+/// Rows per tile of the AVX2 kernel: 6 x 2 accumulators, 2 panel registers and one broadcast
+/// fill 15 of the 16 AVX registers.
 pub const TILE_ROWS: usize = 6;
 
 /// Rows of a matrix: row `r` starts at `data[r * stride]` (a stride of 0 repeats one row).
@@ -79,7 +81,10 @@ pub struct Product<'a, E> {
 
 impl<'a, E: RecurrentFloat> Product<'a, E> {
     pub fn new(rhs: Mat<'a, E>) -> Self {
-        let kernel = E::panel_kernel();
+        Self::with_kernel(rhs, E::panel_kernel())
+    }
+
+    fn with_kernel(rhs: Mat<'a, E>, kernel: Option<PanelKernel<E>>) -> Self {
         Self {
             rhs,
             panels: match kernel {
@@ -134,9 +139,20 @@ pub struct StepWeights<'a, E> {
 
 impl<'a, E: RecurrentFloat> StepWeights<'a, E> {
     pub fn new(w_ih: &'a [E], w_hh: &'a [E], gu: usize, features: usize, units: usize) -> Self {
+        Self::with_kernel(w_ih, w_hh, gu, features, units, E::panel_kernel())
+    }
+
+    fn with_kernel(
+        w_ih: &'a [E],
+        w_hh: &'a [E],
+        gu: usize,
+        features: usize,
+        units: usize,
+        kernel: Option<PanelKernel<E>>,
+    ) -> Self {
         let transpose = |weight: &'a [E], k: usize| {
             assert_eq!(weight.len(), gu * k, "a recurrent weight holds G*U rows");
-            Product::new(Mat::new(weight, gu, k).t())
+            Product::with_kernel(Mat::new(weight, gu, k).t(), kernel)
         };
         Self {
             w_ih: transpose(w_ih, features),
@@ -189,15 +205,33 @@ fn pack<E: RecurrentFloat>(rhs: Mat<E>) -> Vec<E> {
 /// The `f32` [`PanelKernel`] for this CPU, if it has one.
 pub fn f32_panel_kernel() -> Option<PanelKernel<f32>> {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        return Some(avx2::product);
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            return Some(avx512::product);
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return Some(avx2::product);
+        }
     }
     None
 }
 
+/// The rows of the next tile when `left` rows remain and a tile holds at most `max`. A tile
+/// of 1 to 3 rows has too few accumulators to hide the FMA's latency (4 cycles on 2 pipes
+/// wants 8 in flight), so where one would follow a full tile the two share their rows: with
+/// 6-row tiles, 7 as 3 + 4, 8 as 4 + 4, 9 as 5 + 4, and a core's 32 sequences of the seed
+/// LSTM run as 6, 6, 6, 6, 4, 4 instead of 6, 6, 6, 6, 6, 2.
+fn tile_height(left: usize, max: usize) -> usize {
+    if left > max && left < max + 4 {
+        left - 4
+    } else {
+        left.min(max)
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{Rows, Sizes, PANEL, TILE_ROWS};
+    use super::{tile_height, Rows, Sizes, PANEL, TILE_ROWS};
     use std::arch::x86_64::*;
 
     /// # Safety
@@ -230,7 +264,7 @@ mod avx2 {
             };
             let mut r0 = 0;
             while r0 < rows {
-                let height = tile_height(rows - r0);
+                let height = tile_height(rows - r0, TILE_ROWS);
                 let (start, lhs) = (start.skip(r0, c0), lhs.skip(r0, 0));
                 let out = out.as_mut_ptr().add(r0 * out_stride + c0);
                 match height {
@@ -243,18 +277,6 @@ mod avx2 {
                 }
                 r0 += height;
             }
-        }
-    }
-
-    /// The rows of the next tile when `left` rows remain. A tile of 1 to 3 rows has too few
-    /// accumulators to hide the FMA's latency (4 cycles on 2 pipes wants 8 in flight), so
-    /// where one would follow a full tile the two share their rows: 7 as 3 + 4, 8 as 4 + 4,
-    /// 9 as 5 + 4. A core's 32 sequences of the seed LSTM run as 6, 6, 6, 6, 4, 4 instead of
-    /// 6, 6, 6, 6, 6, 2.
-    fn tile_height(left: usize) -> usize {
-        match left {
-            7..=9 => left - 4,
-            _ => left.min(TILE_ROWS),
         }
     }
 
@@ -307,10 +329,153 @@ mod avx2 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{tile_height, Rows, Sizes, PANEL};
+    use std::arch::x86_64::*;
+
+    /// Rows per tile: 8 rows by two panels are 16 accumulators of 16 lanes; with the two
+    /// panel registers and a broadcast, 19 of the 32 AVX-512 registers.
+    const TILE_ROWS: usize = 8;
+
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn product(
+        out: &mut [f32],
+        out_stride: usize,
+        sizes: Sizes,
+        start: Rows<f32>,
+        lhs: Rows<f32>,
+        panels: &[f32],
+    ) {
+        let Sizes { rows, k, cols } = sizes;
+        let n_panels = cols.div_ceil(PANEL);
+        if rows == 0 {
+            return;
+        }
+        // Every read and write below stays inside these bounds.
+        assert!(out_stride >= cols && out.len() >= (rows - 1) * out_stride + cols);
+        assert!(start.data.len() >= (rows - 1) * start.stride + n_panels * PANEL);
+        assert!(lhs.data.len() >= (rows - 1) * lhs.stride + k);
+        assert!(panels.len() >= n_panels * k * PANEL);
+        // Two panels at a time, the last one alone when their number is odd.
+        for p in (0..n_panels).step_by(2) {
+            let c0 = p * PANEL;
+            let tile = Tile {
+                width: cols - c0,
+                k,
+                panel: panels.as_ptr().add(p * k * PANEL),
+            };
+            let (out, start) = (&mut out[c0..], start.skip(0, c0));
+            match n_panels - p {
+                1 => tile.rows::<1>(out, out_stride, rows, start, lhs),
+                _ => tile.rows::<2>(out, out_stride, rows, start, lhs),
+            }
+        }
+    }
+
+    /// `P` panels (`k x 16` each, one after the other from `panel`), of which the first
+    /// `width` columns are written (all of them when `width` is `P * 16` or more).
+    struct Tile {
+        width: usize,
+        k: usize,
+        panel: *const f32,
+    }
+
+    impl Tile {
+        /// All `rows` rows, a tile at a time, `out` starting at the panels' first column.
+        #[target_feature(enable = "avx512f")]
+        #[inline]
+        unsafe fn rows<const P: usize>(
+            &self,
+            out: &mut [f32],
+            out_stride: usize,
+            rows: usize,
+            start: Rows<f32>,
+            lhs: Rows<f32>,
+        ) {
+            let mut r0 = 0;
+            while r0 < rows {
+                let height = tile_height(rows - r0, TILE_ROWS);
+                let (start, lhs) = (start.skip(r0, 0), lhs.skip(r0, 0));
+                let out = out.as_mut_ptr().add(r0 * out_stride);
+                match height {
+                    8 => self.run::<8, P>(out, out_stride, start, lhs),
+                    7 => self.run::<7, P>(out, out_stride, start, lhs),
+                    6 => self.run::<6, P>(out, out_stride, start, lhs),
+                    5 => self.run::<5, P>(out, out_stride, start, lhs),
+                    4 => self.run::<4, P>(out, out_stride, start, lhs),
+                    3 => self.run::<3, P>(out, out_stride, start, lhs),
+                    2 => self.run::<2, P>(out, out_stride, start, lhs),
+                    _ => self.run::<1, P>(out, out_stride, start, lhs),
+                }
+                r0 += height;
+            }
+        }
+
+        /// `R` rows: `out` (rows `out_stride` apart) `= start + lhs x panels`.
+        #[target_feature(enable = "avx512f")]
+        #[inline]
+        unsafe fn run<const R: usize, const P: usize>(
+            &self,
+            out: *mut f32,
+            out_stride: usize,
+            start: Rows<f32>,
+            lhs: Rows<f32>,
+        ) {
+            let mut acc = [[_mm512_setzero_ps(); P]; R];
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let s = start.data.as_ptr().add(r * start.stride);
+                for (p, acc) in acc.iter_mut().enumerate() {
+                    *acc = _mm512_loadu_ps(s.add(p * PANEL));
+                }
+            }
+            let a = lhs.data.as_ptr();
+            let panel_len = self.k * PANEL;
+            for j in 0..self.k {
+                let mut w = [_mm512_setzero_ps(); P];
+                for (p, w) in w.iter_mut().enumerate() {
+                    *w = _mm512_loadu_ps(self.panel.add(p * panel_len + j * PANEL));
+                }
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let a = _mm512_set1_ps(*a.add(r * lhs.stride + j));
+                    for (acc, w) in acc.iter_mut().zip(w) {
+                        *acc = _mm512_fmadd_ps(a, w, *acc);
+                    }
+                }
+            }
+            for (r, acc) in acc.iter().enumerate() {
+                let out = out.add(r * out_stride);
+                for (p, acc) in acc.iter().enumerate() {
+                    let width = self.width.saturating_sub(p * PANEL).min(PANEL);
+                    let mask: __mmask16 = ((1u32 << width) - 1) as __mmask16;
+                    _mm512_mask_storeu_ps(out.add(p * PANEL), mask, *acc);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
+
+    /// Every way this CPU can run the products: each `f32` kernel it has, and the general GEMM.
+    fn kernels_here() -> Vec<(&'static str, Option<PanelKernel<f32>>)> {
+        let mut kernels = vec![("general GEMM", None)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                kernels.push(("AVX2", Some(avx2::product as PanelKernel<f32>)));
+            }
+            if std::is_x86_feature_detected!("avx512f") {
+                kernels.push(("AVX-512", Some(avx512::product as PanelKernel<f32>)));
+            }
+        }
+        kernels
+    }
 
     fn random(rng: &mut impl Rng, n: usize) -> Vec<f32> {
         (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()
@@ -348,16 +513,21 @@ mod tests {
     #[test]
     fn packed_products_are_the_naive_sums() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-        for (rows, gates, f, u, stride) in [
+        let shapes = [
             (1, 4, 28, 64, 28),
             (7, 4, 3, 5, 9),
             (13, 3, 2, 9, 4),
             (32, 1, 16, 16, 16),
             (6, 4, 1, 1, 5),
-        ] {
+            (11, 5, 3, 8, 3),
+        ];
+        let cases = kernels_here()
+            .into_iter()
+            .flat_map(|k| shapes.map(|s| (k, s)));
+        for ((kernel_name, kernel), (rows, gates, f, u, stride)) in cases {
             let gu = gates * u;
             let (w_ih, w_hh) = (random(&mut rng, gu * f), random(&mut rng, gu * u));
-            let weights = StepWeights::new(&w_ih, &w_hh, gu, f, u);
+            let weights = StepWeights::with_kernel(&w_ih, &w_hh, gu, f, u, kernel);
             let len = weights.row_len();
             let x = random(&mut rng, (rows - 1) * stride + f);
             let h = random(&mut rng, rows * u);
@@ -368,7 +538,10 @@ mod tests {
                     for c in 0..gu {
                         let (g, w) = (got[r * len + c], want[r * gu + c]);
                         let ok = (g - w).abs() <= 1e-5 * (1.0 + w.abs());
-                        assert!(ok, "{what}, {rows}x{f}+{u} -> {gu}, [{r}, {c}]: {g} vs {w}");
+                        assert!(
+                            ok,
+                            "{kernel_name}, {what}, {rows}x{f}+{u} -> {gu}, [{r}, {c}]: {g} vs {w}"
+                        );
                     }
                 }
             };
@@ -402,14 +575,19 @@ mod tests {
     }
 
     /// The backward's product, `dH + dQ R`: `R` (`k x cols`) read as it lies, with a partial
-    /// last panel and every tile height.
+    /// last panel, an odd number of panels (the AVX-512 kernel takes them two at a time) and
+    /// every tile height.
     #[test]
     fn products_by_an_untransposed_matrix_are_the_naive_sums() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(4);
-        let shapes = [(256, 64), (20, 5), (3, 17)];
-        for (rows, (k, cols)) in (1..=13).chain([32]).flat_map(|r| shapes.map(|s| (r, s))) {
+        let shapes = [(256, 64), (20, 5), (3, 17), (7, 40), (5, 48)];
+        let cases = kernels_here().into_iter().flat_map(|kernel| {
+            let heights = (1..=13).chain([32]);
+            heights.flat_map(move |r| shapes.map(|s| (kernel, r, s)))
+        });
+        for ((kernel_name, kernel), rows, (k, cols)) in cases {
             let r = random(&mut rng, k * cols);
-            let product = Product::new(Mat::new(&r, k, cols));
+            let product = Product::with_kernel(Mat::new(&r, k, cols), kernel);
             let len = product.row_len();
             let (start, lhs) = (random(&mut rng, rows * len), random(&mut rng, rows * k));
             let mut got = vec![f32::NAN; rows * len];
@@ -430,7 +608,7 @@ mod tests {
                     let (g, w) = (got[i * len + c], want[i * cols + c]);
                     assert!(
                         (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
-                        "{rows}x{k} by {k}x{cols}, [{i}, {c}]: {g} vs {w}"
+                        "{kernel_name}, {rows}x{k} by {k}x{cols}, [{i}, {c}]: {g} vs {w}"
                     );
                 }
             }
