@@ -501,19 +501,33 @@ fn apply_keep_settings() {
     }
 }
 
-/// Runs `f` compiled for AVX2 and FMA when the CPU has them, and as built otherwise.
+/// Runs `f` compiled for AVX-512 (16 floats wide) or else AVX2 and FMA (8 wide) when the CPU
+/// has them, and as built otherwise.
 ///
 /// Rust builds for the baseline x86-64 (SSE2) unless told otherwise, so the kernels' own
 /// loops (gate activations, masks, selects) ran 4 floats wide without FMA; gemm dispatches
 /// at run time, and this does the same for the loops around it. `f` and what it calls with
-/// `#[inline(always)]` are inlined into a function compiled for AVX2 + FMA.
+/// `#[inline(always)]` are inlined into a function compiled for those features.
 #[inline(always)]
 pub fn with_simd<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
+        #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+        fn avx512<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
         #[target_feature(enable = "avx2,fma")]
         fn avx2_fma<R>(f: impl FnOnce() -> R) -> R {
             f()
+        }
+        if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512dq")
+            && std::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the CPU was just checked to have these features (and AVX-512F implies
+            // AVX2 and FMA on every CPU that has it).
+            return unsafe { avx512(f) };
         }
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU was just checked to have both features.
