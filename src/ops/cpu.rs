@@ -520,16 +520,15 @@ pub fn with_simd<R>(f: impl FnOnce() -> R) -> R {
         fn avx2_fma<R>(f: impl FnOnce() -> R) -> R {
             f()
         }
-        if std::is_x86_feature_detected!("avx512f")
-            && std::is_x86_feature_detected!("avx512bw")
-            && std::is_x86_feature_detected!("avx512dq")
-            && std::is_x86_feature_detected!("avx512vl")
-        {
-            // SAFETY: the CPU was just checked to have these features (and AVX-512F implies
-            // AVX2 and FMA on every CPU that has it).
-            return unsafe { avx512(f) };
-        }
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            if std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512bw")
+                && std::is_x86_feature_detected!("avx512dq")
+                && std::is_x86_feature_detected!("avx512vl")
+            {
+                // SAFETY: the CPU was just checked to have every feature `avx512` enables.
+                return unsafe { avx512(f) };
+            }
             // SAFETY: the CPU was just checked to have both features.
             return unsafe { avx2_fma(f) };
         }

@@ -205,13 +205,13 @@ fn pack<E: RecurrentFloat>(rhs: Mat<E>) -> Vec<E> {
 /// The `f32` [`PanelKernel`] for this CPU, if it has one.
 pub fn f32_panel_kernel() -> Option<PanelKernel<f32>> {
     #[cfg(target_arch = "x86_64")]
-    {
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // (Rust's `avx512f` implies AVX2 and FMA, so the AVX-512 kernel is chosen only where
+        // the CPU reports those too.)
         if std::is_x86_feature_detected!("avx512f") {
             return Some(avx512::product);
         }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            return Some(avx2::product);
-        }
+        return Some(avx2::product);
     }
     None
 }
@@ -469,9 +469,9 @@ mod tests {
         {
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                 kernels.push(("AVX2", Some(avx2::product as PanelKernel<f32>)));
-            }
-            if std::is_x86_feature_detected!("avx512f") {
-                kernels.push(("AVX-512", Some(avx512::product as PanelKernel<f32>)));
+                if std::is_x86_feature_detected!("avx512f") {
+                    kernels.push(("AVX-512", Some(avx512::product as PanelKernel<f32>)));
+                }
             }
         }
         kernels
