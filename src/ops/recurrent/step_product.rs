@@ -216,11 +216,32 @@ pub fn f32_panel_kernel() -> Option<PanelKernel<f32>> {
     None
 }
 
+/// Panics unless a [`PanelKernel`]'s operands hold every element it reads and writes for
+/// `sizes` (`rows` of at least 1): `out`'s rows, `start`'s rows whole panels wide, `lhs`'s
+/// rows, and the panels.
+#[cfg(target_arch = "x86_64")]
+fn assert_fits(
+    out: &[f32],
+    out_stride: usize,
+    sizes: Sizes,
+    start: Rows<f32>,
+    lhs: Rows<f32>,
+    panels: &[f32],
+) {
+    let Sizes { rows, k, cols } = sizes;
+    let n_panels = cols.div_ceil(PANEL);
+    assert!(out_stride >= cols && out.len() >= (rows - 1) * out_stride + cols);
+    assert!(start.data.len() >= (rows - 1) * start.stride + n_panels * PANEL);
+    assert!(lhs.data.len() >= (rows - 1) * lhs.stride + k);
+    assert!(panels.len() >= n_panels * k * PANEL);
+}
+
 /// The rows of the next tile when `left` rows remain and a tile holds at most `max`. A tile
 /// of 1 to 3 rows has too few accumulators to hide the FMA's latency (4 cycles on 2 pipes
 /// wants 8 in flight), so where one would follow a full tile the two share their rows: with
 /// 6-row tiles, 7 as 3 + 4, 8 as 4 + 4, 9 as 5 + 4, and a core's 32 sequences of the seed
 /// LSTM run as 6, 6, 6, 6, 4, 4 instead of 6, 6, 6, 6, 6, 2.
+#[cfg(target_arch = "x86_64")]
 fn tile_height(left: usize, max: usize) -> usize {
     if left > max && left < max + 4 {
         left - 4
@@ -231,7 +252,7 @@ fn tile_height(left: usize, max: usize) -> usize {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{tile_height, Rows, Sizes, PANEL, TILE_ROWS};
+    use super::{assert_fits, tile_height, Rows, Sizes, PANEL, TILE_ROWS};
     use std::arch::x86_64::*;
 
     /// # Safety
@@ -251,10 +272,7 @@ mod avx2 {
             return;
         }
         // Every read and write below stays inside these bounds.
-        assert!(out_stride >= cols && out.len() >= (rows - 1) * out_stride + cols);
-        assert!(start.data.len() >= (rows - 1) * start.stride + n_panels * PANEL);
-        assert!(lhs.data.len() >= (rows - 1) * lhs.stride + k);
-        assert!(panels.len() >= n_panels * k * PANEL);
+        assert_fits(out, out_stride, sizes, start, lhs, panels);
         for p in 0..n_panels {
             let c0 = p * PANEL;
             let tile = Tile {
@@ -331,7 +349,7 @@ mod avx2 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::{tile_height, Rows, Sizes, PANEL};
+    use super::{assert_fits, tile_height, Rows, Sizes, PANEL};
     use std::arch::x86_64::*;
 
     /// Rows per tile: 8 rows by two panels are 16 accumulators of 16 lanes; with the two
@@ -355,10 +373,7 @@ mod avx512 {
             return;
         }
         // Every read and write below stays inside these bounds.
-        assert!(out_stride >= cols && out.len() >= (rows - 1) * out_stride + cols);
-        assert!(start.data.len() >= (rows - 1) * start.stride + n_panels * PANEL);
-        assert!(lhs.data.len() >= (rows - 1) * lhs.stride + k);
-        assert!(panels.len() >= n_panels * k * PANEL);
+        assert_fits(out, out_stride, sizes, start, lhs, panels);
         // Two panels at a time, the last one alone when their number is odd.
         for p in (0..n_panels).step_by(2) {
             let c0 = p * PANEL;
