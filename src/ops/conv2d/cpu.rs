@@ -23,7 +23,7 @@ use crate::ops::cpu::{
     add, add_slice, copy, decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len,
     read, sum, sum_parts, swap_axes, tap_range, with_grads, with_simd, CpuFloat, Mat, Scratch,
 };
-use crate::ops::pool2d::{unpool_max_plane, Planes, Pool, PoolKind, NO_ARGMAX};
+use crate::ops::pool2d::{unpool_max_plane, Planes, Pool, PoolKind, NO_ARGMAX, RELU_CUT};
 use crate::ops::relu::{relu, relu_grad, relu_passes};
 use crate::ops::{OutputActivation, Window1D, Window2D};
 use dfdx::prelude::*;
@@ -201,8 +201,8 @@ enum Kept {
     Nothing,
     /// Where a fused ReLU let the output through.
     Passed(Vec<bool>),
-    /// Each pooled output's argmax in its unpooled plane, [`NO_ARGMAX`] where its gradient
-    /// goes nowhere (a fused ReLU stopped it).
+    /// Each pooled output's argmax in its unpooled plane, marked [`RELU_CUT`] where a fused
+    /// ReLU stopped its gradient.
     Argmax(Vec<u32>),
 }
 
@@ -376,11 +376,10 @@ impl Plan {
                     pool.max_plane(y, out, Some(argmax));
                     if self.activation == OutputActivation::Relu {
                         // The ReLU passes the gradient at the argmax where it let the value
-                        // there through; that value is the pooled output.
+                        // there through; that value is the pooled output. (A select, which
+                        // vectorises; a branch would mispredict.)
                         for (a, &v) in argmax.iter_mut().zip(out.iter()) {
-                            if !relu_passes(v) {
-                                *a = NO_ARGMAX;
-                            }
+                            *a |= if relu_passes(v) { 0 } else { RELU_CUT };
                         }
                     }
                 }

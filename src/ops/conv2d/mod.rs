@@ -16,7 +16,7 @@ pub(crate) mod tests;
 pub use generic::try_conv2d_generic;
 pub(crate) use generic::{empty_output, unfold};
 
-use super::pool2d::{check_pool_geometry, Pool2DKernel, PoolKind, NO_ARGMAX};
+use super::pool2d::{check_pool_geometry, Pool2DKernel, PoolKind, RELU_CUT};
 use super::{OutputActivation, Window2D};
 use dfdx::prelude::*;
 
@@ -143,8 +143,8 @@ where
         check_geometry(window, (KH, KW), (H, W), (OH, OW));
         check_pool_geometry(pool, (OH, OW), (YH, YW));
         assert!(
-            OH * OW < NO_ARGMAX as usize,
-            "a {OH}x{OW} plane is too large for u32 argmaxes"
+            OH * OW < RELU_CUT as usize,
+            "a {OH}x{OW} plane is too large for the max pool's argmaxes"
         );
         cpu::try_conv2d::<E, B, T, C, H, W, F, KH, KW, OH, OW, YH, YW>(
             x,
