@@ -11,7 +11,8 @@
 //! comparisons, counted as its FLOPs, and its backward only routes each gradient to its
 //! window's maximum: its forward and backward counts the forward's comparisons once.
 //!
-//! `cargo bench --bench ops` (`-- conv2d` for the convolutions alone)
+//! `cargo bench --bench ops` (`-- conv2d` for the convolutions alone, `-- block` for the
+//! seed CNN's fused blocks)
 
 #[macro_use]
 mod seed_models;
@@ -66,6 +67,16 @@ fn convolutions_and_pooling(c: &mut Criterion) {
     bench_op!(c, "maxpool2_32x26x26", Pool, Rank4<BATCH, 32, 26, 26>, forward_only);
 }
 
+/// The seed CNN's first two blocks as the model runs them: each `Conv2D, ReLU, MaxPool<2>`
+/// is one fused kernel (README, Speed). Their counts come from the block's type, as the
+/// other rows' do (`Network::FLOPS` of all three layers, times 3 for forward and backward).
+fn fused_blocks(c: &mut Criterion) {
+    type Block1 = network![Input<1, 28, 28>, Conv2D<32, 3>, ReLU, MaxPool<2>];
+    type Block2 = network![Input<32, 13, 13>, Conv2D<64, 3>, ReLU, MaxPool<2>];
+    bench_op!(c, "block_1x28x28_to_32", Block1, Rank4<BATCH, 1, 28, 28>, forward_backward_flops);
+    bench_op!(c, "block_32x13x13_to_64", Block2, Rank4<BATCH, 32, 13, 13>, forward_backward_flops);
+}
+
 /// The seed LSTM's two layers (the first returns its sequence, as there) and a GRU in the
 /// first one's place.
 fn recurrent(c: &mut Criterion) {
@@ -77,5 +88,5 @@ fn recurrent(c: &mut Criterion) {
     bench_op!(c, "gru64_28x28_sequences", Gru28, Rank3<BATCH, 28, 28>, forward_backward_flops);
 }
 
-criterion_group!(benches, convolutions_and_pooling, recurrent);
+criterion_group!(benches, convolutions_and_pooling, fused_blocks, recurrent);
 criterion_main!(benches);
