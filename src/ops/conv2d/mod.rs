@@ -16,7 +16,7 @@ pub(crate) mod tests;
 pub use generic::try_conv2d_generic;
 pub(crate) use generic::{empty_output, unfold};
 
-use super::pool2d::{check_pool_geometry, Pool2DKernel, PoolKind, RELU_CUT};
+use super::pool2d::{assert_argmaxes_fit, check_pool_geometry, Pool2DKernel, PoolKind};
 use super::{OutputActivation, Window2D};
 use dfdx::prelude::*;
 
@@ -142,10 +142,7 @@ where
     ) -> Result<Tensor<(B, Const<F>, Const<YH>, Const<YW>), E, Self, T>, Self::Err> {
         check_geometry(window, (KH, KW), (H, W), (OH, OW));
         check_pool_geometry(pool, (OH, OW), (YH, YW));
-        assert!(
-            OH * OW < RELU_CUT as usize,
-            "a {OH}x{OW} plane is too large for the max pool's argmaxes"
-        );
+        assert_argmaxes_fit(OH, OW);
         cpu::try_conv2d::<E, B, T, C, H, W, F, KH, KW, OH, OW, YH, YW>(
             x,
             weight,

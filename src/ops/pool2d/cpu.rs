@@ -19,6 +19,14 @@ pub(crate) const NO_ARGMAX: u32 = u32::MAX;
 /// before. Planes are therefore under 2^31 elements.
 pub(crate) const RELU_CUT: u32 = 1 << 31;
 
+/// Panics unless an `h x w` plane's offsets fit the argmaxes, below [`RELU_CUT`].
+pub(crate) fn assert_argmaxes_fit(h: usize, w: usize) {
+    assert!(
+        h * w < RELU_CUT as usize,
+        "a {h}x{w} plane is too large for the max pool's argmaxes"
+    );
+}
+
 #[allow(clippy::type_complexity)]
 pub(super) fn try_pool2d<
     E: CpuFloat,
@@ -40,7 +48,7 @@ where
     decide_freed_buffers();
     let (x, mut tape) = x.try_contiguous()?.split_tape();
     let batch = x.shape().0;
-    let (hw, ohw) = (H * W, OH * OW);
+    let ohw = OH * OW;
     let x_data = read(&x);
     let planes = batch.size() * C;
     let sizes = Planes {
@@ -49,10 +57,7 @@ where
         oh: OH,
         ow: OW,
     };
-    assert!(
-        hw < RELU_CUT as usize,
-        "a {H}x{W} plane is too large for the max pool's argmaxes"
-    );
+    assert_argmaxes_fit(H, W);
     let pool = Pool::new(kind, window, sizes);
     let mut out = vec![E::zero(); planes * ohw];
     let argmax = pool.forward(&x_data, &mut out, T::OWNS_TAPE);
