@@ -8,6 +8,7 @@
 
 mod cpu;
 mod generic;
+mod patch_rows;
 #[cfg(test)]
 mod pooled_tests;
 #[cfg(test)]

@@ -153,9 +153,9 @@ fn problem<E: CpuFloat>(
     }
 }
 
-/// The fused kernel gives exactly what the convolution then the pooling op give (the same
-/// sums in the same order, the same first maximum) and agrees with the generic path, with
-/// and without a fused ReLU, taped or not.
+/// The fused kernel gives what the convolution then the pooling op give, to rounding (its
+/// patches are channels-last, so it sums the same products in another order) and agrees
+/// with the generic path, with and without a fused ReLU, taped or not.
 fn check<
     const N: usize,
     const C: usize,
@@ -192,11 +192,13 @@ fn check<
             "{what}: {:?}",
             fused.out
         );
-        assert_eq!(fused.out, apart.out, "{what}: out");
-        assert_eq!(fused.gx, apart.gx, "{what}: dx");
-        assert_eq!(fused.gw, apart.gw, "{what}: dw");
-        assert_eq!(fused.gb, apart.gb, "{what}: db");
-        assert_eq!(go(Fused, false).out, fused.out, "{what}: untaped out");
+        assert_close(&format!("{what} out, apart"), &fused.out, &apart.out, 1e-13);
+        assert_close(&format!("{what} dx, apart"), &fused.gx, &apart.gx, 1e-13);
+        assert_close(&format!("{what} dw, apart"), &fused.gw, &apart.gw, 1e-13);
+        assert_close(&format!("{what} db, apart"), &fused.gb, &apart.gb, 1e-13);
+        // Untaped, the kernel keeps columns whatever the channels.
+        let untaped = go(Fused, false).out;
+        assert_close(&format!("{what} untaped out"), &untaped, &fused.out, 1e-13);
         assert_close(&format!("{what} out"), &fused.out, &generic.out, 1e-12);
         assert_close(&format!("{what} dx"), &fused.gx, &generic.gx, 1e-12);
         assert_close(&format!("{what} dw"), &fused.gw, &generic.gw, 1e-12);
@@ -204,39 +206,62 @@ fn check<
     }
 }
 
+// The kernel keeps the patches of an input of 8 channels or more as rows, with a sparse
+// backward, and those of fewer as columns (`Layout` in `cpu.rs`): the tests below run both,
+// with inputs of 1 or 2 channels and of 8.
+
 #[test]
 fn a_fused_max_pool_in_tiles_equals_the_two_ops() {
     // The seed CNN's first block: 3x3 convolution, 2x2 pool.
     check::<2, 1, 8, 8, 4, 3, 3, 6, 6, 3, 3>(window(3, 1, 1, 0), window(2, 2, 1, 0), 1);
+    check::<2, 8, 8, 8, 4, 3, 3, 6, 6, 3, 3>(window(3, 1, 1, 0), window(2, 2, 1, 0), 1);
 }
 
 #[test]
 fn a_fused_max_pool_drops_the_last_row_and_column_of_an_odd_output() {
     // 13 -> 11 -> 5, as the seed CNN's second block pools 11 to 5.
     check::<2, 2, 13, 13, 3, 3, 3, 11, 11, 5, 5>(window(3, 1, 1, 0), window(2, 2, 1, 0), 2);
+    check::<2, 8, 13, 13, 3, 3, 3, 11, 11, 5, 5>(window(3, 1, 1, 0), window(2, 2, 1, 0), 2);
 }
 
 #[test]
 fn a_fused_max_pool_of_small_outputs_runs_many_images_a_group() {
     // A 3x3 output puts 8 images in a gemm group: 9 images are a group of 8 and one of 1.
     check::<9, 2, 5, 5, 3, 3, 3, 3, 3, 1, 1>(window(3, 1, 1, 0), window(3, 3, 1, 0), 3);
+    check::<9, 8, 5, 5, 3, 3, 3, 3, 3, 1, 1>(window(3, 1, 1, 0), window(3, 3, 1, 0), 3);
 }
 
 #[test]
 fn a_fused_max_pool_of_overlapping_padded_windows_equals_the_two_ops() {
     // Keras's MaxPool<3, stride = 2, padding = same> after a strided, padded convolution, and
-    // a rectangular pool that overlaps along the rows only.
+    // a rectangular pool that overlaps along the rows only; with rows, a padded, dilated
+    // convolution (its taps are not one run).
     check::<3, 2, 9, 9, 3, 3, 3, 5, 5, 3, 3>(window(3, 2, 1, 1), window(3, 2, 1, 1), 4);
+    check::<3, 8, 9, 9, 3, 3, 3, 5, 5, 3, 3>(window(3, 2, 1, 1), window(3, 2, 1, 1), 4);
     let rows_only = rect([3, 1, 1, 1], [1, 1, 1, 0]);
     check::<2, 1, 6, 7, 2, 2, 2, 5, 6, 5, 6>(window(2, 1, 1, 0), rows_only, 5);
+    check::<2, 9, 6, 7, 2, 2, 2, 5, 6, 5, 6>(window(2, 1, 1, 0), rows_only, 5);
+    let dilated = rect([3, 1, 2, 1], [3, 1, 2, 2]);
+    check::<2, 8, 7, 8, 3, 3, 3, 5, 8, 4, 7>(dilated, rect([2, 1, 1, 0], [2, 1, 1, 0]), 6);
 }
 
 #[test]
 fn fused_max_pool_values_and_gradients_by_hand() {
-    // A 1x1 kernel of weight 2 and bias -12 on the 4x4 ramp x = 0..16: y = 2x - 12. The
-    // 2x2 windows' maxima lie at x = 5, 7, 13 and 15: y = -2, 2, 14, 18. With the fused ReLU
-    // the first becomes 0 and passes no gradient; without it, -2 passes its gradient.
-    let x: Vec<f64> = (0..16).map(f64::from).collect();
+    by_hand::<1>();
+    by_hand::<8>();
+}
+
+/// A 1x1 kernel of weight 2 on channel 0 (0 on the others) and bias -12, on the 4x4 ramp x
+/// = 0..16 in channel 0 (channel k holds the ramp times k + 1): y = 2x - 12. The 2x2
+/// windows' maxima lie at x = 5, 7, 13 and 15: y = -2, 2, 14, 18. With the fused ReLU the
+/// first becomes 0 and passes no gradient; without it, -2 passes its gradient.
+fn by_hand<const C: usize>() {
+    let ramp: Vec<f64> = (0..16).map(f64::from).collect();
+    let x: Vec<f64> = (0..C)
+        .flat_map(|k| ramp.iter().map(move |v| v * (k + 1) as f64))
+        .collect();
+    let mut w = vec![0.0; C];
+    w[0] = 2.0;
     let r = vec![1.0, 10.0, 100.0, 1000.0];
     for (activation, out, passing) in [
         (Relu, [0.0, 2.0, 14.0, 18.0], [false, true, true, true]),
@@ -244,39 +269,47 @@ fn fused_max_pool_values_and_gradients_by_hand() {
     ] {
         let p = Problem {
             x: x.clone(),
-            w: vec![2.0],
+            w: w.clone(),
             b: vec![-12.0],
             r: r.clone(),
             conv: window(1, 1, 1, 0),
             pool: window(2, 2, 1, 0),
             activation,
         };
-        // dL/dx is 2 r at each passing argmax; dL/dw sums r x there, dL/db sums r.
-        let mut gx = vec![0.0; 16];
-        let (mut gw, mut gb) = (0.0, 0.0);
+        // dL/dx is 2 r at each passing argmax of channel 0 (0 elsewhere); dL/dw_k sums r
+        // x_k there, dL/db sums r.
+        let mut gx = vec![0.0; 16 * C];
+        let (mut gw, mut gb) = (vec![0.0; C], 0.0);
         for ((&at, &r), passes) in [5, 7, 13, 15].iter().zip(&r).zip(passing) {
             if passes {
                 gx[at] = 2.0 * r;
-                gw += r * x[at];
+                for (k, gw) in gw.iter_mut().enumerate() {
+                    *gw += r * x[k * 16 + at];
+                }
                 gb += r;
             }
         }
         for path in [Fused, Apart, Generic] {
-            let got = run::<f64, 1, 1, 4, 4, 1, 1, 1, 4, 4, 2, 2>(path, &p, true);
-            let what = format!("{path:?} {activation:?}");
+            let got = run::<f64, 1, C, 4, 4, 1, 1, 1, 4, 4, 2, 2>(path, &p, true);
+            let what = format!("{C} channels, {path:?} {activation:?}");
             assert_eq!(got.out, out, "{what}: out");
             assert_eq!(got.gx, gx, "{what}: dx");
-            assert_eq!((got.gw[0], got.gb[0]), (gw, gb), "{what}: dw, db");
+            assert_eq!((got.gw, got.gb[0]), (gw.clone(), gb), "{what}: dw, db");
         }
     }
 }
 
 #[test]
 fn fused_max_pool_gradients_match_finite_differences() {
-    // 2 images of (2, 7, 7), 3 filters of 3x3 padded: 7x7, pooled 2x2 to 3x3.
+    finite_differences::<2>();
+    finite_differences::<8>();
+}
+
+/// 2 images of (C, 7, 7), 3 filters of 3x3 padded: 7x7, pooled 2x2 to 3x3.
+fn finite_differences<const C: usize>() {
     let (conv, pool) = (window(3, 1, 1, 1), window(2, 2, 1, 0));
     for activation in [Identity, Relu] {
-        let p = problem::<f64>(6, [2, 2, 7, 7, 3, 3, 3, 3, 3], conv, pool, activation);
+        let p = problem::<f64>(6, [2, C, 7, 7, 3, 3, 3, 3, 3], conv, pool, activation);
         let loss = |x: &[f64], w: &[f64], b: &[f64]| {
             let q = Problem {
                 x: x.to_vec(),
@@ -284,15 +317,15 @@ fn fused_max_pool_gradients_match_finite_differences() {
                 b: b.to_vec(),
                 ..p.clone()
             };
-            let y = run::<f64, 2, 2, 7, 7, 3, 3, 3, 7, 7, 3, 3>(Fused, &q, false).out;
+            let y = run::<f64, 2, C, 7, 7, 3, 3, 3, 7, 7, 3, 3>(Fused, &q, false).out;
             dot(&y, &p.r)
         };
         let eps = 1e-6;
         let gx = numeric_grad(&p.x, eps, |x| loss(x, &p.w, &p.b));
         let gw = numeric_grad(&p.w, eps, |w| loss(&p.x, w, &p.b));
         let gb = numeric_grad(&p.b, eps, |b| loss(&p.x, &p.w, b));
-        let got = run::<f64, 2, 2, 7, 7, 3, 3, 3, 7, 7, 3, 3>(Fused, &p, true);
-        let what = format!("{activation:?}");
+        let got = run::<f64, 2, C, 7, 7, 3, 3, 3, 7, 7, 3, 3>(Fused, &p, true);
+        let what = format!("{C} channels, {activation:?}");
         assert_close(&format!("{what} dx"), &got.gx, &gx, 1e-5);
         assert_close(&format!("{what} dw"), &got.gw, &gw, 1e-5);
         assert_close(&format!("{what} db"), &got.gb, &gb, 1e-5);
@@ -301,10 +334,15 @@ fn fused_max_pool_gradients_match_finite_differences() {
 
 #[test]
 fn fused_max_pool_in_f32_agrees_with_the_generic_path() {
+    in_f32::<3>();
+    in_f32::<8>();
+}
+
+fn in_f32<const C: usize>() {
     let (conv, pool) = (window(3, 1, 1, 0), window(2, 2, 1, 0));
-    let p = problem::<f32>(7, [4, 3, 12, 12, 8, 3, 3, 5, 5], conv, pool, Relu);
-    let fused = run::<f32, 4, 3, 12, 12, 8, 3, 3, 10, 10, 5, 5>(Fused, &p, true);
-    let generic = run::<f32, 4, 3, 12, 12, 8, 3, 3, 10, 10, 5, 5>(Generic, &p, true);
+    let p = problem::<f32>(7, [4, C, 12, 12, 8, 3, 3, 5, 5], conv, pool, Relu);
+    let fused = run::<f32, 4, C, 12, 12, 8, 3, 3, 10, 10, 5, 5>(Fused, &p, true);
+    let generic = run::<f32, 4, C, 12, 12, 8, 3, 3, 10, 10, 5, 5>(Generic, &p, true);
     assert_close("out", &fused.out, &generic.out, 1e-5);
     assert_close("dx", &fused.gx, &generic.gx, 1e-5);
     assert_close("dw", &fused.gw, &generic.gw, 1e-5);
