@@ -14,19 +14,22 @@
 //! A fused ReLU ([`OutputActivation::Relu`]) is applied as the bias is added; the forward
 //! keeps where it let values through, and the backward masks dY with that as it reads it.
 //!
-//! A fused max pool pools each group's output while it is still in cache: the convolution's full output never becomes a tensor. The
-//! forward keeps each pooled output's argmax, or none where the fused ReLU stopped its
-//! gradient; the backward spreads a group's dY over its unpooled output from them, then
-//! goes on as above.
+//! A fused max pool pools each group's output while it is still in cache: the convolution's
+//! full output never becomes a tensor. The forward keeps each pooled output's argmax, marked
+//! where the fused ReLU stopped its gradient. The backward then visits only the positions
+//! the pool passes a gradient to, from the patches as rows (`patch_rows.rs`): the forward
+//! keeps them as rows where the input has 8 channels or more, and the backward turns
+//! columns into rows otherwise ([`Layout`]).
 
 use super::patch_rows::{
-    add_rows_to_weights, backward_through_pool, im2row, row2im, weights_as_rows,
+    add_rows_to_weights, backward_through_pool, columns_to_rows, im2row, row2im, rows_to_columns,
+    weights_as_rows,
 };
 use crate::ops::cpu::{
     add, add_slice, copy, decide_freed_buffers, gemm_threads, matmul, num_threads, par_min_len,
     read, sum, sum_parts, swap_axes, tap_range, with_grads, with_simd, CpuFloat, Mat, Scratch,
 };
-use crate::ops::pool2d::{unpool_max_plane, Planes, Pool, PoolKind, NO_ARGMAX, RELU_CUT};
+use crate::ops::pool2d::{Planes, Pool, PoolKind, NO_ARGMAX, RELU_CUT};
 use crate::ops::relu::{relu, relu_grad, relu_passes};
 use crate::ops::{OutputActivation, Window1D, Window2D};
 use dfdx::prelude::*;
@@ -57,7 +60,7 @@ impl Geometry {
         self.c * self.h * self.w
     }
     /// Columns of `cols`: one per (image, output row, output column).
-    fn n(&self) -> usize {
+    pub(super) fn n(&self) -> usize {
         self.batch * self.ohw()
     }
     /// The window's taps along the rows and along the columns, as [`Tap`]s.
@@ -170,10 +173,9 @@ where
         same_order(&weights, &weight.as_vec()) && same_order(&bias_data, &bias.as_vec()),
         "conv2d: the weight and bias must be contiguous"
     );
-    let weights = match plan.layout() {
-        Layout::Columns => weights,
-        Layout::Rows => weights_as_rows(&g, F, &weights),
-    };
+    // The pooled backward, and the forward with rows, want the weights as patch rows.
+    let row_weights =
+        (T::OWNS_TAPE && plan.pool.is_some()).then(|| weights_as_rows(&g, F, &weights));
     let x_data = read(&x);
     let mut cols = Scratch::for_overwriting(plan.cols_per_image() * g.batch);
     let mut out = vec![E::zero(); g.batch * F * YH * YW];
@@ -183,7 +185,18 @@ where
     let len = out.len();
     let mut kept = Kept::new(&plan, len, T::OWNS_TAPE);
     let pieces = kept.pieces_mut(plan.group_out(), len);
-    plan.forward(&x_data, &weights, &bias_data, &mut cols, &mut out, pieces);
+    let forward_weights = match (plan.layout(), &row_weights) {
+        (Layout::Rows, Some(rows)) => rows,
+        _ => &weights,
+    };
+    plan.forward(
+        &x_data,
+        forward_weights,
+        &bias_data,
+        &mut cols,
+        &mut out,
+        pieces,
+    );
     drop(x_data);
     let out = x
         .device()
@@ -192,15 +205,16 @@ where
     if T::OWNS_TAPE {
         // Tape-less clones: they only name the gradients (and share storage, so cost nothing).
         let (out_id, x_id, w_id, b_id) = (out.clone(), x.clone(), weight.clone(), bias.clone());
+        let weights = row_weights.unwrap_or(weights);
         tape.add_backward_op(move |grads| {
             let mut cols = cols;
             let [dw, db] = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
                 plan.backward(&weights, &mut cols, g_out, &kept, g_x)
             })?;
-            with_grads(grads, &out_id, &w_id, |_, g_weight| match plan.layout() {
+            with_grads(grads, &out_id, &w_id, |_, g_weight| match plan.pool {
+                Some(_) => add_rows_to_weights(&plan.g, &dw, g_weight),
                 // g_weight (F, CKK) += dW^T^T.
-                Layout::Columns => swap_axes(&dw, g_weight, plan.g.ckk(), 1, add),
-                Layout::Rows => add_rows_to_weights(&plan.g, &dw, g_weight),
+                None => swap_axes(&dw, g_weight, plan.g.ckk(), 1, add),
             })?;
             with_grads(grads, &out_id, &b_id, |_, g_bias| add_slice(g_bias, &db))
         });
@@ -219,7 +233,7 @@ enum Layout {
 
 /// What the forward keeps for the backward besides `cols`, one entry per output.
 enum Kept {
-    /// No backward, or nothing to mask or unpool.
+    /// No backward, or nothing to mask or pool.
     Nothing,
     /// Where a fused ReLU let the output through.
     Passed(Vec<bool>),
@@ -512,13 +526,13 @@ impl Plan {
         kept: &Kept,
         g_x: &mut [E],
     ) -> [Vec<E>; 2] {
-        let (g, f, threads, per_group) = (self.g, self.f, self.threads, self.per_group);
-        let (ckk, ohw, chw) = (g.ckk(), g.ohw(), g.chw());
+        let (g, f, per_group) = (self.g, self.f, self.per_group);
+        let (ckk, chw) = (g.ckk(), g.chw());
         let per_image = self.cols_per_image();
-        // dW^T (CKK, F), or dW as patch rows (F, row).
-        let dw_len = match self.layout() {
-            Layout::Columns => ckk * f,
-            Layout::Rows => f * g.row_len(),
+        // dW^T (CKK, F), or through a pool, dW as patch rows (F, row).
+        let dw_len = match self.pool {
+            None => ckk * f,
+            Some(_) => f * g.row_len(),
         };
         let zeros = || [vec![E::zero(); dw_len], vec![E::zero(); f]];
         let group_out = self.group_out();
@@ -537,52 +551,89 @@ impl Plan {
                     .zip(cols.chunks_mut(per_group * per_image))
                     .zip(g_x.chunks_mut(per_group * chw))
                     .zip(kept)
-                    .fold(
-                        zeros(),
-                        |[mut dw_t, mut db], (((g_out, cols), g_x), kept)| {
-                            let g = self.group(g_out.len());
-                            let n = g.n();
-                            if let (Layout::Rows, KeptPiece::Argmax(argmax)) =
-                                (self.layout(), &kept)
-                            {
-                                let pooled = self.out_plane();
-                                let mut drows = backward_through_pool(
-                                    &g, weights, cols, g_out, argmax, pooled, &mut dw_t, &mut db,
-                                );
-                                row2im(&g, &mut drows, g_x);
-                                return [dw_t, db];
+                    .fold(zeros(), |[mut dw, mut db], (((g_out, cols), g_x), kept)| {
+                        let g = self.group(g_out.len());
+                        let (dw_db, pooled) = ((&mut dw[..], &mut db[..]), self.out_plane());
+                        match kept {
+                            KeptPiece::Argmax(argmax) => self.backward_through_pool(
+                                &g, weights, cols, g_out, argmax, pooled, g_x, dw_db,
+                            ),
+                            KeptPiece::Passed(passed) => {
+                                let dy = through_relu(g_out, passed);
+                                self.backward_dense(&g, weights, cols, &dy, g_x, dw_db)
                             }
-                            let before = match kept {
-                                KeptPiece::Nothing => None,
-                                KeptPiece::Passed(passed) => Some(through_relu(g_out, passed)),
-                                KeptPiece::Argmax(argmax) => {
-                                    Some(unpool(g_out, argmax, self.out_plane(), n * f))
-                                }
-                            };
-                            let g_out = before.as_deref().unwrap_or(g_out);
-                            // dY as (F, G*OH*OW): for one image, g_out as it lies.
-                            let gathered;
-                            let dy = if g.batch == 1 {
-                                g_out
-                            } else {
-                                let mut dy = Scratch::for_overwriting(g_out.len());
-                                swap_axes(g_out, &mut dy, g.batch, ohw, copy);
-                                gathered = dy;
-                                &gathered
-                            };
-                            for (d, row) in db.iter_mut().zip(dy.chunks_exact(n)) {
-                                *d += sum(row);
+                            KeptPiece::Nothing => {
+                                self.backward_dense(&g, weights, cols, g_out, g_x, dw_db)
                             }
-                            let dy = Mat::new(dy, f, n);
-                            matmul(&mut dw_t, Mat::new(cols, ckk, n), dy.t(), true, threads);
-                            matmul(cols, Mat::new(weights, f, ckk).t(), dy, false, threads);
-                            col2im(&g, cols, g_x);
-                            [dw_t, db]
-                        },
-                    )
+                        }
+                        [dw, db]
+                    })
             })
             .collect();
         sum_parts(partials, zeros)
+    }
+
+    /// One group's backward without a pool: `dW^T += cols x dY^T`, `db += row sums of dY`,
+    /// then `dcols = W^T x dY` overwrites `cols` and col2im adds it into `g_x`. `g_out` is
+    /// dY as the group's output lies, (G, F, OH*OW).
+    fn backward_dense<E: CpuFloat>(
+        &self,
+        g: &Geometry,
+        weights: &[E],
+        cols: &mut [E],
+        g_out: &[E],
+        g_x: &mut [E],
+        (dw_t, db): (&mut [E], &mut [E]),
+    ) {
+        let (f, ckk, n, ohw) = (self.f, g.ckk(), g.n(), g.ohw());
+        // dY as (F, G*OH*OW): for one image, g_out as it lies.
+        let gathered;
+        let dy = if g.batch == 1 {
+            g_out
+        } else {
+            let mut dy = Scratch::for_overwriting(g_out.len());
+            swap_axes(g_out, &mut dy, g.batch, ohw, copy);
+            gathered = dy;
+            &gathered
+        };
+        for (d, row) in db.iter_mut().zip(dy.chunks_exact(n)) {
+            *d += sum(row);
+        }
+        let dy = Mat::new(dy, f, n);
+        matmul(dw_t, Mat::new(cols, ckk, n), dy.t(), true, self.threads);
+        matmul(cols, Mat::new(weights, f, ckk).t(), dy, false, self.threads);
+        col2im(g, cols, g_x);
+    }
+
+    /// One group's backward through its fused pool, from its patches as rows (`cols`, or
+    /// `cols` made rows first): see [`backward_through_pool`]. `weights` are patch rows.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_through_pool<E: CpuFloat>(
+        &self,
+        g: &Geometry,
+        weights: &[E],
+        cols: &mut [E],
+        g_out: &[E],
+        argmax: &[u32],
+        pooled: usize,
+        g_x: &mut [E],
+        (dw, db): (&mut [E], &mut [E]),
+    ) {
+        match self.layout() {
+            Layout::Rows => {
+                let mut drows =
+                    backward_through_pool(g, weights, cols, g_out, argmax, pooled, dw, db);
+                row2im(g, &mut drows, g_x);
+            }
+            Layout::Columns => {
+                // Few channels: col2im adds whole rows of the image, where row2im's runs of a
+                // tap row overlap those of the next position.
+                let rows = columns_to_rows(g, cols);
+                let drows = backward_through_pool(g, weights, &rows, g_out, argmax, pooled, dw, db);
+                rows_to_columns(g, &drows, cols);
+                col2im(g, cols, g_x);
+            }
+        }
     }
 }
 
@@ -596,26 +647,12 @@ fn through_relu<E: CpuFloat>(g_out: &[E], passed: &[bool]) -> Scratch<E> {
     dy
 }
 
-/// dY before the fused max pool (`len` long), from dY after it (`g_out`, planes of
-/// `pooled`): each output's gradient at its argmax, 0 elsewhere.
-fn unpool<E: CpuFloat>(g_out: &[E], argmax: &[u32], pooled: usize, len: usize) -> Scratch<E> {
-    let mut dy = Scratch::for_overwriting(len);
-    dy.fill(E::zero());
-    let planes = g_out.len() / pooled;
-    for ((dy, g_out), argmax) in dy
-        .chunks_exact_mut(len / planes)
-        .zip(g_out.chunks_exact(pooled))
-        .zip(argmax.chunks_exact(pooled))
-    {
-        unpool_max_plane(argmax, g_out, dy);
-    }
-    dy
-}
-
 /// Input channels from which a pooled convolution keeps its patches as rows: a tap's run of
 /// channels is what [`im2row`] copies, and shorter runs lose more in the copies than the
-/// sparse backward saves. The seed CNN's first convolution (one channel, 28x28, 32 filters)
-/// took 0.48 ms forward and 1.50 ms forward and backward as rows, 0.27 and 1.16 as columns.
+/// rows save (the backward, through a pool, runs on rows either way: [`columns_to_rows`]).
+/// The seed CNN's first convolution (one channel, 28x28, 32 filters) took 0.48 ms forward
+/// and 1.50 ms forward and backward as rows, 0.27 and 1.16 as columns (with the dense
+/// backward of the time).
 const MIN_ROW_CHANNELS: usize = 8;
 
 /// Images per group: enough that a group's gemm has at least this many columns (OH*OW per

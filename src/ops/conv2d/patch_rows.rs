@@ -14,7 +14,7 @@
 //! The kernel chooses this layout for inputs with channels enough (`Layout` in `cpu.rs`).
 
 use super::cpu::{copy_row, Geometry};
-use crate::ops::cpu::{add, copy, swap_axes, with_simd, CpuFloat, Scratch};
+use crate::ops::cpu::{add, copy, sum, swap_axes, with_simd, CpuFloat, Scratch};
 use crate::ops::pool2d::RELU_CUT;
 
 /// Elements per block of a row: one AVX-512 register of `f32`.
@@ -50,6 +50,35 @@ pub(super) fn add_rows_to_weights<E: CpuFloat>(g: &Geometry, rows: &[E], g_weigh
     for (src, dst) in rows.chunks_exact(row).zip(g_weight.chunks_exact_mut(ckk)) {
         // (KH*KW, C) -> (C, KH*KW)
         swap_axes(&src[..ckk], dst, kk, 1, add);
+    }
+}
+
+/// A group's patches as rows, `(G*OH*OW, row)` in [`im2row`]'s order `(ky, kx, c)`, from
+/// the columns of a forward that kept columns, `(C*KH*KW, G*OH*OW)` in the order `(c, ky,
+/// kx)` (the padding of the rows is not written: [`Geometry::row_len`]). Columns are kept
+/// for inputs of few channels, whose patches are short: element by element.
+pub(super) fn columns_to_rows<E: CpuFloat>(g: &Geometry, cols: &[E]) -> Scratch<E> {
+    let (n, c, kk, ckk) = (g.n(), g.c, g.window.taps(), g.ckk());
+    let mut rows = Scratch::for_overwriting(n * g.row_len());
+    // The column-layout row that fills each element of a patch row.
+    let from: Vec<usize> = (0..ckk).map(|e| (e % c * kk + e / c) * n).collect();
+    for (p, row) in rows.chunks_exact_mut(g.row_len()).enumerate() {
+        for (d, &from) in row.iter_mut().zip(&from) {
+            *d = cols[from + p];
+        }
+    }
+    rows
+}
+
+/// The adjoint of [`columns_to_rows`] without the padding: `cols` (`(C*KH*KW, G*OH*OW)`)
+/// overwritten with the rows `drows` as columns.
+pub(super) fn rows_to_columns<E: CpuFloat>(g: &Geometry, drows: &[E], cols: &mut [E]) {
+    let (n, c, kk, row) = (g.n(), g.c, g.window.taps(), g.row_len());
+    for (r, dst) in cols.chunks_exact_mut(n).enumerate() {
+        let from = r % kk * c + r / kk;
+        for (d, src) in dst.iter_mut().zip(drows.chunks_exact(row)) {
+            *d = src[from];
+        }
     }
 }
 
@@ -173,8 +202,8 @@ pub(super) fn backward_through_pool<E: CpuFloat>(
         #[inline(always)]
         || {
             let kept = Kept::new(g, g_out, argmax, pooled, f);
-            for (plane, gs) in kept.planes().enumerate() {
-                db[plane % f] += gs.1.iter().fold(E::zero(), |s, &g| s + g);
+            for (plane, (_, gs)) in kept.planes().enumerate() {
+                db[plane % f] += sum(gs);
             }
             in_blocks(
                 row,

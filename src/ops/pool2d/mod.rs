@@ -16,7 +16,7 @@ mod generic;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use cpu::{assert_argmaxes_fit, unpool_max_plane, Planes, Pool, NO_ARGMAX, RELU_CUT};
+pub(crate) use cpu::{assert_argmaxes_fit, Planes, Pool, NO_ARGMAX, RELU_CUT};
 pub use generic::try_pool2d_generic;
 
 use super::Window2D;
