@@ -175,7 +175,7 @@ where
     );
     // The pooled backward, and the forward with rows, want the weights as patch rows.
     let row_weights =
-        (T::OWNS_TAPE && plan.pool.is_some()).then(|| weights_as_rows(&g, F, &weights));
+        (T::OWNS_TAPE && plan.backward_on_rows()).then(|| weights_as_rows(&g, F, &weights));
     let x_data = read(&x);
     let mut cols = Scratch::for_overwriting(plan.cols_per_image() * g.batch);
     let mut out = vec![E::zero(); g.batch * F * YH * YW];
@@ -211,10 +211,12 @@ where
             let [dw, db] = with_grads(grads, &out_id, &x_id, |g_out, g_x| {
                 plan.backward(&weights, &mut cols, g_out, &kept, g_x)
             })?;
-            with_grads(grads, &out_id, &w_id, |_, g_weight| match plan.pool {
-                Some(_) => add_rows_to_weights(&plan.g, &dw, g_weight),
-                // g_weight (F, CKK) += dW^T^T.
-                None => swap_axes(&dw, g_weight, plan.g.ckk(), 1, add),
+            with_grads(grads, &out_id, &w_id, |_, g_weight| {
+                match plan.backward_on_rows() {
+                    true => add_rows_to_weights(&plan.g, &dw, g_weight),
+                    // g_weight (F, CKK) += dW^T^T.
+                    false => swap_axes(&dw, g_weight, plan.g.ckk(), 1, add),
+                }
             })?;
             with_grads(grads, &out_id, &b_id, |_, g_bias| add_slice(g_bias, &db))
         });
@@ -334,11 +336,13 @@ struct Plan {
 }
 
 impl Plan {
-    /// A fused max pool's convolution with a backward to run keeps its patches as rows, for
-    /// its sparse backward (`patch_rows`), where its input has the channels for runs worth
-    /// copying; the others as columns. (Without a backward, rows buy nothing: the
+    /// A convolution with a backward to run keeps its patches as rows (`patch_rows`) where
+    /// its input has the channels for runs worth copying, columns otherwise. Rows make
+    /// im2col's and col2im's copies runs of `KW * C` (a 3x3 output's rows of columns are 3
+    /// long: those copies were 40% of the seed CNN's third convolution), and the backward
+    /// through a pool runs on rows. Without a backward, rows bought nothing there: the
     /// reordering of the weights on each call made the seed CNN's batch-1 inference 8%
-    /// slower.)
+    /// slower.
     fn new(
         g: Geometry,
         f: usize,
@@ -346,9 +350,9 @@ impl Plan {
         pool: Option<Pool>,
         taped: bool,
     ) -> Self {
-        let layout = match pool {
-            Some(_) if taped && g.c >= MIN_ROW_CHANNELS => Layout::Rows,
-            _ => Layout::Columns,
+        let layout = match taped && g.c >= MIN_ROW_CHANNELS {
+            true => Layout::Rows,
+            false => Layout::Columns,
         };
         let per_group = images_per_group(g.ohw()).min(g.batch).max(1);
         let threads = if g.batch.div_ceil(per_group) >= num_threads() {
@@ -369,6 +373,12 @@ impl Plan {
 
     fn layout(&self) -> Layout {
         self.layout
+    }
+
+    /// Whether the backward runs on patch rows, with the weights and their gradient as
+    /// rows: through a pool, always; without, with rows.
+    fn backward_on_rows(&self) -> bool {
+        self.pool.is_some() || matches!(self.layout, Layout::Rows)
     }
 
     /// Elements of `cols` per image: its patches, as columns or as padded rows.
@@ -529,10 +539,10 @@ impl Plan {
         let (g, f, per_group) = (self.g, self.f, self.per_group);
         let (ckk, chw) = (g.ckk(), g.chw());
         let per_image = self.cols_per_image();
-        // dW^T (CKK, F), or through a pool, dW as patch rows (F, row).
-        let dw_len = match self.pool {
-            None => ckk * f,
-            Some(_) => f * g.row_len(),
+        // dW^T (CKK, F), or dW as patch rows (F, row).
+        let dw_len = match self.backward_on_rows() {
+            false => ckk * f,
+            true => f * g.row_len(),
         };
         let zeros = || [vec![E::zero(); dw_len], vec![E::zero(); f]];
         let group_out = self.group_out();
@@ -573,9 +583,10 @@ impl Plan {
         sum_parts(partials, zeros)
     }
 
-    /// One group's backward without a pool: `dW^T += cols x dY^T`, `db += row sums of dY`,
-    /// then `dcols = W^T x dY` overwrites `cols` and col2im adds it into `g_x`. `g_out` is
-    /// dY as the group's output lies, (G, F, OH*OW).
+    /// One group's backward without a pool. `g_out` is dY as the group's output lies, (G,
+    /// F, OH*OW). Columns: `dW^T += cols x dY^T`, `db += row sums of dY`, then `dcols = W^T x
+    /// dY` overwrites `cols` and col2im adds it into `g_x`. Rows: see
+    /// [`Self::backward_dense_rows`].
     fn backward_dense<E: CpuFloat>(
         &self,
         g: &Geometry,
@@ -585,6 +596,9 @@ impl Plan {
         g_x: &mut [E],
         (dw_t, db): (&mut [E], &mut [E]),
     ) {
+        if let Layout::Rows = self.layout {
+            return self.backward_dense_rows(g, weights, cols, g_out, g_x, (dw_t, db));
+        }
         let (f, ckk, n, ohw) = (self.f, g.ckk(), g.n(), g.ohw());
         // dY as (F, G*OH*OW): for one image, g_out as it lies.
         let gathered;
@@ -603,6 +617,38 @@ impl Plan {
         matmul(dw_t, Mat::new(cols, ckk, n), dy.t(), true, self.threads);
         matmul(cols, Mat::new(weights, f, ckk).t(), dy, false, self.threads);
         col2im(g, cols, g_x);
+    }
+
+    /// [`Self::backward_dense`] with the patches as rows (`cols`, `(G*OH*OW, row)`) and the
+    /// weights and `dw` as patch rows (`(F, row)`): with dY as `(G*OH*OW, F)`, `dW += dY^T x
+    /// rows` and `drows = dY x W` overwrites `cols` for row2im. Whole rows, padding included:
+    /// what the padding of `cols` holds reaches only the padding of `dw`, and the weights'
+    /// padding is zero.
+    fn backward_dense_rows<E: CpuFloat>(
+        &self,
+        g: &Geometry,
+        weights: &[E],
+        cols: &mut [E],
+        g_out: &[E],
+        g_x: &mut [E],
+        (dw, db): (&mut [E], &mut [E]),
+    ) {
+        let (f, n, ohw, row) = (self.f, g.n(), g.ohw(), g.row_len());
+        for (plane, g_out) in g_out.chunks_exact(ohw).enumerate() {
+            db[plane % f] += sum(g_out);
+        }
+        // (G, F, OH*OW) -> (G, OH*OW, F)
+        let mut dy = Scratch::for_overwriting(g_out.len());
+        for (src, dst) in g_out
+            .chunks_exact(f * ohw)
+            .zip(dy.chunks_exact_mut(f * ohw))
+        {
+            swap_axes(src, dst, f, 1, copy);
+        }
+        let dy = Mat::new(&dy, n, f);
+        matmul(dw, dy.t(), Mat::new(cols, n, row), true, self.threads);
+        matmul(cols, dy, Mat::new(weights, f, row), false, self.threads);
+        row2im(g, cols, g_x);
     }
 
     /// One group's backward through its fused pool, from its patches as rows (`cols`, or
@@ -647,9 +693,10 @@ fn through_relu<E: CpuFloat>(g_out: &[E], passed: &[bool]) -> Scratch<E> {
     dy
 }
 
-/// Input channels from which a pooled convolution keeps its patches as rows: a tap's run of
-/// channels is what [`im2row`] copies, and shorter runs lose more in the copies than the
-/// rows save (the backward, through a pool, runs on rows either way: [`columns_to_rows`]).
+/// Input channels from which a convolution with a backward keeps its patches as rows: a
+/// tap's run of channels is what [`im2row`] copies, and shorter runs lose more in the copies
+/// than the rows save (the backward through a pool runs on rows either way:
+/// [`columns_to_rows`]).
 /// The seed CNN's first convolution (one channel, 28x28, 32 filters) took 0.48 ms forward
 /// and 1.50 ms forward and backward as rows, 0.27 and 1.16 as columns (with the dense
 /// backward of the time).
@@ -797,9 +844,9 @@ fn col2im<E: CpuFloat>(g: &Geometry, dcols: &[E], g_x: &mut [E]) {
 mod tests {
     use super::*;
 
-    /// The pooled tests run both layouts with inputs of fewer than 8 channels and of 8.
+    /// The tests run both layouts: inputs of fewer than 8 channels, and of 8 or more (taped).
     #[test]
-    fn pooled_convolutions_of_eight_channels_or_more_keep_rows() {
+    fn convolutions_of_eight_channels_or_more_with_a_backward_keep_rows() {
         let window = Window2D {
             rows: Window1D::new(3, 1, 1, 0),
             cols: Window1D::new(3, 1, 1, 0),
@@ -825,20 +872,12 @@ mod tests {
             });
             Plan::new(g, 4, OutputActivation::Relu, pool, taped).layout()
         };
-        assert!(matches!(
-            plan(MIN_ROW_CHANNELS - 1, true, true),
-            Layout::Columns
-        ));
-        assert!(matches!(plan(MIN_ROW_CHANNELS, true, true), Layout::Rows));
         assert_eq!(MIN_ROW_CHANNELS, 8);
-        assert!(matches!(
-            plan(MIN_ROW_CHANNELS, false, true),
-            Layout::Columns
-        ));
-        assert!(matches!(
-            plan(MIN_ROW_CHANNELS, true, false),
-            Layout::Columns
-        ));
+        for pooled in [false, true] {
+            assert!(matches!(plan(7, pooled, true), Layout::Columns));
+            assert!(matches!(plan(8, pooled, true), Layout::Rows));
+            assert!(matches!(plan(8, pooled, false), Layout::Columns));
+        }
     }
 
     #[test]

@@ -1,17 +1,21 @@
-//! The layout of the convolution with a fused max pool: one row per output position.
+//! A convolution's patches as rows, one per output position, and the backward through a
+//! fused max pool that rows allow.
 //!
 //! A max pool passes each pooled output's gradient to one position of the convolution's
 //! output, its argmax, so a 2x2 pool leaves three quarters of that output's gradient zero
-//! (and a fused ReLU more). The column layout's backward multiplies those zeros in its two
-//! gemms. Here the backward visits only the positions that receive a gradient: for each,
+//! (and a fused ReLU more). A backward on columns multiplies those zeros in its two gemms.
+//! Here the backward visits only the positions that receive a gradient: for each,
 //! `dW[f] += g * patch` and `dpatch += g * W[f]`, two runs over one row each.
 //!
 //! That needs a patch to be a row: `rows[(b, oy, ox), (ky, kx, c)]`, each image first turned
-//! channels-last so that a tap's channels are one contiguous run to copy. The weights are
-//! reordered to `(F, KH, KW, C)` to match. Rows are padded to a multiple of [`LANES`], so
-//! that the runs above are whole vector registers.
+//! channels-last so that a tap's channels are one contiguous run to copy (a run of `KW * C`
+//! where the taps of a row are contiguous, which is also what makes rows pay without a
+//! pool: im2col on columns copies runs of the output's width). The weights are reordered to
+//! `(F, KH, KW, C)` to match. Rows are padded to a multiple of [`LANES`], so that the runs
+//! above are whole vector registers.
 //!
-//! The kernel chooses this layout for inputs with channels enough (`Layout` in `cpu.rs`).
+//! The kernel keeps rows for inputs with channels enough, and makes rows of columns for the
+//! pooled backward otherwise (`Layout` in `cpu.rs`).
 
 use super::cpu::{copy_row, Geometry};
 use crate::ops::cpu::{add, copy, sum, swap_axes, with_simd, CpuFloat, Scratch};

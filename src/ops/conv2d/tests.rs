@@ -580,12 +580,73 @@ fn conv_multichannel_weights_are_f_c_k_k() {
     }
 }
 
+#[test]
+fn conv_of_eight_channels_as_rows_by_hand() {
+    // With a backward and 8 channels or more the fast kernel keeps its patches as rows,
+    // channels last. A 2x2 kernel on 2x2 images of 8 channels gives one output per filter,
+    // a dot product: filter 0 picks c0(0,0) and c7(1,1), filter 1 takes c3(1,0) and 10
+    // c5(0,1). Channel c holds 10c + [1, 2, 3, 4]; the second image is the negated first.
+    // With the loss sum(out * r), dL/dw(f, c, a, b) sums r(i, f) x(i, c, a, b) over the
+    // images i, dL/dx(i, c, a, b) sums r(i, f) w(f, c, a, b) over the filters, dL/db(f)
+    // sums r(i, f).
+    const C: usize = 8;
+    let at = |f: usize, c: usize, a: usize, b: usize| ((f * C + c) * 2 + a) * 2 + b;
+    let mut w = vec![0.0; 2 * C * 4];
+    (w[at(0, 0, 0, 0)], w[at(0, 7, 1, 1)]) = (1.0, 1.0);
+    (w[at(1, 3, 1, 0)], w[at(1, 5, 0, 1)]) = (1.0, 10.0);
+    let x0: Vec<f64> = (0..C)
+        .flat_map(|c| (1..=4).map(move |v| (10 * c + v) as f64))
+        .collect();
+    let x: Vec<f64> = x0.iter().copied().chain(x0.iter().map(|v| -v)).collect();
+    // filter 0: 1 + 74 = 75, + 0.5; filter 1: 33 + 10 * 52 = 553, - 1.
+    let out = [75.5, 552.0, -74.5, -554.0];
+    let r = vec![1.0, 2.0, 3.0, 5.0];
+    let p = Problem {
+        x: x.clone(),
+        w: w.clone(),
+        b: vec![0.5, -1.0],
+        r: r.clone(),
+        activation: Identity,
+    };
+    let (image, filters) = (C * 4, 2);
+    let gw: Vec<f64> = (0..w.len())
+        .map(|k| {
+            (0..2)
+                .map(|i| r[i * filters + k / image] * x[i * image + k % image])
+                .sum()
+        })
+        .collect();
+    let gx: Vec<f64> = (0..x.len())
+        .map(|k| {
+            (0..filters)
+                .map(|f| r[k / image * filters + f] * w[f * image + k % image])
+                .sum()
+        })
+        .collect();
+    let gb = [1.0 + 3.0, 2.0 + 5.0];
+    for path in [Fast, Generic] {
+        let got = run::<f64, Const<2>, C, 2, 2, 2, 2, 2, 1, 1>(path, Const, &p, window(2, 1, 1, 0));
+        assert_close(&format!("{path:?} out"), &got.out, &out, 1e-12);
+        assert_close(&format!("{path:?} dx"), &got.gx, &gx, 1e-12);
+        assert_close(&format!("{path:?} dw"), &got.gw, &gw, 1e-12);
+        assert_close(&format!("{path:?} db"), &got.gb, &gb, 1e-12);
+    }
+}
+
 // ---------------------------------------------------------------- finite differences
 
 #[test]
 fn conv_gradients_match_finite_differences_stride_2_padding_1() {
     // OH = (5 + 2 - 3) / 2 + 1 = 3, OW = (6 + 2 - 3) / 2 + 1 = 3
     check_finite_differences::<2, 2, 5, 6, 3, 3, 3, 3, 3>(window(3, 2, 1, 1), 10);
+}
+
+#[test]
+fn conv_gradients_match_finite_differences_with_rows() {
+    // 8 channels: the fast kernel's patches as rows (stride 2, padding 1, as above), and a
+    // 1x1 kernel of 16 channels, whose rows need no padding.
+    check_finite_differences::<2, 8, 5, 6, 3, 3, 3, 3, 3>(window(3, 2, 1, 1), 50);
+    check_finite_differences::<2, 16, 3, 4, 2, 1, 1, 3, 4>(window(1, 1, 1, 0), 60);
 }
 
 #[test]
@@ -641,6 +702,19 @@ where
     // an empty runtime batch, padded and dilated: an empty (0, F, OH, OW) on both paths (the
     // generic one panicked in dfdx's copy of the empty permuted input)
     check_agreement::<E, usize, 2, 6, 6, 2, 3, 3, 6, 6>(0, window(3, 1, 2, 2), 800);
+    // With 8 channels or more, the fast kernel's patches are rows: the geometries above
+    // once more.
+    check_agreement::<E, Const<3>, 8, 8, 7, 3, 3, 3, 4, 4>(Const, window(3, 2, 1, 1), 1200);
+    check_agreement::<E, usize, 8, 6, 6, 2, 3, 3, 6, 6>(3, window(3, 1, 2, 2), 1300);
+    check_agreement::<E, Const<2>, 9, 9, 9, 2, 3, 3, 3, 3>(Const, window(3, 2, 2, 0), 1350);
+    check_agreement::<E, Const<2>, 16, 4, 5, 2, 1, 1, 4, 5>(Const, window(1, 1, 1, 0), 1600);
+    check_agreement::<E, usize, 8, 5, 5, 3, 3, 3, 3, 3>(11, window(3, 1, 1, 0), 1700);
+    check_agreement::<E, Const<2>, 8, 9, 8, 4, 3, 5, 5, 4>(
+        Const,
+        rect([3, 2, 1, 1], [5, 1, 1, 0]),
+        1900,
+    );
+    check_agreement::<E, usize, 8, 6, 6, 2, 3, 3, 6, 6>(0, window(3, 1, 2, 2), 1800);
 }
 
 #[test]
