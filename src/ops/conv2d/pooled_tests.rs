@@ -226,7 +226,7 @@ fn a_fused_max_pool_drops_the_last_row_and_column_of_an_odd_output() {
 
 #[test]
 fn a_fused_max_pool_of_small_outputs_runs_many_images_a_group() {
-    // A 3x3 output puts 8 images in a gemm group: 9 images are a group of 8 and one of 1.
+    // A 3x3 output puts several images in a gemm group: 9 images end in a shorter group.
     check::<9, 2, 5, 5, 3, 3, 3, 3, 3, 1, 1>(window(3, 1, 1, 0), window(3, 3, 1, 0), 3);
     check::<9, 8, 5, 5, 3, 3, 3, 3, 3, 1, 1>(window(3, 1, 1, 0), window(3, 3, 1, 0), 3);
 }

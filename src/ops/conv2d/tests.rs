@@ -689,7 +689,7 @@ where
     check_agreement::<E, usize, 8, 13, 13, 16, 3, 3, 11, 11>(4, window(3, 1, 1, 0), 500);
     // 1x1 kernel
     check_agreement::<E, Const<2>, 3, 4, 5, 2, 1, 1, 4, 5>(Const, window(1, 1, 1, 0), 600);
-    // 3x3 outputs: 8 images per gemm group, so a batch of 11 ends in a group of 3
+    // 3x3 outputs: several images per gemm group, and a batch of 11 ends in a shorter one
     check_agreement::<E, usize, 2, 5, 5, 3, 3, 3, 3, 3>(11, window(3, 1, 1, 0), 700);
     // rectangular: 3x5, stride 2 and padding 1 down the rows only: (9+2-3)/2+1 = 5, 8-5+1 = 4
     check_agreement::<E, Const<2>, 3, 9, 8, 4, 3, 5, 5, 4>(
