@@ -205,8 +205,8 @@ pub(super) fn backward_through_pool<E: CpuFloat>(
     with_simd(
         #[inline(always)]
         || {
-            let kept = Kept::new(g, g_out, argmax, pooled, f);
-            for (plane, (_, gs)) in kept.planes().enumerate() {
+            let passing = Passing::new(g, g_out, argmax, pooled, f);
+            for (plane, (_, gs)) in passing.planes().enumerate() {
                 db[plane % f] += sum(gs);
             }
             in_blocks(
@@ -214,7 +214,7 @@ pub(super) fn backward_through_pool<E: CpuFloat>(
                 &mut Gather {
                     dw,
                     rows,
-                    kept: &kept,
+                    passing: &passing,
                 },
             );
             in_blocks(
@@ -222,7 +222,7 @@ pub(super) fn backward_through_pool<E: CpuFloat>(
                 &mut Scatter {
                     drows: &mut drows,
                     weights,
-                    kept: &kept,
+                    passing: &passing,
                 },
             );
         },
@@ -232,7 +232,7 @@ pub(super) fn backward_through_pool<E: CpuFloat>(
 
 /// The pooled outputs of a group that pass a gradient, plane by plane: the offsets of the
 /// patch rows of their argmaxes, and their gradients.
-struct Kept<E> {
+struct Passing<E> {
     at: Vec<usize>,
     gs: Vec<E>,
     /// Pooled outputs per plane (the room each plane has in `at` and `gs`).
@@ -243,7 +243,7 @@ struct Kept<E> {
     filters: usize,
 }
 
-impl<E: CpuFloat> Kept<E> {
+impl<E: CpuFloat> Passing<E> {
     #[inline(always)]
     fn new(g: &Geometry, g_out: &[E], argmax: &[u32], pooled: usize, filters: usize) -> Self {
         let (row, ohw) = (g.row_len(), g.ohw());
@@ -276,7 +276,7 @@ impl<E: CpuFloat> Kept<E> {
         }
     }
 
-    /// Each plane's kept offsets and gradients, in order.
+    /// Each plane's passing outputs' offsets and gradients, in order.
     #[inline(always)]
     fn planes(&self) -> impl Iterator<Item = (&[usize], &[E])> {
         let rooms = self
@@ -296,19 +296,20 @@ trait RowBlocks {
     fn block<const N: usize>(&mut self, start: usize);
 }
 
-/// `dw[f] += sum_j gs[j] * rows[at[j]..][..row]` over the kept outputs of filter `f`'s planes.
+/// `dw[f] += sum_j gs[j] * rows[at[j]..][..row]` over the passing outputs of filter `f`'s
+/// planes.
 struct Gather<'a, E> {
     dw: &'a mut [E],
     rows: &'a [E],
-    kept: &'a Kept<E>,
+    passing: &'a Passing<E>,
 }
 
 impl<E: CpuFloat> RowBlocks for Gather<'_, E> {
     #[inline(always)]
     fn block<const N: usize>(&mut self, start: usize) {
-        let row = self.dw.len() / self.kept.filters;
-        for (plane, (at, gs)) in self.kept.planes().enumerate() {
-            let dw = &mut self.dw[(plane % self.kept.filters) * row + start..][..N];
+        let row = self.dw.len() / self.passing.filters;
+        for (plane, (at, gs)) in self.passing.planes().enumerate() {
+            let dw = &mut self.dw[(plane % self.passing.filters) * row + start..][..N];
             let mut sum = [E::zero(); N];
             sum.copy_from_slice(dw);
             for (&at, &g) in at.iter().zip(gs) {
@@ -322,21 +323,21 @@ impl<E: CpuFloat> RowBlocks for Gather<'_, E> {
     }
 }
 
-/// `drows[at[j]..][..row] += gs[j] * weights[f]` over the kept outputs of filter `f`'s
+/// `drows[at[j]..][..row] += gs[j] * weights[f]` over the passing outputs of filter `f`'s
 /// planes: the patches' gradient.
 struct Scatter<'a, E> {
     drows: &'a mut [E],
     weights: &'a [E],
-    kept: &'a Kept<E>,
+    passing: &'a Passing<E>,
 }
 
 impl<E: CpuFloat> RowBlocks for Scatter<'_, E> {
     #[inline(always)]
     fn block<const N: usize>(&mut self, start: usize) {
-        let row = self.weights.len() / self.kept.filters;
-        for (plane, (at, gs)) in self.kept.planes().enumerate() {
+        let row = self.weights.len() / self.passing.filters;
+        for (plane, (at, gs)) in self.passing.planes().enumerate() {
             let mut w = [E::zero(); N];
-            w.copy_from_slice(&self.weights[(plane % self.kept.filters) * row + start..][..N]);
+            w.copy_from_slice(&self.weights[(plane % self.passing.filters) * row + start..][..N]);
             for (&at, &g) in at.iter().zip(gs) {
                 let dpatch = &mut self.drows[at + start..][..N];
                 for (d, &w) in dpatch.iter_mut().zip(&w) {
