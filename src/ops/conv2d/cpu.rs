@@ -524,10 +524,12 @@ impl Plan {
         }
     }
 
-    /// Adds dX into `g_x` and returns [dW^T, db], given dY (`g_out`, the gradient of what
-    /// the forward returned), what the forward kept, and its `cols`, which it overwrites.
-    /// dY goes back through the fused pool and ReLU first. dW^T and db are summed over the
-    /// groups of each part, then over the parts in order ([`sum_parts`]).
+    /// Adds dX into `g_x` and returns [dW, db], given dY (`g_out`, the gradient of what
+    /// the forward returned), what the forward kept, and its `cols`, which it overwrites. dW
+    /// is dW^T (CKK, F), or patch rows (F, row) where [`Self::backward_on_rows`]. Through a
+    /// fused pool, only the outputs its argmaxes pass a gradient to are visited; a fused ReLU
+    /// masks dY first. dW and db are summed over the groups of each part, then over the
+    /// parts in order ([`sum_parts`]).
     fn backward<E: CpuFloat>(
         &self,
         weights: &[E],
