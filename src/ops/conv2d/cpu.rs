@@ -586,47 +586,13 @@ impl Plan {
     }
 
     /// One group's backward without a pool. `g_out` is dY as the group's output lies, (G,
-    /// F, OH*OW). Columns: `dW^T += cols x dY^T`, `db += row sums of dY`, then `dcols = W^T x
-    /// dY` overwrites `cols` and col2im adds it into `g_x`. Rows: see
-    /// [`Self::backward_dense_rows`].
+    /// F, OH*OW); `db` takes its planes' sums. Columns: `dW^T += cols x dY^T`, then `dcols =
+    /// W^T x dY` overwrites `cols` and col2im adds it into `g_x`. Rows (the weights and `dw`
+    /// as patch rows, `(F, row)`): with dY as `(G*OH*OW, F)`, `dW += dY^T x rows`, then
+    /// `drows = dY x W` overwrites `cols` for row2im. Whole rows, padding included: what the
+    /// padding of `cols` holds reaches only the padding of `dw`, and the weights' padding is
+    /// zero.
     fn backward_dense<E: CpuFloat>(
-        &self,
-        g: &Geometry,
-        weights: &[E],
-        cols: &mut [E],
-        g_out: &[E],
-        g_x: &mut [E],
-        (dw_t, db): (&mut [E], &mut [E]),
-    ) {
-        if let Layout::Rows = self.layout {
-            return self.backward_dense_rows(g, weights, cols, g_out, g_x, (dw_t, db));
-        }
-        let (f, ckk, n, ohw) = (self.f, g.ckk(), g.n(), g.ohw());
-        // dY as (F, G*OH*OW): for one image, g_out as it lies.
-        let gathered;
-        let dy = if g.batch == 1 {
-            g_out
-        } else {
-            let mut dy = Scratch::for_overwriting(g_out.len());
-            swap_axes(g_out, &mut dy, g.batch, ohw, copy);
-            gathered = dy;
-            &gathered
-        };
-        for (d, row) in db.iter_mut().zip(dy.chunks_exact(n)) {
-            *d += sum(row);
-        }
-        let dy = Mat::new(dy, f, n);
-        matmul(dw_t, Mat::new(cols, ckk, n), dy.t(), true, self.threads);
-        matmul(cols, Mat::new(weights, f, ckk).t(), dy, false, self.threads);
-        col2im(g, cols, g_x);
-    }
-
-    /// [`Self::backward_dense`] with the patches as rows (`cols`, `(G*OH*OW, row)`) and the
-    /// weights and `dw` as patch rows (`(F, row)`): with dY as `(G*OH*OW, F)`, `dW += dY^T x
-    /// rows` and `drows = dY x W` overwrites `cols` for row2im. Whole rows, padding included:
-    /// what the padding of `cols` holds reaches only the padding of `dw`, and the weights'
-    /// padding is zero.
-    fn backward_dense_rows<E: CpuFloat>(
         &self,
         g: &Geometry,
         weights: &[E],
@@ -635,22 +601,40 @@ impl Plan {
         g_x: &mut [E],
         (dw, db): (&mut [E], &mut [E]),
     ) {
-        let (f, n, ohw, row) = (self.f, g.n(), g.ohw(), g.row_len());
+        let (f, ckk, n, ohw) = (self.f, g.ckk(), g.n(), g.ohw());
         for (plane, g_out) in g_out.chunks_exact(ohw).enumerate() {
             db[plane % f] += sum(g_out);
         }
-        // (G, F, OH*OW) -> (G, OH*OW, F)
         let mut dy = Scratch::for_overwriting(g_out.len());
-        for (src, dst) in g_out
-            .chunks_exact(f * ohw)
-            .zip(dy.chunks_exact_mut(f * ohw))
-        {
-            swap_axes(src, dst, f, 1, copy);
+        match self.layout {
+            Layout::Columns => {
+                // (G, F, OH*OW) -> (F, G*OH*OW): for one image, g_out as it lies.
+                let dy = match g.batch {
+                    1 => g_out,
+                    _ => {
+                        swap_axes(g_out, &mut dy, g.batch, ohw, copy);
+                        &dy
+                    }
+                };
+                let dy = Mat::new(dy, f, n);
+                matmul(dw, Mat::new(cols, ckk, n), dy.t(), true, self.threads);
+                matmul(cols, Mat::new(weights, f, ckk).t(), dy, false, self.threads);
+                col2im(g, cols, g_x);
+            }
+            Layout::Rows => {
+                // (G, F, OH*OW) -> (G, OH*OW, F)
+                for (src, dst) in g_out
+                    .chunks_exact(f * ohw)
+                    .zip(dy.chunks_exact_mut(f * ohw))
+                {
+                    swap_axes(src, dst, f, 1, copy);
+                }
+                let (dy, row) = (Mat::new(&dy, n, f), g.row_len());
+                matmul(dw, dy.t(), Mat::new(cols, n, row), true, self.threads);
+                matmul(cols, dy, Mat::new(weights, f, row), false, self.threads);
+                row2im(g, cols, g_x);
+            }
         }
-        let dy = Mat::new(&dy, n, f);
-        matmul(dw, dy.t(), Mat::new(cols, n, row), true, self.threads);
-        matmul(cols, dy, Mat::new(weights, f, row), false, self.threads);
-        row2im(g, cols, g_x);
     }
 
     /// One group's backward through its fused pool, from its patches as rows (`cols`, or
