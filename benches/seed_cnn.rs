@@ -2,8 +2,10 @@
 //! times the same models, batch sizes, inputs and optimizer in PyTorch: run both in one
 //! session and compare ratios, as the machines here are shared and noisy.
 //!
-//! Last, the bench times a large square `f32` gemm on all cores (the machine's limit for
-//! this work) and prints the seed CNN's training step as a fraction of it.
+//! Last, the bench times the machine's limits on all cores: a large square `f32` gemm, and
+//! fused multiply-adds alone (where the CPU has AVX-512). It prints the seed CNN's training
+//! step as a fraction of the gemm's, and how long the seed LSTM's batch-64 inference would
+//! take if its matrix products ran at each limit and nothing else took any time.
 //!
 //! `cargo bench --bench seed_cnn`
 
@@ -19,7 +21,8 @@ use typenet::prelude::*;
 
 /// Benchmarks `$model` on inputs of shape `($batch, $($dim),*)`: inference at batch 1 and 64
 /// and one training step (forward, backward, Adam) at batch 64. Returns the median seconds
-/// of a training step over criterion's samples, where the step ran (a filter may skip it).
+/// over criterion's samples of the batch-64 inference and of the training step, each where
+/// it ran (a filter may skip it).
 macro_rules! bench_model {
     ($c:expr, $name:literal, $model:ty, [$($dim:literal),*]) => {{
         let dev: Cpu = Cpu::seed_from_u64(0);
@@ -32,7 +35,10 @@ macro_rules! bench_model {
 
         let batch: Tensor<Rank4Or3!(BATCH, $($dim),*), f32, _> = dev.sample_uniform();
         group.throughput(Throughput::Elements(BATCH as u64));
-        group.bench_function("inference_batch_64", |b| b.iter(|| model.forward(batch.clone())));
+        let mut inference = Samples::default();
+        group.bench_function("inference_batch_64", |b| {
+            b.iter_custom(|iters| inference.time(iters, || model.forward(batch.clone())))
+        });
 
         let mut step = train_step!(dev, &model, $model, [$($dim),*]);
         let mut seconds = Samples::default();
@@ -40,7 +46,7 @@ macro_rules! bench_model {
             b.iter_custom(|iters| seconds.time(iters, || step(&mut model)))
         });
         group.finish();
-        seconds.median()
+        (inference.median(), seconds.median())
     }};
 }
 
@@ -96,14 +102,81 @@ fn sgemm_peak(group: &mut BenchmarkGroup<WallTime>) -> Option<f64> {
     seconds.median().map(|s| flops as f64 / s)
 }
 
+/// The machine's arithmetic limit: FLOP/s of fused multiply-adds alone, 16 `f32` lanes
+/// wide, on one thread per core, where the CPU has AVX-512 (`None` elsewhere). Each thread
+/// keeps 12 independent sums, enough to fill both FMA pipes of a core through their latency.
+fn fma_peak(group: &mut BenchmarkGroup<WallTime>) -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+
+        #[target_feature(enable = "avx512f")]
+        unsafe fn fma_loop(iters: u64, m: f32) -> f32 {
+            let m = _mm512_set1_ps(m);
+            let mut sums = [_mm512_set1_ps(1.0); 12];
+            for _ in 0..iters {
+                for s in &mut sums {
+                    *s = _mm512_fmadd_ps(*s, m, m);
+                }
+            }
+            sums.iter().map(|s| _mm512_reduce_add_ps(*s)).sum()
+        }
+
+        if !is_x86_feature_detected!("avx512f") {
+            return None;
+        }
+        // About 10 ms a call on a 4 GHz core: a thread's start is lost in it.
+        const ITERS: u64 = 1 << 22;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let flops = threads as u64 * ITERS * 12 * 16 * 2;
+        let mut seconds = Samples::default();
+        group.throughput(Throughput::Elements(flops));
+        group.bench_function(format!("fma_{threads}_threads"), |bench| {
+            bench.iter_custom(|iters| {
+                seconds.time(iters, || {
+                    std::thread::scope(|scope| {
+                        for _ in 0..threads {
+                            // SAFETY: the CPU has AVX-512 F, checked above.
+                            scope.spawn(|| unsafe { fma_loop(ITERS, black_box(0.999_999)) });
+                        }
+                    })
+                })
+            })
+        });
+        seconds.median().map(|s| flops as f64 / s)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = group;
+        None
+    }
+}
+
 fn seed_models(c: &mut Criterion) {
-    let cnn_step = bench_model!(c, "seed_cnn", SeedCnn, [1, 28, 28]);
-    bench_model!(c, "seed_lstm", SeedLstm, [28, 28]);
+    let (_, cnn_step) = bench_model!(c, "seed_cnn", SeedCnn, [1, 28, 28]);
+    let (lstm_inference, _) = bench_model!(c, "seed_lstm", SeedLstm, [28, 28]);
     bench_model!(c, "crnn", Crnn, [1, 28, 28]);
 
     let mut group = c.benchmark_group("machine_limit");
     let peak = sgemm_peak(&mut group);
+    let fma = fma_peak(&mut group);
     group.finish();
+    if let (Some(peak), Some(fma)) = (peak, fma) {
+        println!("sgemm peak: {:.0}% of the FMA peak ({:.1} GFLOP/s)", 100.0 * peak / fma, fma / 1e9);
+    }
+    if let Some(inference) = lstm_inference {
+        // A recurrent layer's FLOPS are its matrix products alone (not its gates).
+        let products = (BATCH * SeedLstm::FLOPS) as f64;
+        let at = |limit: Option<f64>| limit.map_or("-".to_string(), |l| format!("{:.3} ms", 1e3 * products / l));
+        println!(
+            "seed LSTM batch-64 inference: {:.3} ms; its products ({:.1} MFLOP) alone would \
+             take {} at the sgemm peak, {} at the FMA peak",
+            1e3 * inference,
+            products / 1e6,
+            at(peak),
+            at(fma),
+        );
+    }
     if let (Some(step), Some(peak)) = (cnn_step, peak) {
         let reached = (BATCH * forward_backward_flops(SeedCnn::FLOPS)) as f64 / step;
         println!(
