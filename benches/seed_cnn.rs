@@ -162,12 +162,18 @@ fn seed_models(c: &mut Criterion) {
     let fma = fma_peak(&mut group);
     group.finish();
     if let (Some(peak), Some(fma)) = (peak, fma) {
-        println!("sgemm peak: {:.0}% of the FMA peak ({:.1} GFLOP/s)", 100.0 * peak / fma, fma / 1e9);
+        println!(
+            "sgemm peak: {:.0}% of the FMA peak ({:.1} GFLOP/s)",
+            100.0 * peak / fma,
+            fma / 1e9
+        );
     }
     if let Some(inference) = lstm_inference {
         // A recurrent layer's FLOPS are its matrix products alone (not its gates).
         let products = (BATCH * SeedLstm::FLOPS) as f64;
-        let at = |limit: Option<f64>| limit.map_or("-".to_string(), |l| format!("{:.3} ms", 1e3 * products / l));
+        let at = |limit: Option<f64>| {
+            limit.map_or("-".to_string(), |l| format!("{:.3} ms", 1e3 * products / l))
+        };
         println!(
             "seed LSTM batch-64 inference: {:.3} ms; its products ({:.1} MFLOP) alone would \
              take {} at the sgemm peak, {} at the FMA peak",
