@@ -58,6 +58,18 @@ fn the_summary_lists_every_output_shape() {
     );
 }
 
+/// The README's "Cost from the type" shows this network's summary as printed: the table
+/// drifted from the code once, unnoticed, so it is held to the code here.
+#[test]
+fn the_readme_shows_the_summary_as_printed() {
+    let readme = include_str!("../README.md");
+    let printed = MnistCnn::summary().to_string();
+    assert!(
+        readme.contains(&format!("```text\n{}\n```", printed.trim_end())),
+        "README.md's summary of the seed CNN differs from what it prints now:\n{printed}"
+    );
+}
+
 #[test]
 fn forward_on_every_batch_kind_and_dtype() {
     let dev: Cpu = Cpu::seed_from_u64(0);
