@@ -125,7 +125,7 @@ fn fma_peak(group: &mut BenchmarkGroup<WallTime>) -> Option<f64> {
         if !is_x86_feature_detected!("avx512f") {
             return None;
         }
-        // About 10 ms a call on a 4 GHz core: a thread's start is lost in it.
+        // About 6 ms a call on a 4 GHz core: a thread's start is lost in it.
         const ITERS: u64 = 1 << 22;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let flops = threads as u64 * ITERS * 12 * 16 * 2;

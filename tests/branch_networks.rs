@@ -3,6 +3,8 @@
 //! batched and unbatched inputs.
 
 mod common;
+#[path = "common/readme.rs"]
+mod readme;
 
 use common::{close, numeric};
 use typenet::prelude::*;
@@ -177,12 +179,8 @@ fn sequences_concatenate_their_features_step_by_step() {
 #[test]
 fn branch_layers_are_named_and_summarised_by_place() {
     let summary = Inception::summary();
-    // The README shows this summary, as printed.
-    let printed = summary.to_string();
-    assert!(
-        include_str!("../README.md").contains(&format!("```text\n{}\n```", printed.trim_end())),
-        "README.md's summary of the branch network differs from what it prints now:\n{printed}"
-    );
+    // The README shows this summary.
+    readme::assert_readme_shows(&summary.to_string(), "summary of a branch network");
     let labels: Vec<&str> = summary.rows.iter().map(|r| r.label.as_str()).collect();
     assert_eq!(labels, ["1.1.1", "1.2.1", "1.2.2", "1.3.1", "1", "2", "3"]);
     assert_eq!(
